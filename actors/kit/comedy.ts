@@ -1,0 +1,89 @@
+/**
+ * The one module that touches the `comedy` actor framework.
+ *
+ * comedy ships loose typings (`any` messages) and a few traps on Node 20
+ * (see ../shared/DEPENDENCIES.md); everything else in actors/ sees only the
+ * small typed surface below, so comedy could be replaced behind it.
+ */
+import type { EventEmitter } from 'node:events';
+
+/** How an actor is placed: in this process, a child process, or a worker thread. */
+export type PlacementMode = 'in-memory' | 'forked' | 'threaded';
+
+/** A reference to an actor: messages are plain JSON objects, one per call. */
+export interface ActorHandle {
+  getId(): string;
+  send(topic: string, message: object): Promise<void>;
+  sendAndReceive(topic: string, message: object): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+
+/** What an actor sees of itself inside `initialize`. */
+export interface SelfHandle extends ActorHandle {
+  getParent(): ActorHandle;
+  getCustomParameters(): unknown;
+  createChild(modulePath: string, options: ChildOptions): Promise<ActorHandle>;
+  getBus(): EventEmitter;
+}
+
+export interface ChildOptions {
+  mode: PlacementMode;
+  customParameters: object;
+  /** Respawn a forked child whose process died (~200 ms; state is lost). */
+  onCrash?: 'respawn';
+}
+
+export interface RootHandle {
+  createChild(modulePath: string, options: ChildOptions): Promise<ActorHandle>;
+  /** An in-memory actor defined by a plain object (only for actors that must live in this process). */
+  createLocalChild(definition: object): Promise<ActorHandle>;
+}
+
+export interface ComedySystem {
+  rootActor(): Promise<RootHandle>;
+  destroy(): Promise<void>;
+  getBus(): EventEmitter;
+}
+
+interface ComedyInternals {
+  sigintHandler?: () => void;
+  sigtermHandler?: () => void;
+}
+
+export interface SystemOptions {
+  /** Module paths (from the app root, leading slash) of comedy resources to offer actors. */
+  readonly resources: readonly string[];
+  /** comedy's own log level; its lines are plain text, so we keep them to warnings. */
+  readonly logLevel?: 'Silent' | 'Error' | 'Warn' | 'Info' | 'Debug';
+}
+
+export function createComedySystem(options: SystemOptions): ComedySystem {
+  // comedy is CommonJS without usable types; this is the only require of it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const comedy = require('comedy') as (options: object) => ComedySystem;
+  const system = comedy({
+    // A programmatic config stops comedy from polling actors.json every few seconds.
+    config: {},
+    resources: [...options.resources],
+    loggerConfig: { categories: { Default: options.logLevel ?? 'Warn' } },
+  });
+  // comedy answers SIGINT/SIGTERM with process.exit(0); shutdown is ours to drain gracefully.
+  const internals = system as unknown as ComedyInternals;
+  if (internals.sigintHandler) process.removeListener('SIGINT', internals.sigintHandler);
+  if (internals.sigtermHandler) process.removeListener('SIGTERM', internals.sigtermHandler);
+  return {
+    async rootActor() {
+      const root = (await system.rootActor()) as unknown as RawRoot;
+      return {
+        createChild: (modulePath, childOptions) => root.createChild(modulePath, childOptions),
+        createLocalChild: (definition) => root.createChild(definition, { mode: 'in-memory' }),
+      };
+    },
+    destroy: () => system.destroy(),
+    getBus: () => system.getBus(),
+  };
+}
+
+interface RawRoot {
+  createChild(definition: string | object, options: object): Promise<ActorHandle>;
+}

@@ -1,0 +1,72 @@
+/**
+ * Lobby: finds a room with a free seat for a game, or opens a new one.
+ *
+ * Its mailbox serialises matchmaking, so two players never race for the last
+ * seat: the lobby asks the room to seat the player and only then answers.
+ */
+import { randomInt } from 'node:crypto';
+import { errorBody } from '../../protocol/errors';
+import { MailboxActor } from '../kit/mailbox-actor';
+import { roomAddress, type FindMatchReply, type LobbyMessage, type RoomMessage, type RoomParams } from '../messages';
+import { RESOURCE, type ActorLog, type ActorMetrics, type GameCatalog } from '../ports';
+import type { JoinResult } from '../room/match';
+
+export default class LobbyActor extends MailboxActor<LobbyMessage, object> {
+  static inject(): string[] {
+    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games];
+  }
+
+  protected readonly kind = 'lobby' as const;
+  /** Rooms with free seats, per game, oldest first (fill rooms before opening new ones). */
+  private readonly openRooms = new Map<string, string[]>();
+  private roomsOpened = 0;
+
+  constructor(
+    metrics: ActorMetrics,
+    log: ActorLog,
+    private readonly games: GameCatalog,
+  ) {
+    super(metrics, log);
+  }
+
+  protected handle(message: LobbyMessage): unknown {
+    switch (message.type) {
+      case 'find-match':
+        return this.findMatch(message.playerId, message.name, message.game);
+      case 'room-status':
+        this.setOpen(message.game, message.roomId, message.open && !message.closed);
+        return undefined;
+    }
+  }
+
+  private async findMatch(playerId: string, name: string, game: string): Promise<FindMatchReply> {
+    if (!this.games.get(game)) return { ok: false, error: errorBody('match/unknown-game', `no game named '${game}'; installed: ${this.games.names().join(', ')}`) };
+    const join: RoomMessage = { type: 'join', playerId, name };
+
+    for (const roomId of [...(this.openRooms.get(game) ?? [])]) {
+      const reply = await this.ask<JoinResult>(roomAddress(roomId), join);
+      if (reply.ok) return this.seated(game, reply);
+      this.setOpen(game, roomId, false); // full or gone: stop offering it
+      if (reply.error.code !== 'room/full' && reply.error.code !== 'room/not-found') return reply;
+    }
+
+    const roomId = `${game}.${(++this.roomsOpened).toString(36)}.${randomInt(36 ** 4).toString(36)}`;
+    const params: RoomParams = { roomId, game, seed: randomInt(2 ** 31) };
+    const spawned = await this.spawn('room', roomAddress(roomId), params);
+    if (!spawned.ok) return spawned;
+    const reply = await this.ask<JoinResult>(roomAddress(roomId), join);
+    return reply.ok ? this.seated(game, reply) : reply;
+  }
+
+  private seated(game: string, reply: Extract<JoinResult, { ok: true }>): FindMatchReply {
+    this.setOpen(game, reply.roomId, reply.open);
+    return { ok: true, roomId: reply.roomId, game: reply.game, seat: reply.seat };
+  }
+
+  private setOpen(game: string, roomId: string, open: boolean): void {
+    const rooms = this.openRooms.get(game) ?? [];
+    const listed = rooms.includes(roomId);
+    if (open && !listed) this.openRooms.set(game, [...rooms, roomId]);
+    if (!open && listed) this.openRooms.set(game, rooms.filter((id) => id !== roomId));
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Every message actors exchange, in one place, as readonly plain-JSON types.
+ *
+ * Actors talk only by these messages (never by shared objects), so placing an
+ * actor in another process or host changes nothing here. Each actor receives a
+ * union discriminated by `type` on a single comedy topic, `receive`.
+ */
+import type { ErrorBody } from '../protocol/errors';
+import type {
+  ClientEventName,
+  FindMatchRequest,
+  MatchFound,
+  MoveAccepted,
+  MoveRequest,
+  Reply,
+  RoomRequest,
+  ServerEventName,
+  SessionReady,
+} from '../protocol/messages';
+
+/** Where a message goes: 'session:<playerId>', 'room:<roomId>', 'lobby', 'gateway:<id>'. */
+export type Address = string;
+
+export const LOBBY: Address = 'lobby';
+export const sessionAddress = (playerId: string): Address => `session:${playerId}`;
+export const roomAddress = (roomId: string): Address => `room:${roomId}`;
+export const gatewayAddress = (gatewayId: string): Address => `gateway:${gatewayId}`;
+
+export type ActorKind = 'session' | 'room' | 'lobby';
+
+export type Failure = { readonly ok: false; readonly error: ErrorBody };
+export type Ok<T extends object = object> = { readonly ok: true } & T;
+
+// ---- Session ---------------------------------------------------------------
+
+export interface SessionParams {
+  readonly playerId: string;
+  readonly name: string;
+}
+
+/** A client's validated request, as the gateway hands it to the player's session. */
+export type ClientRequest =
+  | { readonly event: 'match:find'; readonly request: FindMatchRequest }
+  | { readonly event: 'room:move'; readonly request: MoveRequest }
+  | { readonly event: 'room:leave'; readonly request: RoomRequest }
+  | { readonly event: 'room:rematch'; readonly request: RoomRequest };
+
+export type SessionMessage =
+  /** A connection (on some gateway) now speaks for this player; an older one is replaced. */
+  | { readonly type: 'attach'; readonly gateway: Address; readonly connectionId: string }
+  /** That connection is gone. */
+  | { readonly type: 'detach'; readonly connectionId: string }
+  | ({ readonly type: 'client'; readonly connectionId: string } & ClientRequest)
+  /** Something for the player's device, from a room. */
+  | { readonly type: 'push'; readonly event: ServerEventName; readonly payload: object }
+  /** The room the player sat in is gone. */
+  | { readonly type: 'room-closed'; readonly roomId: string };
+
+export type AttachReply = Reply<SessionReady>;
+export type ClientReply = Reply<MatchFound> | Reply<MoveAccepted> | Reply<object>;
+export { type ClientEventName };
+
+// ---- Lobby -----------------------------------------------------------------
+
+export type LobbyMessage =
+  | { readonly type: 'find-match'; readonly playerId: string; readonly name: string; readonly game: string }
+  /** A room reports whether it still has free seats, or that it closed. */
+  | { readonly type: 'room-status'; readonly roomId: string; readonly game: string; readonly open: boolean; readonly closed: boolean };
+
+export type FindMatchReply = Reply<MatchFound>;
+
+// ---- Room ------------------------------------------------------------------
+
+export interface RoomParams {
+  readonly roomId: string;
+  readonly game: string;
+  /** Seed of the room's deterministic random sequence. */
+  readonly seed: number;
+}
+
+export type RoomMessage =
+  | { readonly type: 'join'; readonly playerId: string; readonly name: string }
+  | {
+      readonly type: 'move';
+      readonly playerId: string;
+      readonly actionId: string;
+      readonly version: number;
+      readonly move: string;
+      readonly payload: unknown;
+    }
+  | { readonly type: 'leave'; readonly playerId: string; readonly reason: 'left' | 'disconnected' }
+  | { readonly type: 'rematch'; readonly playerId: string }
+  /** The room's own timer: advance a real-time game. */
+  | { readonly type: 'tick' };
+
+export type JoinReply = Reply<MatchFound>;
+export type MoveReply = Reply<MoveAccepted>;
+
+// ---- Gateway port ----------------------------------------------------------
+
+/** The only messages actors send towards devices; the gateway adapts them to Socket.IO. */
+export type GatewayMessage =
+  | { readonly type: 'push'; readonly connectionId: string; readonly event: ServerEventName; readonly payload: object }
+  | { readonly type: 'close'; readonly connectionId: string; readonly error: ErrorBody };
+
+// ---- Router (the process's switchboard) -------------------------------------
+
+export type RouterMessage =
+  | { readonly to: Address; readonly message: object }
+  | { readonly kind: ActorKind; readonly id: string; readonly params: object };

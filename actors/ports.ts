@@ -1,0 +1,47 @@
+/**
+ * What actors need from the outside world, as interfaces.
+ *
+ * Implementations live in infra/ and reach actors as comedy *resources*
+ * (injected by name, created once per process), so a forked or threaded actor
+ * gets its own process-local instance and actors never import a driver.
+ */
+import type { AnyGameRules } from '../games/api';
+import type { ActorKind } from './messages';
+
+/** Resource names, as actors list them in `static inject()`. */
+export const RESOURCE = {
+  metrics: 'Metrics',
+  log: 'Log',
+  games: 'Games',
+} as const;
+
+/** Domain metrics actors report; Prometheus is the implementation. */
+export interface ActorMetrics {
+  sessionStarted(): void;
+  sessionEnded(): void;
+  roomOpened(game: string): void;
+  roomClosed(game: string): void;
+  moveApplied(game: string): void;
+  moveRejected(game: string, code: string): void;
+  mailboxDepthChanged(kind: ActorKind, delta: number): void;
+  mailboxOverflow(kind: ActorKind): void;
+}
+
+export interface ActorLog {
+  debug(fields: object, message: string): void;
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** A game's rules as loaded, with its tunables already validated. */
+export interface LoadedGame {
+  readonly name: string;
+  readonly rules: AnyGameRules;
+  readonly tunables: unknown;
+}
+
+export interface GameCatalog {
+  get(name: string): LoadedGame | undefined;
+  names(): readonly string[];
+}

@@ -1,0 +1,246 @@
+/**
+ * One match's authoritative state and the room's own checks around the rules.
+ *
+ * Plain class, no messaging: the room actor feeds it one message at a time and
+ * sends what it leaves in `outbox`. Three tiers of refusal meet here: the
+ * room's checks (membership, status, stale version, turn), the move's payload
+ * schema, and the rules' own `invalid(reason)`. A refused move changes nothing.
+ */
+import { isInvalid, type GameContext, type MoveContext } from '../../games/api';
+import { errorBody, type ErrorCode } from '../../protocol/errors';
+import type { MatchFound, Outcome, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
+import type { Failure, Ok } from '../messages';
+import type { LoadedGame } from '../ports';
+import type { SeededRandom } from './seeded-random';
+
+export interface Outgoing {
+  readonly playerId: string;
+  readonly event: ServerEventName;
+  readonly payload: object;
+}
+
+export type JoinResult = Ok<MatchFound & { open: boolean }> | Failure;
+export type MoveResult = Ok<{ version: number }> | Failure;
+
+export class Match {
+  readonly outbox: Outgoing[] = [];
+  private seats: SeatInfo[] = [];
+  private status: RoomStatus = 'waiting';
+  private state: unknown = undefined;
+  private version = 0;
+  private gameNumber = 0;
+  private outcome: Outcome | null = null;
+  private readonly rematchVotes = new Set<string>();
+
+  constructor(
+    readonly roomId: string,
+    private readonly game: LoadedGame,
+    private readonly random: SeededRandom,
+  ) {}
+
+  get isEmpty(): boolean {
+    return this.seats.length === 0;
+  }
+
+  get isRealtime(): boolean {
+    return this.game.rules.realtime !== undefined;
+  }
+
+  get isPlaying(): boolean {
+    return this.status === 'playing';
+  }
+
+  /** Whether the lobby may send more players here. */
+  get isOpen(): boolean {
+    const rules = this.game.rules;
+    if (this.seats.length >= rules.maxPlayers) return false;
+    return this.status === 'waiting' || (this.status === 'playing' && rules.joinInProgress === true);
+  }
+
+  join(playerId: string, name: string): JoinResult {
+    const existing = this.seatOf(playerId);
+    if (existing) return { ok: true, roomId: this.roomId, game: this.game.name, seat: existing.seat, open: this.isOpen };
+    if (!this.isOpen) return refuse('room/full');
+
+    const seat = { playerId, name, seat: this.nextFreeSeat() };
+    this.seats = [...this.seats, seat].sort((a, b) => a.seat - b.seat);
+    this.broadcastPlayerChange(playerId, 'joined');
+    const rules = this.game.rules;
+    if (this.status === 'playing' && rules.playerJoined) {
+      this.state = rules.playerJoined(this.state, playerId, this.context());
+      this.version++;
+    }
+    if (this.status === 'waiting' && this.readyToStart()) this.start();
+    else this.broadcastState();
+    return { ok: true, roomId: this.roomId, game: this.game.name, seat: seat.seat, open: this.isOpen };
+  }
+
+  move(playerId: string, version: number, moveName: string, payload: unknown): MoveResult {
+    const rules = this.game.rules;
+    if (!this.seatOf(playerId)) return refuse('room/not-member');
+    if (this.status === 'waiting') return refuse('move/not-started');
+    if (this.status === 'over') return refuse('move/game-over');
+    // Real-time inputs are applied at the next tick whatever version the player saw; turns are not.
+    if (!this.isRealtime && version !== this.version) {
+      return refuse('move/stale-version', `the move was made against version ${version}; the room is at ${this.version}`);
+    }
+    const active = rules.activePlayers?.(this.state) ?? 'all';
+    if (active !== 'all' && !active.includes(playerId)) return refuse('move/not-your-turn');
+    if (!Object.prototype.hasOwnProperty.call(rules.moves, moveName)) return refuse('move/unknown-move', `${this.game.name} has no move '${moveName}'`);
+    const definition = rules.moves[moveName]!;
+    const parsed = definition.payload.safeParse(payload);
+    if (!parsed.success) {
+      return refuse('move/bad-payload', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`).join('; '));
+    }
+    const next = definition.apply(this.state, parsed.data, this.moveContext(playerId));
+    if (isInvalid(next)) return { ok: false, error: errorBody('move/illegal', next.message, { reason: next.reason }) };
+
+    this.state = next;
+    this.version++;
+    if (!this.isRealtime) {
+      this.broadcastState();
+      this.checkOver();
+    }
+    return { ok: true, version: this.version };
+  }
+
+  /** Advances a real-time game; each player gets only what changed for them. */
+  tick(dtMs: number): void {
+    const rules = this.game.rules;
+    if (this.status !== 'playing' || !rules.tick) return;
+    const previous = this.state;
+    this.state = rules.tick(previous, dtMs, this.context());
+    this.version++;
+    if (rules.viewDelta) {
+      for (const { playerId } of this.seats) {
+        const delta = rules.viewDelta(previous, this.state, playerId);
+        if (delta !== undefined) this.outbox.push({ playerId, event: 'room:delta', payload: { roomId: this.roomId, version: this.version, delta } });
+      }
+    } else {
+      this.broadcastState();
+    }
+    this.checkOver();
+  }
+
+  leave(playerId: string): Ok | Failure {
+    if (!this.seatOf(playerId)) return refuse('room/not-member');
+    this.seats = this.seats.filter((seat) => seat.playerId !== playerId);
+    this.rematchVotes.delete(playerId);
+    this.broadcastPlayerChange(playerId, 'left');
+    const rules = this.game.rules;
+    if (this.status === 'playing') {
+      if (rules.playerLeft && this.seats.length > 0) {
+        this.state = rules.playerLeft(this.state, playerId, this.context());
+        this.version++;
+      } else if (this.seats.length > 0) {
+        // Games without a playerLeft hook cannot go on short-handed: the leaver forfeits.
+        this.finish({ winners: this.seats.map((seat) => seat.playerId), draw: false, reason: 'opponent-left' }, playerId);
+        return { ok: true };
+      } else {
+        this.status = 'over';
+      }
+    }
+    this.broadcastState();
+    return { ok: true };
+  }
+
+  rematch(playerId: string): Ok | Failure {
+    if (!this.seatOf(playerId)) return refuse('room/not-member');
+    if (this.status !== 'over') return refuse('room/not-over');
+    this.rematchVotes.add(playerId);
+    if (this.seats.every((seat) => this.rematchVotes.has(seat.playerId))) {
+      if (this.readyToStart()) this.start();
+      else {
+        // Someone left after the game: wait for the lobby to fill the empty seats.
+        this.status = 'waiting';
+        this.state = undefined;
+        this.broadcastState();
+      }
+    }
+    return { ok: true };
+  }
+
+  stateFor(playerId: string): RoomStateMessage {
+    return {
+      roomId: this.roomId,
+      game: this.game.name,
+      version: this.version,
+      status: this.status,
+      gameNumber: this.gameNumber,
+      players: this.seats,
+      view: this.state === undefined ? null : this.game.rules.view(this.state, playerId),
+      outcome: this.outcome,
+    };
+  }
+
+  private start(): void {
+    this.gameNumber++;
+    this.rematchVotes.clear();
+    this.outcome = null;
+    this.state = this.game.rules.setup(this.context());
+    this.status = 'playing';
+    this.version++;
+    this.broadcastState();
+  }
+
+  private checkOver(): void {
+    const outcome = this.game.rules.isOver(this.state, this.context());
+    if (outcome) this.finish(outcome);
+  }
+
+  private finish(outcome: Outcome, leaver?: string): void {
+    this.status = 'over';
+    this.outcome = { winners: [...outcome.winners], draw: outcome.draw, reason: outcome.reason };
+    this.version++;
+    this.broadcastState();
+    for (const { playerId } of this.seats) {
+      this.outbox.push({
+        playerId,
+        event: 'room:over',
+        payload: { roomId: this.roomId, version: this.version, outcome: this.outcome, ...(leaver ? { leaver } : {}) },
+      });
+    }
+  }
+
+  private readyToStart(): boolean {
+    const rules = this.game.rules;
+    const needed = rules.realtime ? rules.minPlayers : rules.maxPlayers;
+    return this.seats.length >= needed;
+  }
+
+  private broadcastState(): void {
+    for (const { playerId } of this.seats) this.outbox.push({ playerId, event: 'room:state', payload: this.stateFor(playerId) });
+  }
+
+  private broadcastPlayerChange(changed: string, change: 'joined' | 'left'): void {
+    for (const { playerId } of this.seats) {
+      if (playerId !== changed) this.outbox.push({ playerId, event: 'room:player', payload: { roomId: this.roomId, playerId: changed, change } });
+    }
+  }
+
+  private seatOf(playerId: string): SeatInfo | undefined {
+    return this.seats.find((seat) => seat.playerId === playerId);
+  }
+
+  private nextFreeSeat(): number {
+    let seat = 0;
+    while (this.seats.some((taken) => taken.seat === seat)) seat++;
+    return seat;
+  }
+
+  private context(): GameContext<unknown> {
+    return {
+      players: this.seats.map((seat) => seat.playerId),
+      tunables: this.game.tunables,
+      random: () => this.random.next(),
+    };
+  }
+
+  private moveContext(playerId: string): MoveContext<unknown> {
+    return { ...this.context(), playerId };
+  }
+}
+
+function refuse(code: ErrorCode, message?: string): Failure {
+  return { ok: false, error: errorBody(code, message) };
+}

@@ -1,0 +1,128 @@
+/**
+ * Room: one per match. Holds the authoritative state and the pinned version of
+ * the game's rules it started with. Moves arrive through its mailbox and are
+ * handled in order: check → apply → broadcast. Real-time games tick on a timer
+ * that posts into the same mailbox, so ticks and moves never interleave.
+ */
+import { MailboxActor } from '../kit/mailbox-actor';
+import { LOBBY, sessionAddress, type LobbyMessage, type RoomMessage, type RoomParams, type SessionMessage } from '../messages';
+import { RESOURCE, type ActorLog, type ActorMetrics, type GameCatalog } from '../ports';
+import { Match } from './match';
+import { SeededRandom } from './seeded-random';
+
+export default class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
+  static inject(): string[] {
+    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games];
+  }
+
+  protected readonly kind = 'room' as const;
+  private match!: Match;
+  private ticker: NodeJS.Timeout | undefined;
+  private tickQueued = false;
+  private lastTickAt = 0;
+  private closed = false;
+
+  constructor(
+    metrics: ActorMetrics,
+    log: ActorLog,
+    private readonly games: GameCatalog,
+  ) {
+    super(metrics, log);
+  }
+
+  protected override started(): void {
+    const game = this.games.get(this.params.game);
+    if (!game) throw new Error(`unknown game ${this.params.game}`);
+    this.match = new Match(this.params.roomId, game, new SeededRandom(this.params.seed));
+    this.metrics.roomOpened(game.name);
+  }
+
+  protected override stopped(): void {
+    this.stopTicker();
+    if (!this.closed) this.metrics.roomClosed(this.params.game);
+  }
+
+  protected handle(message: RoomMessage): unknown {
+    const wasOpen = this.match.isOpen;
+    const reply = this.dispatch(message);
+    this.flush();
+    this.updateTicker();
+    if (this.match.isEmpty) this.close();
+    else if (wasOpen !== this.match.isOpen) this.reportToLobby();
+    return reply;
+  }
+
+  private dispatch(message: RoomMessage): unknown {
+    const game = this.params.game;
+    switch (message.type) {
+      case 'join':
+        return this.match.join(message.playerId, message.name);
+      case 'move': {
+        const result = this.match.move(message.playerId, message.version, message.move, message.payload);
+        if (result.ok) this.metrics.moveApplied(game);
+        else this.metrics.moveRejected(game, result.error.reason ? `${result.error.code}:${result.error.reason}` : result.error.code);
+        return result;
+      }
+      case 'leave':
+        return this.match.leave(message.playerId);
+      case 'rematch':
+        return this.match.rematch(message.playerId);
+      case 'tick': {
+        this.tickQueued = false;
+        const now = Date.now();
+        this.match.tick(now - this.lastTickAt);
+        this.lastTickAt = now;
+        return undefined;
+      }
+    }
+  }
+
+  /** Sends what the match produced to the players' sessions. */
+  private flush(): void {
+    for (const out of this.match.outbox) {
+      this.tell(sessionAddress(out.playerId), { type: 'push', event: out.event, payload: out.payload } satisfies SessionMessage);
+    }
+    this.match.outbox.length = 0;
+  }
+
+  private updateTicker(): void {
+    const realtime = this.match.isRealtime && this.match.isPlaying;
+    if (realtime && !this.ticker) {
+      const tickHz = this.games.get(this.params.game)?.rules.realtime?.tickHz ?? 20;
+      this.lastTickAt = Date.now();
+      this.ticker = setInterval(() => {
+        // At most one tick waits in the mailbox: a slow room skips ticks rather than piling them up.
+        if (this.tickQueued) return;
+        this.tickQueued = true;
+        void this.enqueueSelf({ type: 'tick' });
+      }, 1000 / tickHz);
+    } else if (!realtime) {
+      this.stopTicker();
+    }
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private reportToLobby(): void {
+    this.tell(LOBBY, {
+      type: 'room-status',
+      roomId: this.params.roomId,
+      game: this.params.game,
+      open: this.match.isOpen,
+      closed: false,
+    } satisfies LobbyMessage);
+  }
+
+  /** The last player left: tell the lobby, then go away. */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopTicker();
+    this.metrics.roomClosed(this.params.game);
+    this.tell(LOBBY, { type: 'room-status', roomId: this.params.roomId, game: this.params.game, open: false, closed: true } satisfies LobbyMessage);
+    this.retire();
+  }
+}

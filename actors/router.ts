@@ -1,0 +1,119 @@
+/**
+ * The router: this process's switchboard and the parent of every session,
+ * room and lobby actor in it.
+ *
+ * Actors address each other by name ('room:abc'), never by object reference,
+ * and send through their parent, which is this router. That is what lets a
+ * room sit in a forked child or a worker thread (comedy carries the message to
+ * its parent over IPC) without any change to the room or to its peers. The
+ * router holds no game state, so it needs no mailbox: it only forwards.
+ */
+import { errorBody } from '../protocol/errors';
+import type { ActorHandle, PlacementMode, SelfHandle } from './kit/comedy';
+import type { ActorSettings, ChildParameters } from './kit/mailbox-actor';
+import type { ActorKind, Address, Failure } from './messages';
+
+export interface RouterParameters {
+  readonly placement: Readonly<Record<ActorKind, PlacementMode>>;
+  readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
+  /** In-process endpoints that are not children, e.g. the gateway port ('gateway:<id>'). */
+  readonly ports: Readonly<Record<Address, ActorHandle>>;
+}
+
+/** Module paths from the app root; comedy loads them in whichever process the actor is placed. */
+const MODULE_OF: Readonly<Record<ActorKind, string>> = {
+  session: '/actors/session/session-actor',
+  room: '/actors/room/room-actor',
+  lobby: '/actors/lobby/lobby-actor',
+};
+
+export interface SpawnRequest {
+  readonly kind: ActorKind;
+  readonly address: Address;
+  readonly params: object;
+}
+
+export interface RouterStats {
+  readonly actors: Readonly<Record<ActorKind, number>>;
+}
+
+export default class RouterActor {
+  private self!: SelfHandle;
+  private parameters!: RouterParameters;
+  private readonly children = new Map<Address, { readonly kind: ActorKind; readonly handle: ActorHandle }>();
+  private readonly spawning = new Map<Address, Promise<ActorHandle>>();
+
+  initialize(self: SelfHandle): void {
+    this.self = self;
+    this.parameters = self.getCustomParameters() as RouterParameters;
+  }
+
+  /** Creates the actor at `address` unless it already exists. */
+  async spawn(request: SpawnRequest): Promise<{ ok: true; created: boolean } | Failure> {
+    if (this.children.has(request.address)) return { ok: true, created: false };
+    const inFlight = this.spawning.get(request.address);
+    if (inFlight) {
+      await inFlight;
+      return { ok: true, created: false };
+    }
+    const childParameters: ChildParameters<object> = {
+      address: request.address,
+      settings: this.parameters.settings[request.kind],
+      params: request.params,
+    };
+    const creating = this.self.createChild(MODULE_OF[request.kind], {
+      mode: this.parameters.placement[request.kind],
+      customParameters: childParameters,
+    });
+    this.spawning.set(request.address, creating);
+    try {
+      const handle = await creating;
+      this.children.set(request.address, { kind: request.kind, handle });
+      return { ok: true, created: true };
+    } catch (error) {
+      return { ok: false, error: errorBody('server/internal', `could not start ${request.address}: ${String(error)}`) };
+    } finally {
+      this.spawning.delete(request.address);
+    }
+  }
+
+  /** Fire-and-forget delivery. A message to an address that no longer exists is dropped. */
+  async tell(envelope: { to: Address; message: object }): Promise<void> {
+    const target = this.resolve(envelope.to);
+    if (target) await target.send('receive', envelope.message).catch(() => undefined);
+  }
+
+  /** Delivery with a reply. Unknown addresses and crashed actors become typed failures. */
+  async ask(envelope: { to: Address; message: object }): Promise<unknown> {
+    const target = this.resolve(envelope.to);
+    if (!target) return notFound(envelope.to);
+    try {
+      return await target.sendAndReceive('receive', envelope.message);
+    } catch (error) {
+      return { ok: false, error: errorBody('server/internal', `${envelope.to} failed: ${String(error)}`) };
+    }
+  }
+
+  /** An actor is done (room ended, player gone): destroy it and forget its address. */
+  async retire(request: { address: Address }): Promise<void> {
+    const child = this.children.get(request.address);
+    if (!child) return;
+    this.children.delete(request.address);
+    await child.handle.destroy().catch(() => undefined);
+  }
+
+  stats(): RouterStats {
+    const actors: Record<ActorKind, number> = { session: 0, room: 0, lobby: 0 };
+    for (const child of this.children.values()) actors[child.kind]++;
+    return { actors };
+  }
+
+  private resolve(address: Address): ActorHandle | undefined {
+    return this.children.get(address)?.handle ?? this.parameters.ports[address];
+  }
+}
+
+function notFound(address: Address): Failure {
+  if (address.startsWith('room:')) return { ok: false, error: errorBody('room/not-found') };
+  return { ok: false, error: errorBody('server/internal', `no actor at ${address}`) };
+}

@@ -1,0 +1,157 @@
+/**
+ * Session: one per player. Owns the player's connection (which gateway, which
+ * socket), the rate limit and the room the player sits in. Requests from the
+ * device arrive here already schema-checked by the gateway; the session checks
+ * what only it knows (rate, membership) and forwards to the lobby or the room.
+ * Pushes from rooms go out through the gateway port — the session never sees
+ * Socket.IO.
+ */
+import { errorBody } from '../../protocol/errors';
+import { PROTOCOL_VERSION } from '../../protocol/messages';
+import { MailboxActor } from '../kit/mailbox-actor';
+import {
+  LOBBY,
+  roomAddress,
+  type Address,
+  type AttachReply,
+  type ClientReply,
+  type ClientRequest,
+  type Failure,
+  type FindMatchReply,
+  type GatewayMessage,
+  type MoveReply,
+  type RoomMessage,
+  type SessionMessage,
+  type SessionParams as BaseSessionParams,
+} from '../messages';
+import { RESOURCE, type ActorLog, type ActorMetrics } from '../ports';
+import { TokenBucket, type RateLimit } from './rate-limiter';
+
+export interface SessionParams extends BaseSessionParams {
+  readonly rateLimit: RateLimit;
+}
+
+interface Connection {
+  readonly gateway: Address;
+  readonly connectionId: string;
+}
+
+export default class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
+  static inject(): string[] {
+    return [RESOURCE.metrics, RESOURCE.log];
+  }
+
+  protected readonly kind = 'session' as const;
+  private connection: Connection | null = null;
+  private roomId: string | null = null;
+  private bucket!: TokenBucket;
+
+  constructor(metrics: ActorMetrics, log: ActorLog) {
+    super(metrics, log);
+  }
+
+  protected override started(): void {
+    this.bucket = new TokenBucket(this.params.rateLimit);
+    this.metrics.sessionStarted();
+  }
+
+  protected override stopped(): void {
+    this.metrics.sessionEnded();
+  }
+
+  protected handle(message: SessionMessage): unknown {
+    switch (message.type) {
+      case 'attach':
+        return this.attach(message.gateway, message.connectionId);
+      case 'detach':
+        return this.detach(message.connectionId);
+      case 'client':
+        return this.client(message);
+      case 'push':
+        return this.toDevice({ type: 'push', connectionId: '', event: message.event, payload: message.payload });
+      case 'room-closed':
+        if (this.roomId === message.roomId) this.roomId = null;
+        return undefined;
+    }
+  }
+
+  private attach(gateway: Address, connectionId: string): AttachReply {
+    const previous = this.connection;
+    if (previous && previous.connectionId !== connectionId) {
+      this.tell(previous.gateway, {
+        type: 'close',
+        connectionId: previous.connectionId,
+        error: errorBody('session/replaced'),
+      } satisfies GatewayMessage);
+    }
+    this.connection = { gateway, connectionId };
+    return {
+      ok: true,
+      playerId: this.params.playerId,
+      name: this.params.name,
+      protocol: PROTOCOL_VERSION,
+      rooms: this.roomId ? [this.roomId] : [],
+    };
+  }
+
+  /** The connection dropped. Without a grace period (resume comes later) the player leaves at once. */
+  private async detach(connectionId: string): Promise<void> {
+    if (this.connection?.connectionId !== connectionId) return; // an older, replaced connection
+    this.connection = null;
+    if (this.roomId) {
+      const roomId = this.roomId;
+      this.roomId = null;
+      await this.ask(roomAddress(roomId), { type: 'leave', playerId: this.params.playerId, reason: 'disconnected' } satisfies RoomMessage).catch(
+        (error: unknown) => this.log.warn({ roomId, err: String(error) }, 'leave on disconnect failed'),
+      );
+    }
+    this.retire();
+  }
+
+  private async client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
+    const waitMs = this.bucket.take();
+    if (waitMs > 0) return { ok: false, error: errorBody('rate/limited', undefined, { retryAfterMs: waitMs }) };
+    const playerId = this.params.playerId;
+
+    switch (message.event) {
+      case 'match:find': {
+        if (this.roomId) return fail('match/already-in-room', `already seated in ${this.roomId}`);
+        const reply = await this.ask<FindMatchReply>(LOBBY, {
+          type: 'find-match',
+          playerId,
+          name: this.params.name,
+          game: message.request.game,
+        });
+        if (reply.ok) this.roomId = reply.roomId;
+        return reply;
+      }
+      case 'room:move': {
+        const { roomId, actionId, version, move, payload } = message.request;
+        if (roomId !== this.roomId) return fail('room/not-member');
+        return this.ask<MoveReply>(roomAddress(roomId), { type: 'move', playerId, actionId, version, move, payload } satisfies RoomMessage);
+      }
+      case 'room:leave': {
+        const { roomId } = message.request;
+        if (roomId !== this.roomId) return fail('room/not-member');
+        const reply = await this.ask<ClientReply>(roomAddress(roomId), { type: 'leave', playerId, reason: 'left' } satisfies RoomMessage);
+        // Whatever the room says (it may be gone already), the player is no longer in it.
+        this.roomId = null;
+        return reply.ok || reply.error.code === 'room/not-found' || reply.error.code === 'room/not-member' ? { ok: true } : reply;
+      }
+      case 'room:rematch': {
+        const { roomId } = message.request;
+        if (roomId !== this.roomId) return fail('room/not-member');
+        return this.ask<ClientReply>(roomAddress(roomId), { type: 'rematch', playerId } satisfies RoomMessage);
+      }
+    }
+  }
+
+  private toDevice(message: GatewayMessage): void {
+    if (!this.connection) return; // nobody to deliver to (buffering for resume comes with reconnection support)
+    this.tell(this.connection.gateway, { ...message, connectionId: this.connection.connectionId });
+  }
+}
+
+function fail(code: Failure['error']['code'], message?: string): Failure {
+  return { ok: false, error: errorBody(code, message) };
+}

@@ -1,0 +1,98 @@
+/**
+ * The rules API: everything a game module may import.
+ *
+ * A game is plain data plus pure functions. The room actor — not the rules —
+ * does rejecting, logging, versioning, broadcasting and persistence. Rules get
+ * no clock and no randomness except what the context hands in, so a game can be
+ * replayed exactly and reloaded safely.
+ */
+import { z } from 'zod';
+
+/** Schemas for move payloads and tunables are written with zod. */
+export { z };
+
+export type PlayerId = string;
+
+/** A move the rules refuse. `reason` is a short kebab-case code sent to the player. */
+export interface Invalid {
+  readonly invalid: true;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export function invalid(reason: string, message?: string): Invalid {
+  return { invalid: true, reason, message: message ?? reason.replace(/-/g, ' ') };
+}
+
+export function isInvalid(value: unknown): value is Invalid {
+  return typeof value === 'object' && value !== null && (value as { invalid?: unknown }).invalid === true;
+}
+
+/** What the room hands to every rules function. */
+export interface GameContext<T> {
+  /** Seated players, in seat order. */
+  readonly players: readonly PlayerId[];
+  /** The game's tunables, already validated against its schema. */
+  readonly tunables: T;
+  /** Deterministic random number in [0, 1), seeded by the room and replayable. */
+  random(): number;
+}
+
+export interface MoveContext<T> extends GameContext<T> {
+  /** The player making the move. */
+  readonly playerId: PlayerId;
+}
+
+export interface MoveDefinition<S, T, P> {
+  /** Shape of the payload. A payload that does not parse is refused before `apply` runs. */
+  readonly payload: z.ZodType<P>;
+  /** Returns the next state, or `invalid(reason)`. Must not mutate `state`. */
+  apply(state: S, payload: P, ctx: MoveContext<T>): S | Invalid;
+}
+
+export interface Outcome {
+  /** Empty on a draw. */
+  readonly winners: readonly PlayerId[];
+  readonly draw: boolean;
+  /** Why the game ended, e.g. 'connect-line', 'board-full'. */
+  readonly reason: string;
+}
+
+export interface GameRules<S, T, M extends Record<string, unknown> = Record<string, unknown>> {
+  /** Stable identifier clients use to ask for this game, e.g. 'connect-four'. */
+  readonly name: string;
+  readonly minPlayers: number;
+  readonly maxPlayers: number;
+  /** Schema of the tunables data file beside the rules (tunables.json). */
+  readonly tunables: z.ZodType<T>;
+  /** Real-time games tick at a fixed rate; moves are then applied state changes broadcast once per tick. */
+  readonly realtime?: { readonly tickHz: number };
+  /** Whether players may join after the game started (real-time arenas); turn-based games start full. */
+  readonly joinInProgress?: boolean;
+
+  setup(ctx: GameContext<T>): S;
+  /** One definition per move name; `M` maps each move name to its payload type. */
+  readonly moves: { readonly [K in keyof M]: MoveDefinition<S, T, M[K]> };
+  /** Players allowed to move now. Omitted or 'all' means anyone seated may move. */
+  activePlayers?(state: S): readonly PlayerId[] | 'all';
+  /** Advances a real-time game by `dtMs` milliseconds. */
+  tick?(state: S, dtMs: number, ctx: GameContext<T>): S;
+  /** The outcome once the game is over, otherwise null. */
+  isOver(state: S, ctx: GameContext<T>): Outcome | null;
+  /** What `playerId` may see of the state (strip secrets here). Plain JSON. */
+  view(state: S, playerId: PlayerId): unknown;
+  /** For real-time games: what changed for `playerId` between two states, or undefined if nothing did. */
+  viewDelta?(previous: S, next: S, playerId: PlayerId): unknown;
+  /** A player joins a running game (only with joinInProgress). */
+  playerJoined?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
+  /** A player leaves a running game. Without this hook the leaver forfeits and the game ends. */
+  playerLeft?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
+}
+
+/** Identity function that lets TypeScript infer the state and tunables types of a game. */
+export function defineGame<S, T, M extends Record<string, unknown>>(rules: GameRules<S, T, M>): GameRules<S, T, M> {
+  return rules;
+}
+
+/** A game whose state and tunables types are erased, as the room actor holds it. */
+export type AnyGameRules = GameRules<unknown, unknown>;

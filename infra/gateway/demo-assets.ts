@@ -1,0 +1,46 @@
+/**
+ * The demo client: a static page plus one script bundled from TypeScript at
+ * boot (esbuild), so the page always runs the same SDK as the tests and
+ * benchmarks, with no build step to forget.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSync } from 'esbuild';
+
+export interface Asset {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+export interface DemoAssets {
+  get(pathname: string): Asset | undefined;
+}
+
+const DEMO_DIR = path.resolve(__dirname, 'demo');
+
+let cached: Map<string, Asset> | undefined;
+
+/** Builds the demo once per process; later servers in the same process reuse it. */
+export function loadDemoAssets(): DemoAssets {
+  cached ??= build();
+  const assets = cached;
+  return { get: (pathname) => assets.get(pathname === '/' ? '/index.html' : pathname) };
+}
+
+function build(): Map<string, Asset> {
+  const bundle = buildSync({
+    entryPoints: [path.join(DEMO_DIR, 'demo-app.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2020',
+    write: false,
+    minify: false,
+    sourcemap: 'inline',
+  });
+  return new Map<string, Asset>([
+    ['/index.html', { contentType: 'text/html; charset=utf-8', body: readFileSync(path.join(DEMO_DIR, 'index.html'), 'utf8') }],
+    ['/demo.css', { contentType: 'text/css; charset=utf-8', body: readFileSync(path.join(DEMO_DIR, 'demo.css'), 'utf8') }],
+    ['/demo.js', { contentType: 'text/javascript; charset=utf-8', body: bundle.outputFiles[0]!.text }],
+  ]);
+}

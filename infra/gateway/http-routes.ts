@@ -1,0 +1,98 @@
+/**
+ * Plain HTTP endpoints beside Socket.IO: health, metrics, guest login, and the
+ * demo page. Socket.IO answers its own path (/socket.io/) on the same server.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody, type ErrorBody } from '../../protocol/errors';
+import { GuestLoginRequest, type GuestLoginResponse } from '../../protocol/messages';
+import type { PlayerTokens } from '../auth/player-tokens';
+import type { PlayhouseMetrics } from '../metrics';
+import type { DemoAssets } from './demo-assets';
+
+export interface RouteDependencies {
+  readonly gatewayId: string;
+  readonly tokens: PlayerTokens;
+  readonly metrics: PlayhouseMetrics;
+  readonly demo: DemoAssets;
+  /** False once shutdown began: /healthz then answers 503 so load balancers stop sending clients. */
+  isAccepting(): boolean;
+}
+
+const LOGIN_BODY_LIMIT = 1024;
+
+export function createRoutes(deps: RouteDependencies): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    // Socket.IO handles its own path; everything else is ours.
+    if (request.url?.startsWith('/socket.io/')) return;
+    route(deps, request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, { error: errorBody('server/internal', String(error)) });
+    });
+  };
+}
+
+async function route(deps: RouteDependencies, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = request.method ?? 'GET';
+
+  if (url.pathname === '/healthz' && method === 'GET') {
+    const accepting = deps.isAccepting();
+    return sendJson(response, accepting ? 200 : 503, { status: accepting ? 'ok' : 'draining', gateway: deps.gatewayId, uptimeSeconds: Math.round(process.uptime()) });
+  }
+  if (url.pathname === '/metrics' && method === 'GET') {
+    const body = await deps.metrics.registry.metrics();
+    response.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+    response.end(body);
+    return;
+  }
+  if (url.pathname === '/v1/auth/guest') {
+    if (method === 'OPTIONS') return sendCors(response);
+    if (method !== 'POST') return sendJson(response, 405, { error: errorBody('auth/bad-request', 'use POST') });
+    return guestLogin(deps, request, response);
+  }
+  if (method === 'GET') {
+    const asset = deps.demo.get(url.pathname);
+    if (asset) {
+      response.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'no-cache' });
+      response.end(asset.body);
+      return;
+    }
+  }
+  sendJson(response, 404, { error: { code: 'not-found', message: `${method} ${url.pathname} is not served here` } });
+}
+
+async function guestLogin(deps: RouteDependencies, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  let raw = '';
+  for await (const chunk of request) {
+    raw += String(chunk);
+    if (raw.length > LOGIN_BODY_LIMIT) return sendJson(response, 413, { error: errorBody('protocol/payload-too-large', `login body over ${LOGIN_BODY_LIMIT} bytes`) });
+  }
+  let body: unknown;
+  try {
+    body = raw.trim() === '' ? {} : JSON.parse(raw);
+  } catch {
+    return sendJson(response, 400, { error: errorBody('auth/bad-request', 'body is not JSON') });
+  }
+  const parsed = GuestLoginRequest.safeParse(body);
+  if (!parsed.success) {
+    const error: ErrorBody = errorBody('auth/bad-request', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
+    return sendJson(response, 400, { error });
+  }
+  const issued = await deps.tokens.issueGuest(parsed.data.name);
+  const reply: GuestLoginResponse = { playerId: issued.playerId, name: issued.name, token: issued.token, expiresAt: issued.expiresAt };
+  sendJson(response, 200, reply);
+}
+
+function sendJson(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+  response.end(JSON.stringify(body));
+}
+
+function sendCors(response: ServerResponse): void {
+  response.writeHead(204, {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'POST, OPTIONS',
+    'access-control-allow-headers': 'content-type',
+    'access-control-max-age': '86400',
+  });
+  response.end();
+}

@@ -1,0 +1,226 @@
+/**
+ * The Socket.IO edge. Authenticates the handshake, checks every incoming
+ * message against the protocol's schemas and limits, and only then hands it to
+ * the player's session actor. Actors answer through `deliver`, the gateway
+ * port; they never see a socket.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { Server, type Socket } from 'socket.io';
+import type { GatewayMessage } from '../../actors/messages';
+import type { ActorSystemHandle } from '../../actors/system';
+import { errorBody, type ErrorBody, type ErrorCode } from '../../protocol/errors';
+import {
+  CLIENT_EVENT_SCHEMAS,
+  HandshakeAuth,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type ClientEventName,
+  type ClientToServerEvents,
+  type ServerEventName,
+  type ServerToClientEvents,
+} from '../../protocol/messages';
+import type { ActorLog } from '../../actors/ports';
+import type { PlayhouseConfig } from '../config';
+import type { PlayhouseMetrics } from '../metrics';
+import type { PlayerTokens } from '../auth/player-tokens';
+
+interface SocketData {
+  playerId: string;
+  name: string;
+  /** Resolves once the session actor has taken this connection. */
+  attached: Promise<boolean>;
+  /** Flood guard: events seen in the current one-second window. */
+  windowStart: number;
+  windowCount: number;
+}
+
+type PlayerSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type AckFn = (reply: { ok: false; error: ErrorBody } | object) => void;
+
+export interface GatewayDependencies {
+  readonly config: PlayhouseConfig;
+  readonly actors: ActorSystemHandle;
+  readonly tokens: PlayerTokens;
+  readonly metrics: PlayhouseMetrics;
+  readonly log: ActorLog;
+}
+
+const CLIENT_EVENTS = new Set<string>(Object.keys(CLIENT_EVENT_SCHEMAS));
+
+export class SocketGateway {
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+  private readonly sockets = new Map<string, PlayerSocket>();
+
+  constructor(
+    httpServer: HttpServer,
+    private readonly deps: GatewayDependencies,
+  ) {
+    const { limits, heartbeat } = deps.config;
+    this.io = new Server(httpServer, {
+      maxHttpBufferSize: limits.maxFrameBytes,
+      pingInterval: heartbeat.pingIntervalMs,
+      pingTimeout: heartbeat.pingTimeoutMs,
+      // Tokens travel in the handshake, not in cookies, so any origin may connect.
+      cors: { origin: true },
+      serveClient: false,
+    });
+    // Socket.IO keeps each connection's HTTP upgrade request; we need nothing from it after the handshake.
+    this.io.engine.on('connection', (rawSocket: { request: unknown }) => {
+      rawSocket.request = null;
+    });
+    this.io.use((socket, next) => {
+      this.authenticate(socket).then(
+        () => next(),
+        (error: ErrorBody) => {
+          deps.metrics.wireError(error.code);
+          next(Object.assign(new Error(error.message), { data: error }));
+        },
+      );
+    });
+    this.io.on('connection', (socket) => this.connected(socket));
+  }
+
+  /** The gateway port: what actors send towards devices. */
+  deliver(message: GatewayMessage): void {
+    const socket = this.sockets.get(message.connectionId);
+    if (!socket) return;
+    if (message.type === 'push') {
+      (socket.emit as (event: ServerEventName, payload: object) => boolean)(message.event, message.payload);
+    } else {
+      socket.emit('session:closed', message.error);
+      socket.disconnect(true);
+    }
+  }
+
+  /** Tells every client why, then closes all connections. */
+  async close(error: ErrorBody = errorBody('server/shutting-down')): Promise<void> {
+    for (const socket of this.sockets.values()) socket.emit('session:closed', error);
+    await this.io.close();
+  }
+
+  private async authenticate(socket: PlayerSocket): Promise<void> {
+    const auth: unknown = socket.handshake.auth;
+    const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
+    if (token === undefined || token === '') throw errorBody('auth/missing-token');
+    const parsed = HandshakeAuth.safeParse(auth);
+    if (!parsed.success) throw errorBody('protocol/bad-message', 'handshake auth must be { token: string, protocol: number }');
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(parsed.data.protocol)) {
+      throw errorBody('protocol/version-unsupported', `protocol ${parsed.data.protocol} is not supported; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
+    }
+    try {
+      const identity = await this.deps.tokens.verify(parsed.data.token);
+      socket.data.playerId = identity.playerId;
+      socket.data.name = identity.name;
+    } catch {
+      throw errorBody('auth/invalid-token');
+    }
+  }
+
+  private connected(socket: PlayerSocket): void {
+    const { actors, metrics, config, log } = this.deps;
+    const { playerId, name } = socket.data;
+    metrics.clientConnected();
+    this.sockets.set(socket.id, socket);
+    socket.data.windowStart = Date.now();
+    socket.data.windowCount = 0;
+    socket.data.attached = (async () => {
+      const opened = await actors.openSession({
+        playerId,
+        name,
+        rateLimit: { perSecond: config.limits.requestsPerSecond, burst: config.limits.requestBurst },
+      });
+      if (!opened.ok) throw new Error('session could not start');
+      const reply = await actors.attach(playerId, socket.id);
+      if (!reply.ok) throw new Error(reply.error.message);
+      socket.emit('session:ready', { playerId: reply.playerId, name: reply.name, protocol: reply.protocol, rooms: reply.rooms });
+      return true;
+    })().catch((error: unknown) => {
+      log.error({ playerId, err: String(error) }, 'session attach failed');
+      socket.emit('session:closed', errorBody('server/internal', 'the session could not start; reconnect'));
+      socket.disconnect(true);
+      return false;
+    });
+
+    for (const event of CLIENT_EVENTS) {
+      socket.on(event as ClientEventName, (...args: unknown[]) => void this.request(socket, event as ClientEventName, args));
+    }
+    socket.onAny((event: string, ...args: unknown[]) => {
+      if (CLIENT_EVENTS.has(event) || this.flooded(socket)) return;
+      const error = errorBody('protocol/unknown-event', `'${String(event).slice(0, 64)}' is not an event of this protocol`);
+      this.refuse(socket, String(event), error, args[args.length - 1]);
+    });
+    socket.on('disconnect', () => {
+      metrics.clientDisconnected();
+      this.sockets.delete(socket.id);
+      void socket.data.attached.then((attached) => attached && actors.detach(playerId, socket.id));
+    });
+  }
+
+  private async request(socket: PlayerSocket, event: ClientEventName, args: unknown[]): Promise<void> {
+    if (this.flooded(socket)) return;
+    const ack = args[args.length - 1];
+    if (typeof ack !== 'function' || args.length !== 2) {
+      return this.refuse(socket, event, errorBody('protocol/ack-required', `${event} takes exactly one object and an acknowledgement callback`), ack);
+    }
+    const size = jsonSize(args[0]);
+    if (size > this.deps.config.limits.maxMessageBytes) {
+      return this.refuse(socket, event, errorBody('protocol/payload-too-large', `${size} bytes; the limit is ${this.deps.config.limits.maxMessageBytes}`), ack);
+    }
+    const parsed = CLIENT_EVENT_SCHEMAS[event].safeParse(args[0]);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || event}: ${issue.message}`).join('; ');
+      return this.refuse(socket, event, errorBody('protocol/bad-message', detail.slice(0, 500)), ack);
+    }
+
+    const started = performance.now();
+    let reply: { ok: boolean; error?: ErrorBody };
+    try {
+      if (!(await socket.data.attached)) return;
+      reply = await this.deps.actors.request(socket.data.playerId, {
+        type: 'client',
+        connectionId: socket.id,
+        event,
+        request: parsed.data,
+      } as Parameters<ActorSystemHandle['request']>[1]);
+    } catch (error) {
+      this.deps.log.error({ event, err: String(error) }, 'request failed');
+      reply = { ok: false, error: errorBody('server/internal') };
+    }
+    (ack as AckFn)(reply);
+    this.deps.metrics.requestAnswered(event, reply.ok ? 'ok' : (reply.error?.code ?? 'server/internal'), (performance.now() - started) / 1000);
+  }
+
+  /** Refuses a message at the wire: through its ack when it has one, otherwise as a `session:error` event. */
+  private refuse(socket: PlayerSocket, event: string, error: ErrorBody, ack: unknown): void {
+    this.deps.metrics.wireError(error.code);
+    if (typeof ack === 'function') (ack as AckFn)({ ok: false, error });
+    else socket.emit('session:error', { ...error, event: event.slice(0, 64) });
+  }
+
+  /** A connection far past any legitimate rate is cut off rather than answered message by message. */
+  private flooded(socket: PlayerSocket): boolean {
+    const now = Date.now();
+    const data = socket.data;
+    if (now - data.windowStart >= 1000) {
+      data.windowStart = now;
+      data.windowCount = 0;
+    }
+    data.windowCount++;
+    if (data.windowCount <= this.deps.config.limits.floodEventsPerSecond) return false;
+    if (data.windowCount === this.deps.config.limits.floodEventsPerSecond + 1) {
+      const code: ErrorCode = 'session/flood';
+      this.deps.metrics.wireError(code);
+      socket.emit('session:closed', errorBody(code));
+      socket.disconnect(true);
+    }
+    return true;
+  }
+}
+
+function jsonSize(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Domain metrics with Prometheus (prom-client) as the implementation.
+ *
+ * Prometheus scrapes processes, so there is one registry per process: the
+ * gateway serves it on /metrics, and actors in the same process write to it
+ * through the ActorMetrics port. Names follow Prometheus conventions
+ * (`_total` counters, `_seconds` histograms) so dashboards can be built on them.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ActorKind } from '../actors/messages';
+import type { ActorMetrics } from '../actors/ports';
+
+export class PlayhouseMetrics implements ActorMetrics {
+  readonly registry = new Registry();
+
+  private readonly connectedClients = new Gauge({ name: 'playhouse_connected_clients', help: 'Socket.IO clients connected to this gateway.', registers: [this.registry] });
+  private readonly sessions = new Gauge({ name: 'playhouse_sessions', help: 'Session actors alive in this process.', registers: [this.registry] });
+  private readonly rooms = new Gauge({ name: 'playhouse_rooms', help: 'Room actors alive in this process, by game.', labelNames: ['game'], registers: [this.registry] });
+  private readonly movesApplied = new Counter({ name: 'playhouse_moves_applied_total', help: 'Moves the rules accepted and applied.', labelNames: ['game'], registers: [this.registry] });
+  private readonly movesRejected = new Counter({
+    name: 'playhouse_moves_rejected_total',
+    help: 'Moves refused by a room, by error code (and rules reason for move/illegal).',
+    labelNames: ['game', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly requests = new Counter({
+    name: 'playhouse_requests_total',
+    help: 'Client requests answered by this gateway, by event and outcome (ok or error code).',
+    labelNames: ['event', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly requestDuration = new Histogram({
+    name: 'playhouse_request_duration_seconds',
+    help: 'Time from a request reaching the gateway to its acknowledgement, by event (room:move is move handling latency).',
+    labelNames: ['event'],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  private readonly mailboxDepth = new Gauge({ name: 'playhouse_mailbox_depth', help: 'Messages waiting in actor mailboxes, summed by actor kind.', labelNames: ['kind'], registers: [this.registry] });
+  private readonly mailboxOverflows = new Counter({ name: 'playhouse_mailbox_overflows_total', help: 'Messages refused because a mailbox was full.', labelNames: ['kind'], registers: [this.registry] });
+  private readonly wireErrors = new Counter({ name: 'playhouse_wire_errors_total', help: 'Messages refused by the gateway before reaching an actor, by error code.', labelNames: ['code'], registers: [this.registry] });
+
+  constructor() {
+    // Process CPU, memory, GC and event-loop lag (nodejs_eventloop_lag_seconds).
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  clientConnected(): void {
+    this.connectedClients.inc();
+  }
+  clientDisconnected(): void {
+    this.connectedClients.dec();
+  }
+  requestAnswered(event: string, outcome: string, seconds: number): void {
+    this.requests.inc({ event, outcome });
+    this.requestDuration.observe({ event }, seconds);
+  }
+  wireError(code: string): void {
+    this.wireErrors.inc({ code });
+  }
+
+  sessionStarted(): void {
+    this.sessions.inc();
+  }
+  sessionEnded(): void {
+    this.sessions.dec();
+  }
+  roomOpened(game: string): void {
+    this.rooms.inc({ game });
+  }
+  roomClosed(game: string): void {
+    this.rooms.dec({ game });
+  }
+  moveApplied(game: string): void {
+    this.movesApplied.inc({ game });
+  }
+  moveRejected(game: string, reason: string): void {
+    this.movesRejected.inc({ game, reason });
+  }
+  mailboxDepthChanged(kind: ActorKind, delta: number): void {
+    this.mailboxDepth.inc({ kind }, delta);
+  }
+  mailboxOverflow(kind: ActorKind): void {
+    this.mailboxOverflows.inc({ kind });
+  }
+}
+
+let processMetricsInstance: PlayhouseMetrics | undefined;
+
+/** This process's metrics (created on first use). */
+export function processMetrics(): PlayhouseMetrics {
+  processMetricsInstance ??= new PlayhouseMetrics();
+  return processMetricsInstance;
+}

@@ -1,0 +1,178 @@
+/**
+ * Every message on the wire: schemas for what clients send (checked by the
+ * gateway before anything reaches an actor), types for what the server sends,
+ * and the typed Socket.IO event maps shared by the server and the SDK.
+ */
+import { z } from 'zod';
+import type { ErrorBody } from './errors';
+
+/** Bumped on any incompatible change; sent by the client in the handshake. */
+export const PROTOCOL_VERSION = 1;
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+/** Client-chosen, unique per action: lets the server answer a retried action with its first result. */
+const actionId = z.string().min(1).max(64);
+
+// ---- Handshake and login -------------------------------------------------
+
+/** Socket.IO `auth` object of the connection handshake. */
+export const HandshakeAuth = z.object({
+  token: z.string().min(1).max(4096),
+  protocol: z.number().int(),
+});
+export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
+
+/** Body of `POST /v1/auth/guest`. */
+export const GuestLoginRequest = z.strictObject({
+  name: z.string().trim().min(1).max(32).optional(),
+});
+export type GuestLoginRequest = z.infer<typeof GuestLoginRequest>;
+
+export interface GuestLoginResponse {
+  readonly playerId: string;
+  readonly name: string;
+  readonly token: string;
+  /** Unix epoch milliseconds. */
+  readonly expiresAt: number;
+}
+
+// ---- Client → server -----------------------------------------------------
+
+export const FindMatchRequest = z.strictObject({
+  actionId,
+  game: id,
+});
+export type FindMatchRequest = z.infer<typeof FindMatchRequest>;
+
+export const MoveRequest = z.strictObject({
+  actionId,
+  roomId: id,
+  /** The state version the player saw when choosing this move. */
+  version: z.number().int().min(0),
+  move: z.string().min(1).max(64),
+  /** Checked against the game's own schema for this move by the room. */
+  payload: z.unknown(),
+});
+export type MoveRequest = z.infer<typeof MoveRequest>;
+
+export const RoomRequest = z.strictObject({
+  actionId,
+  roomId: id,
+});
+export type RoomRequest = z.infer<typeof RoomRequest>;
+
+/** Schema of each client event's single argument. */
+export const CLIENT_EVENT_SCHEMAS = {
+  'match:find': FindMatchRequest,
+  'room:move': MoveRequest,
+  'room:leave': RoomRequest,
+  'room:rematch': RoomRequest,
+} as const;
+export type ClientEventName = keyof typeof CLIENT_EVENT_SCHEMAS;
+
+// ---- Replies (acknowledgements) -------------------------------------------
+
+export type Reply<T extends object = object> = ({ readonly ok: true } & T) | { readonly ok: false; readonly error: ErrorBody };
+
+export interface MatchFound {
+  readonly roomId: string;
+  readonly game: string;
+  readonly seat: number;
+}
+
+export interface MoveAccepted {
+  /** The room's state version after the move. */
+  readonly version: number;
+}
+
+// ---- Server → client -----------------------------------------------------
+
+export type RoomStatus = 'waiting' | 'playing' | 'over';
+
+export interface SeatInfo {
+  readonly playerId: string;
+  readonly name: string;
+  readonly seat: number;
+}
+
+export interface Outcome {
+  readonly winners: readonly string[];
+  readonly draw: boolean;
+  /** e.g. 'connect-line', 'board-full', 'opponent-left'. */
+  readonly reason: string;
+}
+
+export interface SessionReady {
+  readonly playerId: string;
+  readonly name: string;
+  readonly protocol: number;
+  /** Rooms the player is seated in (a reconnecting player gets their room back). */
+  readonly rooms: readonly string[];
+}
+
+/** The full state of a room as one player may see it. */
+export interface RoomStateMessage {
+  readonly roomId: string;
+  readonly game: string;
+  readonly version: number;
+  readonly status: RoomStatus;
+  /** Counts games played in this room; a rematch starts the next one. */
+  readonly gameNumber: number;
+  readonly players: readonly SeatInfo[];
+  /** The game's own view of the state for this player. */
+  readonly view: unknown;
+  readonly outcome: Outcome | null;
+}
+
+/** Real-time games: what changed since the previous version, sent once per tick. */
+export interface RoomDeltaMessage {
+  readonly roomId: string;
+  readonly version: number;
+  readonly delta: unknown;
+}
+
+export interface RoomOverMessage {
+  readonly roomId: string;
+  readonly version: number;
+  readonly outcome: Outcome;
+  /** Set when the game ended because a player left. */
+  readonly leaver?: string;
+}
+
+export interface RoomPlayerMessage {
+  readonly roomId: string;
+  readonly playerId: string;
+  readonly change: 'joined' | 'left';
+}
+
+export interface ErrorMessage extends ErrorBody {
+  /** The event that caused the error, when there is one. */
+  readonly event?: string;
+}
+
+// ---- Typed Socket.IO event maps ------------------------------------------
+
+type Ack<T extends object> = (reply: Reply<T>) => void;
+
+export interface ClientToServerEvents {
+  'match:find': (request: FindMatchRequest, ack: Ack<MatchFound>) => void;
+  'room:move': (request: MoveRequest, ack: Ack<MoveAccepted>) => void;
+  'room:leave': (request: RoomRequest, ack: Ack<object>) => void;
+  'room:rematch': (request: RoomRequest, ack: Ack<object>) => void;
+}
+
+export interface ServerToClientEvents {
+  'session:ready': (message: SessionReady) => void;
+  'room:state': (message: RoomStateMessage) => void;
+  'room:delta': (message: RoomDeltaMessage) => void;
+  'room:over': (message: RoomOverMessage) => void;
+  'room:player': (message: RoomPlayerMessage) => void;
+  /** Errors not tied to an acknowledgement (unknown events, events sent without ack). */
+  'session:error': (message: ErrorMessage) => void;
+  /** Sent just before the server closes the connection, saying why. */
+  'session:closed': (message: ErrorMessage) => void;
+}
+
+export type ServerEventName = keyof ServerToClientEvents;
+export type ServerEventPayload<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>[0];
