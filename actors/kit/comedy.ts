@@ -53,7 +53,7 @@ interface ComedyInternals {
 export interface SystemOptions {
   /** Module paths (from the app root, leading slash) of comedy resources to offer actors. */
   readonly resources: readonly string[];
-  /** comedy's own log level; its lines are plain text, so we keep them to warnings. */
+  /** comedy's own log level; its lines are plain text and its warnings are shutdown noise, so errors only by default. */
   readonly logLevel?: 'Silent' | 'Error' | 'Warn' | 'Info' | 'Debug';
 }
 
@@ -65,7 +65,7 @@ export function createComedySystem(options: SystemOptions): ComedySystem {
     // A programmatic config stops comedy from polling actors.json every few seconds.
     config: {},
     resources: [...options.resources],
-    loggerConfig: { categories: { Default: options.logLevel ?? 'Warn' } },
+    loggerConfig: { categories: { Default: options.logLevel ?? 'Error' } },
   });
   // comedy answers SIGINT/SIGTERM with process.exit(0); shutdown is ours to drain gracefully.
   const internals = system as unknown as ComedyInternals;

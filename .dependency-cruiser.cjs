@@ -1,0 +1,188 @@
+/**
+ * Dependency rules for Playhouse: the "Boundaries (what may import what)"
+ * section of ARCHITECTURE.md, checked mechanically by `npm run lint:deps`.
+ *
+ * Paths are relative to the repository root (depcruise runs from there).
+ * Type-only imports count too (tsPreCompilationDeps), so `import type` cannot
+ * be used to sneak across a boundary.
+ */
+
+/** Our own top-level source folders (anything else resolvable is npm or node). */
+const OURS = '^(actors|protocol|infra|games|scripts|benchmarks|test)/';
+/** Code that ships / runs in production (not tests). */
+const NON_TEST = '^(actors|protocol|infra|games|scripts)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    // ---- games/: pure rules, talk only to games/api.ts ---------------------
+    {
+      name: 'games-only-api',
+      severity: 'error',
+      comment:
+        'A game (games/<game>/*) may import only games/api.ts and files in its own folder: ' +
+        'no node builtins, no npm packages (zod comes re-exported through api), no actors/infra/protocol, ' +
+        'no other game. Keeps rules pure and replays exact.',
+      from: { path: '^games/([^/]+)/' },
+      to: { pathNot: ['^games/api\\.ts$', '^games/$1/'] },
+    },
+    {
+      name: 'games-top-level-only-api',
+      severity: 'error',
+      comment: 'Files directly in games/ (other than api.ts) may import only games/api.ts.',
+      from: { path: '^games/[^/]+$', pathNot: '^games/api\\.ts$' },
+      to: { pathNot: '^games/api\\.ts$' },
+    },
+    {
+      name: 'games-api-only-zod',
+      severity: 'error',
+      comment: 'games/api.ts is the whole rules API: it may import zod and nothing else.',
+      from: { path: '^games/api\\.ts$' },
+      to: { pathNot: '^node_modules/zod/' },
+    },
+
+    // ---- protocol/: the client SDK, ships to browsers --------------------
+    {
+      name: 'protocol-imports-nothing-of-ours',
+      severity: 'error',
+      comment:
+        'protocol/ imports nothing of ours outside protocol/ (npm packages are fine): ' +
+        'the client SDK built from it ships to browsers and other runtimes.',
+      from: { path: '^protocol/' },
+      to: { pathNot: ['^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'protocol-no-node-builtins',
+      severity: 'error',
+      comment:
+        'protocol/ must not import node builtins (only `import type` is tolerated): ' +
+        'the SDK runs in browsers.',
+      from: { path: '^protocol/' },
+      to: { dependencyTypes: ['core'], dependencyTypesNot: ['type-only'] },
+    },
+
+    // ---- actors/: no transport, no infra, comedy behind the kit ----------
+    {
+      name: 'actors-no-socket-io',
+      severity: 'error',
+      comment: 'actors/ never imports Socket.IO (server or client); the gateway in infra/ owns the transport.',
+      from: { path: '^actors/' },
+      to: { path: '^node_modules/(socket\\.io|socket\\.io-client|socket\\.io-parser|socket\\.io-adapter|engine\\.io|engine\\.io-client|@socket\\.io/[^/]+)/' },
+    },
+    {
+      name: 'actors-no-socket-io-transitively',
+      severity: 'error',
+      comment:
+        'actors/ may not reach Socket.IO through one of our modules either ' +
+        '(e.g. by importing protocol/client.ts, which wraps socket.io-client).',
+      from: { path: '^actors/' },
+      to: {
+        path: '^node_modules/(socket\\.io|socket\\.io-client|engine\\.io|engine\\.io-client|@socket\\.io/[^/]+)/',
+        reachable: true,
+      },
+    },
+    {
+      name: 'actors-no-infra',
+      severity: 'error',
+      comment:
+        'actors/ never imports anything in infra/ (gateway, drivers, config): ' +
+        'infra hands capabilities in through actors/ports.ts.',
+      from: { path: '^actors/' },
+      to: { path: '^infra/' },
+    },
+    {
+      name: 'actors-no-store-drivers',
+      severity: 'error',
+      comment:
+        'actors/ reaches stores only through their interfaces, never a driver; ' +
+        'which driver runs is decided at boot in infra/.',
+      from: { path: '^actors/' },
+      to: {
+        // also matches when the driver isn't installed (unresolved name)
+        path: '^(node_modules/)?(redis|ioredis|@redis/[^/]+|mariadb|mysql|mysql2|pg|knex|better-sqlite3)(/|$)',
+      },
+    },
+    {
+      name: 'comedy-only-in-kit',
+      severity: 'error',
+      comment:
+        'Only actors/kit/comedy.ts touches the comedy framework; everything else uses its typed surface.',
+      from: { pathNot: '^actors/kit/comedy\\.ts$' },
+      to: { path: '^node_modules/comedy/' },
+    },
+
+    // ---- benchmarks/: drive the server only through the SDK --------------
+    {
+      name: 'benchmarks-only-protocol',
+      severity: 'error',
+      comment:
+        'benchmarks/ drives the server only through protocol/ (the client SDK), ' +
+        'like a studio load test would; npm packages and node builtins are fine.',
+      from: { path: '^benchmarks/' },
+      to: { pathNot: ['^benchmarks/', '^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
+
+    // ---- general hygiene -------------------------------------------------
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Circular dependencies make load order fragile and boundaries meaningless.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'not-to-dev-dep',
+      severity: 'error',
+      comment:
+        'Non-test code (actors, protocol, infra, games, scripts) must not use devDependencies ' +
+        "at run time; they are not installed in production (playwright-core is for test/ only).",
+      from: { path: NON_TEST },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'not-to-dev-dep-types',
+      severity: 'error',
+      comment:
+        "Non-test code may import types only from 'typescript' and @types/* among the devDependencies.",
+      from: { path: NON_TEST },
+      to: {
+        dependencyTypes: ['npm-dev'],
+        pathNot: ['^node_modules/typescript/', '^node_modules/@types/'],
+      },
+    },
+    {
+      name: 'no-non-package-json',
+      severity: 'error',
+      comment: "Depends on an npm package that isn't declared in package.json.",
+      from: {},
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: 'Depends on a module that cannot be resolved on disk.',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+
+  options: {
+    // Look at the imports as written in TypeScript, including `import type`.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    // Record npm packages as leaves; don't crawl into them.
+    doNotFollow: { path: '^node_modules' },
+    // Only our own folders are cruised; non-code assets are ignored.
+    exclude: { path: '\\.(css|html|json|md)$' },
+    moduleSystems: ['cjs', 'es6'],
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js', '.cjs', '.json', '.d.ts'],
+      mainFields: ['main', 'types', 'typings'],
+    },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};
