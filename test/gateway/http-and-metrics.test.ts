@@ -1,0 +1,57 @@
+/** /healthz, /metrics with the domain metrics, and what a studio's dashboards read. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startDuel, useTestServer } from '../support/playhouse';
+
+const testServer = useTestServer();
+
+async function metricsText(): Promise<string> {
+  const response = await fetch(`${testServer().url}/metrics`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /text\/plain/);
+  return response.text();
+}
+
+function sample(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+test('/healthz answers ok with the gateway id', async () => {
+  const response = await fetch(`${testServer().url}/healthz`);
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { status: string; gateway: string };
+  assert.equal(body.status, 'ok');
+  assert.match(body.gateway, /^gw-/);
+});
+
+test('/metrics counts clients, sessions, rooms, moves, rejections by reason, latency and mailboxes', async () => {
+  const before = await metricsText();
+  const duel = await startDuel(testServer());
+  await duel.drop(3);
+  await duel.drop(3);
+  const waiting = duel.other(await duel.current());
+  await waiting.move(duel.roomId, 'drop', { column: 1 }).catch(() => undefined); // not your turn
+  const mover = await duel.current();
+  await mover.move(duel.roomId, 'drop', { column: 9 }).catch(() => undefined); // out of range
+
+  const after = await metricsText();
+  assert.equal(sample(after, 'playhouse_connected_clients') - sample(before, 'playhouse_connected_clients'), 2);
+  assert.equal(sample(after, 'playhouse_sessions') - sample(before, 'playhouse_sessions'), 2);
+  assert.equal(sample(after, 'playhouse_rooms', 'game="connect-four"') - sample(before, 'playhouse_rooms', 'game="connect-four"'), 1);
+  assert.equal(sample(after, 'playhouse_moves_applied_total', 'game="connect-four"') - sample(before, 'playhouse_moves_applied_total', 'game="connect-four"'), 2);
+  const rejected = (reason: string, text: string) => sample(text, 'playhouse_moves_rejected_total', `game="connect-four",reason="${reason}"`);
+  assert.equal(rejected('move/not-your-turn', after) - rejected('move/not-your-turn', before), 1);
+  assert.equal(rejected('move/illegal:out-of-range', after) - rejected('move/illegal:out-of-range', before), 1);
+  const moveCount = (text: string) => sample(text, 'playhouse_request_duration_seconds_count', 'event="room:move"');
+  assert.equal(moveCount(after) - moveCount(before), 4, 'every move request is timed');
+  assert.match(after, /^playhouse_mailbox_depth\{kind="room"\} 0$/m);
+  assert.match(after, /^nodejs_eventloop_lag_seconds /m);
+});
+
+test('unknown paths are 404 and the demo page is served', async () => {
+  assert.equal((await fetch(`${testServer().url}/admin`)).status, 404);
+  const page = await fetch(`${testServer().url}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+});

@@ -1,0 +1,41 @@
+/** One typed configuration: defaults, overrides, environment, and clear errors at boot. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../infra/config';
+
+test('defaults need no environment at all', () => {
+  const config = loadConfig({}, {});
+  assert.equal(config.port, 8080);
+  assert.deepEqual(config.actors.placement, { session: 'in-memory', room: 'in-memory', lobby: 'in-memory' });
+  assert.ok(config.auth.secret.length >= 32, 'a random secret is generated when none is configured');
+});
+
+test('environment variables override the file-less defaults and programmatic overrides', () => {
+  const config = loadConfig(
+    { port: 9000, limits: { requestsPerSecond: 5 } },
+    { PORT: '7000', PLAYHOUSE_ROOM_PLACEMENT: 'forked', PLAYHOUSE_TOKEN_SECRET: 's'.repeat(40), LOG_LEVEL: 'warn' },
+  );
+  assert.equal(config.port, 7000);
+  assert.equal(config.limits.requestsPerSecond, 5);
+  assert.equal(config.limits.requestBurst, 40, 'unset fields keep their defaults');
+  assert.equal(config.actors.placement.room, 'forked');
+  assert.equal(config.auth.secret, 's'.repeat(40));
+  assert.equal(config.log.level, 'warn');
+});
+
+test('invalid values are refused at boot, each named', () => {
+  assert.throws(
+    () => loadConfig({}, { PORT: 'eighty', PLAYHOUSE_ROOM_PLACEMENT: 'cloud', PLAYHOUSE_TOKEN_SECRET: 'short' }),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      const text = error.problems.join('\n');
+      assert.match(text, /PORT=eighty: not a number/);
+      assert.match(text, /actors\.placement\.room/);
+      assert.match(text, /auth\.secret: must be at least 32 characters/);
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig({ port: 70000 }, {}), ConfigError);
+  assert.throws(() => loadConfig({ limits: { requestBurst: 0 } }, {}), ConfigError);
+  assert.throws(() => loadConfig({ unknownKey: 1 } as never, {}), ConfigError);
+});
