@@ -52,9 +52,7 @@ export type SessionMessage =
   | { readonly type: 'detach'; readonly connectionId: string }
   | ({ readonly type: 'client'; readonly connectionId: string } & ClientRequest)
   /** Something for the player's device, from a room. */
-  | { readonly type: 'push'; readonly event: ServerEventName; readonly payload: object }
-  /** The room the player sat in is gone. */
-  | { readonly type: 'room-closed'; readonly roomId: string };
+  | { readonly type: 'push'; readonly event: ServerEventName; readonly payload: object };
 
 export type AttachReply = Reply<SessionReady>;
 export type ClientReply = Reply<MatchFound> | Reply<MoveAccepted> | Reply<object>;
@@ -90,6 +88,8 @@ export type RoomMessage =
     }
   | { readonly type: 'leave'; readonly playerId: string; readonly reason: 'left' | 'disconnected' }
   | { readonly type: 'rematch'; readonly playerId: string }
+  /** The player's device (re)connected: push it the full state. */
+  | { readonly type: 'sync'; readonly playerId: string }
   /** The room's own timer: advance a real-time game. */
   | { readonly type: 'tick' };
 

@@ -9,7 +9,7 @@
  * router holds no game state, so it needs no mailbox: it only forwards.
  */
 import { errorBody } from '../protocol/errors';
-import type { ActorHandle, PlacementMode, SelfHandle } from './kit/comedy';
+import { destroyActor, type ActorHandle, type PlacementMode, type SelfHandle } from './kit/comedy';
 import type { ActorSettings, ChildParameters } from './kit/mailbox-actor';
 import type { ActorKind, Address, Failure } from './messages';
 
@@ -99,7 +99,14 @@ export default class RouterActor {
     const child = this.children.get(request.address);
     if (!child) return;
     this.children.delete(request.address);
-    await child.handle.destroy().catch(() => undefined);
+    await destroyActor(child.handle).catch(() => undefined);
+  }
+
+  /** Destroys every child (the process is stopping). */
+  async shutdown(): Promise<void> {
+    const children = [...this.children.values()];
+    this.children.clear();
+    await Promise.all(children.map((child) => destroyActor(child.handle).catch(() => undefined)));
   }
 
   stats(): RouterStats {

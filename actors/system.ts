@@ -72,7 +72,10 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
     },
     request: (playerId, message) => ask<ClientReply>(sessionAddress(playerId), message),
     stats: async () => (await router.sendAndReceive('stats', {})) as RouterStats,
-    stop: () => system.destroy(),
+    async stop() {
+      await router.sendAndReceive('shutdown', {});
+      await system.destroy();
+    },
   };
 }
 

@@ -4,8 +4,8 @@
  *
  *   const login = await guestLogin('http://localhost:8080', 'Ada');
  *   const client = await PlayhouseClient.connect({ url: 'http://localhost:8080', token: login.token });
+ *   client.on('state', (state) => render(state));   // listen first: the room's state can arrive before findMatch resolves
  *   const { roomId } = await client.findMatch('connect-four');
- *   client.on('state', (state) => render(state));
  *   await client.move(roomId, 'drop', { column: 3 });
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';

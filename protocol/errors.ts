@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   'auth/missing-token': 'The handshake carries no token.',
   'auth/invalid-token': 'The token is forged, expired or malformed.',
   'auth/bad-request': 'The login request is malformed.',
+  'http/not-found': 'No HTTP endpoint at that path and method.',
   // Session.
   'rate/limited': 'Too many messages; slow down and retry after the given delay.',
   'session/replaced': 'The same player connected again elsewhere; this connection is closed.',

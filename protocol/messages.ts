@@ -19,7 +19,8 @@ const actionId = z.string().min(1).max(64);
 /** Socket.IO `auth` object of the connection handshake. */
 export const HandshakeAuth = z.object({
   token: z.string().min(1).max(4096),
-  protocol: z.number().int(),
+  // Some Socket.IO clients (socket.io-client-java) send every auth value as a string: accept "1" as 1.
+  protocol: z.union([z.number().int(), z.string().regex(/^\d{1,6}$/).transform(Number)]),
 });
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
@@ -107,7 +108,7 @@ export interface SessionReady {
   readonly playerId: string;
   readonly name: string;
   readonly protocol: number;
-  /** Rooms the player is seated in (a reconnecting player gets their room back). */
+  /** Rooms the player is seated in; a device replacing another connection of the player gets the room's state pushed. */
   readonly rooms: readonly string[];
 }
 

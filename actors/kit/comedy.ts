@@ -45,6 +45,18 @@ export interface ComedySystem {
   getBus(): EventEmitter;
 }
 
+/**
+ * Destroys an actor and, for a threaded one, ends its worker thread.
+ * comedy 2.1.7 leaves a destroyed threaded actor's worker running, which keeps
+ * the whole process alive after shutdown (see DEPENDENCIES.md).
+ */
+export async function destroyActor(handle: ActorHandle): Promise<void> {
+  // comedy hands out a ClientActorProxy whose `actor` is the ThreadedActorParent holding the Worker.
+  const worker = (handle as { actor?: { worker?: { terminate(): Promise<number> } } }).actor?.worker;
+  await handle.destroy();
+  if (worker) await worker.terminate();
+}
+
 interface ComedyInternals {
   sigintHandler?: () => void;
   sigtermHandler?: () => void;

@@ -66,12 +66,9 @@ export class Match {
     this.seats = [...this.seats, seat].sort((a, b) => a.seat - b.seat);
     this.broadcastPlayerChange(playerId, 'joined');
     const rules = this.game.rules;
-    if (this.status === 'playing' && rules.playerJoined) {
-      this.state = rules.playerJoined(this.state, playerId, this.context());
-      this.version++;
-    }
+    if (this.status === 'playing' && rules.playerJoined) this.state = rules.playerJoined(this.state, playerId, this.context());
     if (this.status === 'waiting' && this.readyToStart()) this.start();
-    else this.broadcastState();
+    else this.changed();
     return { ok: true, roomId: this.roomId, game: this.game.name, seat: seat.seat, open: this.isOpen };
   }
 
@@ -96,10 +93,13 @@ export class Match {
     if (isInvalid(next)) return { ok: false, error: errorBody('move/illegal', next.message, { reason: next.reason }) };
 
     this.state = next;
-    this.version++;
-    if (!this.isRealtime) {
-      this.broadcastState();
-      this.checkOver();
+    if (this.isRealtime) {
+      // Inputs take effect at the next tick, which broadcasts what changed.
+      this.version++;
+    } else {
+      const outcome = rules.isOver(this.state, this.context());
+      if (outcome) this.finish(outcome);
+      else this.changed();
     }
     return { ok: true, version: this.version };
   }
@@ -111,6 +111,8 @@ export class Match {
     const previous = this.state;
     this.state = rules.tick(previous, dtMs, this.context());
     this.version++;
+    const outcome = rules.isOver(this.state, this.context());
+    if (outcome) return this.finish(outcome);
     if (rules.viewDelta) {
       for (const { playerId } of this.seats) {
         const delta = rules.viewDelta(previous, this.state, playerId);
@@ -119,7 +121,6 @@ export class Match {
     } else {
       this.broadcastState();
     }
-    this.checkOver();
   }
 
   leave(playerId: string): Ok | Failure {
@@ -131,7 +132,6 @@ export class Match {
     if (this.status === 'playing') {
       if (rules.playerLeft && this.seats.length > 0) {
         this.state = rules.playerLeft(this.state, playerId, this.context());
-        this.version++;
       } else if (this.seats.length > 0) {
         // Games without a playerLeft hook cannot go on short-handed: the leaver forfeits.
         this.finish({ winners: this.seats.map((seat) => seat.playerId), draw: false, reason: 'opponent-left' }, playerId);
@@ -140,7 +140,9 @@ export class Match {
         this.status = 'over';
       }
     }
-    this.broadcastState();
+    // Those who stayed may all have voted for a rematch already.
+    if (this.status === 'over' && this.seats.length > 0 && this.allVotedRematch()) this.restart();
+    else this.changed();
     return { ok: true };
   }
 
@@ -148,15 +150,14 @@ export class Match {
     if (!this.seatOf(playerId)) return refuse('room/not-member');
     if (this.status !== 'over') return refuse('room/not-over');
     this.rematchVotes.add(playerId);
-    if (this.seats.every((seat) => this.rematchVotes.has(seat.playerId))) {
-      if (this.readyToStart()) this.start();
-      else {
-        // Someone left after the game: wait for the lobby to fill the empty seats.
-        this.status = 'waiting';
-        this.state = undefined;
-        this.broadcastState();
-      }
-    }
+    if (this.allVotedRematch()) this.restart();
+    return { ok: true };
+  }
+
+  /** A player's device reconnected: send it the full state it may have missed. */
+  sync(playerId: string): Ok | Failure {
+    if (!this.seatOf(playerId)) return refuse('room/not-member');
+    this.outbox.push({ playerId, event: 'room:state', payload: this.stateFor(playerId) });
     return { ok: true };
   }
 
@@ -179,20 +180,33 @@ export class Match {
     this.outcome = null;
     this.state = this.game.rules.setup(this.context());
     this.status = 'playing';
-    this.version++;
-    this.broadcastState();
+    this.changed();
   }
 
-  private checkOver(): void {
-    const outcome = this.game.rules.isOver(this.state, this.context());
-    if (outcome) this.finish(outcome);
+  private allVotedRematch(): boolean {
+    return this.seats.every((seat) => this.rematchVotes.has(seat.playerId));
+  }
+
+  /** Everyone seated wants another game: start it, or wait for the lobby to fill seats left empty. */
+  private restart(): void {
+    if (this.readyToStart()) return this.start();
+    this.status = 'waiting';
+    this.state = undefined;
+    this.outcome = null;
+    this.rematchVotes.clear();
+    this.changed();
+  }
+
+  /** Every change players see gets its own version, so clients can order what they receive. */
+  private changed(): void {
+    this.version++;
+    this.broadcastState();
   }
 
   private finish(outcome: Outcome, leaver?: string): void {
     this.status = 'over';
     this.outcome = { winners: [...outcome.winners], draw: outcome.draw, reason: outcome.reason };
-    this.version++;
-    this.broadcastState();
+    this.changed();
     for (const { playerId } of this.seats) {
       this.outbox.push({
         playerId,

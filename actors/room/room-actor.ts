@@ -67,6 +67,8 @@ export default class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         return this.match.leave(message.playerId);
       case 'rematch':
         return this.match.rematch(message.playerId);
+      case 'sync':
+        return this.match.sync(message.playerId);
       case 'tick': {
         this.tickQueued = false;
         const now = Date.now();

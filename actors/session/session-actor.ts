@@ -69,9 +69,6 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
         return this.client(message);
       case 'push':
         return this.toDevice({ type: 'push', connectionId: '', event: message.event, payload: message.payload });
-      case 'room-closed':
-        if (this.roomId === message.roomId) this.roomId = null;
-        return undefined;
     }
   }
 
@@ -85,6 +82,8 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
       } satisfies GatewayMessage);
     }
     this.connection = { gateway, connectionId };
+    // A new device for a seated player: the room sends it the full state (after this reply, in mailbox order).
+    if (this.roomId) this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
     return {
       ok: true,
       playerId: this.params.playerId,
@@ -105,7 +104,8 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
         (error: unknown) => this.log.warn({ roomId, err: String(error) }, 'leave on disconnect failed'),
       );
     }
-    this.retire();
+    // A new connection may have attached while we waited for the room: then the session lives on.
+    if (!this.connection) this.retire();
   }
 
   private async client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {

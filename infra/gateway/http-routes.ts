@@ -57,15 +57,18 @@ async function route(deps: RouteDependencies, request: IncomingMessage, response
       return;
     }
   }
-  sendJson(response, 404, { error: { code: 'not-found', message: `${method} ${url.pathname} is not served here` } });
+  sendJson(response, 404, { error: errorBody('http/not-found', `${method} ${url.pathname} is not served here`) });
 }
 
 async function guestLogin(deps: RouteDependencies, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  let raw = '';
-  for await (const chunk of request) {
-    raw += String(chunk);
-    if (raw.length > LOGIN_BODY_LIMIT) return sendJson(response, 413, { error: errorBody('protocol/payload-too-large', `login body over ${LOGIN_BODY_LIMIT} bytes`) });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > LOGIN_BODY_LIMIT) return sendJson(response, 413, { error: errorBody('protocol/payload-too-large', `login body over ${LOGIN_BODY_LIMIT} bytes`) });
+    chunks.push(chunk);
   }
+  const raw = Buffer.concat(chunks).toString('utf8');
   let body: unknown;
   try {
     body = raw.trim() === '' ? {} : JSON.parse(raw);

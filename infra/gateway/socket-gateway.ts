@@ -175,7 +175,10 @@ export class SocketGateway {
     const started = performance.now();
     let reply: { ok: boolean; error?: ErrorBody };
     try {
-      if (!(await socket.data.attached)) return;
+      if (!(await socket.data.attached)) {
+        (ack as AckFn)({ ok: false, error: errorBody('server/internal', 'the session could not start; reconnect') });
+        return;
+      }
       reply = await this.deps.actors.request(socket.data.playerId, {
         type: 'client',
         connectionId: socket.id,
@@ -217,9 +220,11 @@ export class SocketGateway {
   }
 }
 
+/** UTF-8 bytes of the message as JSON (what the limit is stated in). */
 function jsonSize(value: unknown): number {
   try {
-    return JSON.stringify(value)?.length ?? 0;
+    const json = JSON.stringify(value);
+    return json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
   } catch {
     return Number.POSITIVE_INFINITY;
   }

@@ -13,6 +13,8 @@ test('two players play to a win; both see the outcome', async () => {
   const duel = await startDuel(server);
   const [first, second] = duel.players;
   const overSeen = Promise.all(duel.players.map((client) => client.waitFor('over', (over) => over.roomId === duel.roomId)));
+  const statesAfterStart: Array<{ status: string; version: number; winner: string | null }> = [];
+  second.on('state', (state) => statesAfterStart.push({ status: state.status, version: state.version, winner: viewOf(state).winner }));
 
   // First player stacks column 0, second column 1: first wins vertically on its 4th disc.
   for (const column of [0, 1, 0, 1, 0, 1]) await duel.drop(column);
@@ -24,6 +26,11 @@ test('two players play to a win; both see the outcome', async () => {
   const [overFirst, overSecond] = await overSeen;
   assert.deepEqual(overFirst.outcome.winners, [first.playerId]);
   assert.deepEqual(overSecond.outcome.winners, [first.playerId]);
+  assert.equal(overSecond.version, final.version, 'room:over carries the version of the final state');
+  // One push per move: the winning move's state is already the final one, never a 'playing' state with a winner.
+  assert.equal(statesAfterStart.length, 7);
+  assert.deepEqual(statesAfterStart.filter((state) => state.winner !== null), [{ status: 'over', version: final.version, winner: first.playerId }]);
+  assert.deepEqual(statesAfterStart.map((state) => state.version), [...statesAfterStart.map((state) => state.version)].sort((a, b) => a - b));
   // Both devices hold the same board.
   assert.deepEqual(viewOf(second.state(duel.roomId)!).board, viewOf(first.state(duel.roomId)!).board);
   assert.deepEqual(

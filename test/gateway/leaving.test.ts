@@ -1,8 +1,8 @@
 /** A player leaving mid-game ends it for the other player with a clear event. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PlayhouseError } from '../../protocol/client';
-import { startDuel, stateWhere, useTestServer } from '../support/playhouse';
+import { guestLogin, PlayhouseClient, PlayhouseError } from '../../protocol/client';
+import { startDuel, startTestServer, stateWhere, useTestServer } from '../support/playhouse';
 
 const testServer = useTestServer();
 
@@ -42,4 +42,36 @@ test('after leaving, a player can find a new match; a second leave is refused', 
 test('asking for a game that is not installed is refused with match/unknown-game', async () => {
   const player = await testServer().player();
   await assert.rejects(player.findMatch('chess'), (error: unknown) => error instanceof PlayhouseError && error.code === 'match/unknown-game');
+});
+
+test('a second device of the same player replaces the first, gets the room back with its full state, and plays on', async () => {
+  // A server of its own: a half-filled room left by another test must not seat these players apart.
+  const server = await startTestServer();
+  const login = await guestLogin(server.url, 'Twice');
+  const connect = () => PlayhouseClient.connect({ url: server.url, token: login.token, io: { transports: ['websocket'] } });
+  const phone = await connect();
+  const opponent = await server.player('Opponent');
+  const { roomId } = await phone.findMatch('connect-four');
+  await opponent.findMatch('connect-four');
+  await stateWhere(phone, roomId, (s) => s.status === 'playing');
+
+  const replaced = phone.waitFor('closed');
+  // The Socket.IO "kotlin style" handshake: protocol as a decimal string.
+  const tablet = await PlayhouseClient.connect({ url: server.url, token: login.token, io: { transports: ['websocket'], auth: { token: login.token, protocol: '1' } } });
+  try {
+    assert.equal((await replaced).code, 'session/replaced');
+    assert.equal(tablet.playerId, phone.playerId);
+    assert.deepEqual(tablet.session.rooms, [roomId]);
+    const state = await stateWhere(tablet, roomId, (s) => s.status === 'playing');
+    assert.equal(state.players.length, 2);
+    // The tablet can play: whoever is to move drops a disc and both sides see it.
+    const mover = (state.view as { currentPlayer: string }).currentPlayer === tablet.playerId ? tablet : opponent;
+    const accepted = await mover.move(roomId, 'drop', { column: 2 }, state.version);
+    await stateWhere(tablet, roomId, (s) => s.version >= accepted.version);
+    await stateWhere(opponent, roomId, (s) => s.version >= accepted.version);
+  } finally {
+    tablet.close();
+    phone.close();
+    await server.stop();
+  }
 });
