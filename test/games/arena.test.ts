@@ -2,28 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isInvalid, type GameContext, type PlayerId } from '../../games/api';
 import game, { type ArenaDelta, type ArenaState, type ArenaTunables, type Position } from '../../games/arena/rules';
+import { deepFreeze, seededRandom } from '../support/rules';
 import tunablesFile from '../../games/arena/tunables.json';
-
-// ---- helpers (kept local: each test file reads on its own) ----
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 const defaults = game.tunables.parse(tunablesFile);
 
@@ -33,7 +13,7 @@ function context(
   return {
     players: options.players ?? ['p1', 'p2', 'p3'],
     tunables: game.tunables.parse({ ...defaults, ...options.tunables }),
-    random: options.random ?? mulberry32(options.seed ?? 7),
+    random: options.random ?? seededRandom(options.seed ?? 7),
   };
 }
 

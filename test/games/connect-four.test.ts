@@ -2,36 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isInvalid, type GameContext, type PlayerId } from '../../games/api';
 import game, { type ConnectFourState, type ConnectFourTunables } from '../../games/connect-four/rules';
+import { deepFreeze, seededRandom } from '../support/rules';
 import tunablesFile from '../../games/connect-four/tunables.json';
-
-// ---- helpers (kept local: each test file reads on its own) ----
-
-/** Small seeded PRNG so contexts are deterministic; Connect Four itself never draws. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
 
 const ALICE = 'alice';
 const BOB = 'bob';
 const defaults = game.tunables.parse(tunablesFile);
 
 function context(tunables: ConnectFourTunables = defaults, players: PlayerId[] = [ALICE, BOB]): GameContext<ConnectFourTunables> {
-  return { players, tunables, random: mulberry32(42) };
+  return { players, tunables, random: seededRandom(42) };
 }
 
 function drop(state: ConnectFourState, playerId: PlayerId, column: number, ctx = context()) {
