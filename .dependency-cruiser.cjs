@@ -118,8 +118,17 @@ module.exports = {
       comment:
         'benchmarks/ drives the server only through protocol/ (the client SDK), ' +
         'like a studio load test would; npm packages and node builtins are fine.',
-      from: { path: '^benchmarks/' },
+      from: { path: '^benchmarks/', pathNot: '^benchmarks/ceiling/' },
       to: { pathNot: ['^benchmarks/', '^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'ceiling-only-protocol-and-rules',
+      severity: 'error',
+      comment:
+        'The ceiling server (benchmarks/ceiling/) is the same game logic with no actors: it may use ' +
+        'the protocol and the game rules, never actors/ or infra/.',
+      from: { path: '^benchmarks/ceiling/' },
+      to: { pathNot: ['^benchmarks/', '^protocol/', '^games/', '^node_modules/'], dependencyTypesNot: ['core'] },
     },
 
     // ---- general hygiene -------------------------------------------------

@@ -1,0 +1,110 @@
+/**
+ * The load tester: `npm run bench -- <scenario> [options]`.
+ *
+ * Runs the scenario against Playhouse and, in the same invocation, against the
+ * ceiling (a bare Socket.IO server with the same game logic), one after the
+ * other so they never share the machine, and reports both with the ratios.
+ */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { buildReport, formatTable } from './harness/report';
+import { runTarget, type TargetResult } from './harness/run-target';
+import type { Scenario, ScenarioOptions } from './harness/scenario';
+import type { TargetName } from './harness/server-process';
+import { scenario as arena } from './scenarios/arena';
+import { scenario as duel } from './scenarios/duel';
+import { scenario as idle } from './scenarios/idle';
+
+const SCENARIOS: Readonly<Record<string, Scenario>> = { duel, arena, idle };
+
+const USAGE = `usage: npm run bench -- <scenario> [options]
+
+scenarios: ${Object.keys(SCENARIOS).join(', ')}   (storm and persist arrive with resume and persistence)
+
+options:
+  --clients N       connected clients (default per scenario; --quick: 200)
+  --duration S      measured seconds (default 20; --quick: 3)
+  --think MS        duel: mean think time before a move, uniform 0..2×MS (default 100; 0 = saturate)
+  --quick           a run of seconds, for CI smoke tests
+  --target T        playhouse, ceiling or both (default both)
+  --workers N       load-generator worker threads (default: one per 500 clients, 1..4)
+  --latency MS      added round-trip latency per client (bad mobile network)
+  --drop-rate R     probability per client per second that its connection drops
+  --warmup S        seconds of play before measuring (default 3; --quick: 1)
+  --out FILE        write the JSON result there
+`;
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      clients: { type: 'string' },
+      duration: { type: 'string' },
+      think: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      target: { type: 'string', default: 'both' },
+      workers: { type: 'string' },
+      latency: { type: 'string', default: '0' },
+      'drop-rate': { type: 'string', default: '0' },
+      warmup: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const scenario = SCENARIOS[positionals[0] ?? ''];
+  if (values.help || !scenario) {
+    process.stderr.write(USAGE);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  const number = (name: string, raw: string | undefined, fallback: number, min = 0): number => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) throw new Error(`--${name} must be a number ≥ ${min}, got '${raw}'`);
+    return value;
+  };
+  const quick = values.quick === true;
+  const options: ScenarioOptions = {
+    clients: Math.round(number('clients', values.clients, quick ? scenario.quickClients : scenario.defaults.clients, 1)),
+    durationS: number('duration', values.duration, quick ? 3 : scenario.defaults.durationS, 1),
+    thinkMs: number('think', values.think, scenario.defaults.thinkMs),
+    quick,
+  };
+  const network = { latencyMs: number('latency', values.latency, 0), dropRate: number('drop-rate', values['drop-rate'], 0) };
+  const workers = Math.round(number('workers', values.workers, Math.min(4, Math.max(1, Math.ceil(options.clients / 500))), 1));
+  const warmupS = number('warmup', values.warmup, quick ? 1 : 3);
+  const targets: TargetName[] = values.target === 'both' ? ['playhouse', 'ceiling'] : [values.target as TargetName];
+  if (!targets.every((t) => t === 'playhouse' || t === 'ceiling')) throw new Error(`--target must be playhouse, ceiling or both`);
+
+  const interactive = process.stderr.isTTY;
+  let lastPrinted = 0;
+  const progress = (line: string) => {
+    if (interactive) process.stderr.write(`\r\x1b[2K${line}`);
+    else if (Date.now() - lastPrinted > 5000 || line.includes(' done ')) {
+      lastPrinted = Date.now();
+      process.stderr.write(`${line}\n`);
+    }
+  };
+
+  const startedAt = new Date();
+  const results: { playhouse?: TargetResult; ceiling?: TargetResult } = {};
+  for (const target of targets) {
+    results[target] = await runTarget(target, { scenario, options, network, workers, warmupS, progress });
+    if (interactive) process.stderr.write('\n');
+  }
+  const report = buildReport(scenario.name, options, network, results, workers, availableParallelism(), startedAt);
+  process.stdout.write(`\n${formatTable(report)}\n`);
+  if (values.out) {
+    writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`\nJSON written to ${values.out}\n`);
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(`\nbench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

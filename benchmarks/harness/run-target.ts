@@ -1,0 +1,193 @@
+/**
+ * Runs one scenario against one server (Playhouse or the ceiling): start the
+ * server, spread the clients over worker threads, warm up, measure a fixed
+ * window, stop, drain, and stop the server. Bounded in time; leaves nothing
+ * running.
+ */
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { NetworkOptions } from './flaky-link';
+import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
+import type { Scenario, ScenarioOptions, WorkerInit } from './scenario';
+import { startServer, type TargetName } from './server-process';
+
+export interface TargetResult {
+  readonly moves_per_s: number;
+  readonly cpu_us_per_move: number;
+  readonly illegal_sent: number;
+  readonly illegal_rejected: number;
+  readonly unanswered: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly rtt_ms: { readonly p50: number; readonly p95: number; readonly p99: number };
+  readonly observe_ms?: { readonly p50: number; readonly p99: number };
+  readonly server: { readonly cpu_pct: number; readonly rss_mb: number };
+  readonly clients_connected: number;
+  readonly clients_playing: number;
+  readonly measured_s: number;
+  readonly extra: Readonly<Record<string, number>>;
+  readonly loadgen_cpu_pct: number;
+}
+
+export interface RunSettings {
+  readonly scenario: Scenario;
+  readonly options: ScenarioOptions;
+  readonly network: NetworkOptions;
+  readonly workers: number;
+  readonly warmupS: number;
+  /** Called about once a second with a one-line status. */
+  readonly progress: (line: string) => void;
+}
+
+const WORKER_ENTRY = path.join(__dirname, 'load-worker.cjs');
+const STOP_TIMEOUT_MS = 15_000;
+
+export async function runTarget(target: TargetName, settings: RunSettings): Promise<TargetResult> {
+  const { scenario, options, network } = settings;
+  const server = await startServer(target);
+  const workers: Worker[] = [];
+  try {
+    const gauges = new Map<number, Gauges>();
+    const total = emptyCounters(); // whole run: illegal, unanswered, errors must hold over everything
+    let window = emptyCounters(); // measured window only: rates
+    let measuring = false;
+    const rtt = createHistogram();
+    const observe = createHistogram();
+    const ready: Array<Promise<void>> = [];
+    const done: Array<Promise<void>> = [];
+
+    const shares = split(options.clients, settings.workers);
+    shares.forEach((clients, workerIndex) => {
+      const init: WorkerInit = { driverModule: scenario.driverModule, url: server.url, clients, workerIndex, options, network };
+      const worker = new Worker(WORKER_ENTRY, { workerData: init });
+      workers.push(worker);
+      let markReady!: () => void;
+      let markDone!: () => void;
+      let fail!: (error: Error) => void;
+      ready.push(new Promise<void>((resolve, reject) => ((markReady = resolve), (fail = reject))));
+      done.push(new Promise<void>((resolve) => (markDone = resolve)));
+      worker.on('message', (message: WorkerReport | { type: 'ready' } | { type: 'done' } | { type: 'failed'; error: string }) => {
+        if (message.type === 'report') {
+          gauges.set(workerIndex, message.gauges);
+          addCounters(total, message.counters);
+          if (measuring) {
+            addCounters(window, message.counters);
+            for (const ms of message.rtt) rtt.record(Math.max(1, Math.round(ms * 1000)));
+            for (const ms of message.observe) observe.record(Math.max(1, Math.round(ms * 1000)));
+          }
+        } else if (message.type === 'ready') markReady();
+        else if (message.type === 'done') markDone();
+        else if (message.type === 'failed') fail(new Error(`load worker ${workerIndex} failed: ${message.error}`));
+      });
+      worker.once('error', (error) => fail(error));
+      worker.once('exit', () => {
+        markDone();
+        fail(new Error(`load worker ${workerIndex} exited early`));
+      });
+    });
+
+    const started = Date.now();
+    const status = (phase: string) => {
+      const sum = sumGauges(gauges);
+      const elapsed = Math.round((Date.now() - started) / 1000);
+      const p99 = rtt.count > 0 ? (rtt.percentile(99) / 1000).toFixed(1) : '-';
+      const errors = Object.values(total.errors).reduce((a, b) => a + b, 0);
+      settings.progress(
+        `[${target} ${scenario.name}] ${phase} ${elapsed}s  connected ${sum.connected}  playing ${sum.playing}  moves ${total.legalApplied}  p99 ${p99} ms  errors ${errors}  unanswered ${total.unanswered}`,
+      );
+    };
+    const ticker = setInterval(() => status(measuring ? 'measuring' : 'preparing'), 1000);
+    try {
+      await Promise.all(ready);
+      status('warming up');
+      await sleep(settings.warmupS * 1000);
+
+      const before = await scenario.measureServer?.(server, 'before', sumGauges(gauges).connected);
+      const cpu0 = server.cpuSeconds();
+      const loadgen0 = process.cpuUsage();
+      const t0 = performance.now();
+      window = emptyCounters();
+      rtt.reset();
+      observe.reset();
+      measuring = true;
+      for (const worker of workers) worker.postMessage({ type: 'measure' });
+      await sleep(options.durationS * 1000);
+      measuring = false;
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = server.cpuSeconds() - cpu0;
+      const loadgen = process.cpuUsage(loadgen0);
+      const rssMb = server.rssBytes() / 2 ** 20;
+      const sum = sumGauges(gauges);
+      const after = await scenario.measureServer?.(server, 'after', sum.connected);
+
+      for (const worker of workers) worker.postMessage({ type: 'stop' });
+      await Promise.race([Promise.all(done), sleep(STOP_TIMEOUT_MS)]);
+      status('done');
+
+      const derived = scenario.derive?.(window.extra, sum.playing, seconds);
+      return summarize({ window, total, rtt, observe, seconds, cpu, rssMb, loadgenCpuS: (loadgen.user + loadgen.system) / 1e6, sum, extra: { ...before, ...after, ...derived } });
+    } finally {
+      clearInterval(ticker);
+    }
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    await server.stop();
+  }
+}
+
+interface Measured {
+  readonly window: Counters;
+  readonly total: Counters;
+  readonly rtt: RecordableHistogram;
+  readonly observe: RecordableHistogram;
+  readonly seconds: number;
+  readonly cpu: number;
+  readonly rssMb: number;
+  readonly loadgenCpuS: number;
+  readonly sum: Gauges;
+  readonly extra: Record<string, number>;
+}
+
+function summarize(m: Measured): TargetResult {
+  const ms = (histogram: RecordableHistogram, p: number) => (histogram.count > 0 ? round(histogram.percentile(p) / 1000, 2) : 0);
+  return {
+    moves_per_s: round(m.window.legalApplied / m.seconds, 1),
+    cpu_us_per_move: m.window.legalApplied > 0 ? round((m.cpu / m.window.legalApplied) * 1e6, 1) : 0,
+    illegal_sent: m.total.illegalSent,
+    illegal_rejected: m.total.illegalRejected,
+    unanswered: m.total.unanswered,
+    errors: m.total.errors,
+    rtt_ms: { p50: ms(m.rtt, 50), p95: ms(m.rtt, 95), p99: ms(m.rtt, 99) },
+    ...(m.observe.count > 0 ? { observe_ms: { p50: ms(m.observe, 50), p99: ms(m.observe, 99) } } : {}),
+    server: { cpu_pct: round((m.cpu / m.seconds) * 100, 1), rss_mb: round(m.rssMb, 1) },
+    clients_connected: m.sum.connected,
+    clients_playing: m.sum.playing,
+    measured_s: round(m.seconds, 2),
+    extra: { ...m.window.extra, ...m.extra },
+    loadgen_cpu_pct: round((m.loadgenCpuS / m.seconds) * 100, 1),
+  };
+}
+
+function split(total: number, parts: number): number[] {
+  const count = Math.max(1, Math.min(parts, total));
+  return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
+}
+
+function sumGauges(gauges: Map<number, Gauges>): Gauges {
+  const sum: Gauges = { connected: 0, playing: 0, inFlight: 0 };
+  for (const g of gauges.values()) {
+    sum.connected += g.connected;
+    sum.playing += g.playing;
+    sum.inFlight += g.inFlight;
+  }
+  return sum;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
