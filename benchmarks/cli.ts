@@ -33,6 +33,7 @@ options:
   --drop-rate R     probability per client per second that its connection drops
   --warmup S        seconds of play before measuring (default 3; --quick: 1)
   --out FILE        write the JSON result there
+  --profile DIR     write a V8 CPU profile of each server there (summarise: npm run bench:profile -- FILE)
 `;
 
 async function main(): Promise<void> {
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       'drop-rate': { type: 'string', default: '0' },
       warmup: { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const results: { playhouse?: TargetResult; ceiling?: TargetResult } = {};
   for (const target of targets) {
-    results[target] = await runTarget(target, { scenario, options, network, workers, warmupS, progress });
+    results[target] = await runTarget(target, { scenario, options, network, workers, warmupS, progress, ...(values.profile ? { profileDir: values.profile } : {}) });
     if (interactive) process.stderr.write('\n');
   }
   const report = buildReport(scenario.name, options, network, results, workers, availableParallelism(), startedAt);

@@ -69,6 +69,11 @@ export interface GameRules<S, T, M extends Record<string, unknown> = Record<stri
   readonly realtime?: { readonly tickHz: number };
   /** Whether players may join after the game started (real-time arenas); turn-based games start full. */
   readonly joinInProgress?: boolean;
+  /**
+   * Every player sees the same thing: `view` and `viewDelta` ignore `playerId`.
+   * The room then computes them once per change instead of once per player.
+   */
+  readonly publicView?: boolean;
 
   setup(ctx: GameContext<T>): S;
   /** One definition per move name; `M` maps each move name to its payload type. */

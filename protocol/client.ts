@@ -94,10 +94,7 @@ export class PlayhouseClient {
       reconnection: false,
       ...options.io,
     });
-    this.socket.on('room:state', (state) => {
-      this.roomStates.set(state.roomId, state);
-      this.emit('state', state);
-    });
+    this.socket.on('room:state', (state) => this.receiveState(state));
     this.socket.on('room:delta', (delta) => this.emit('delta', delta));
     this.socket.on('room:over', (over) => this.emit('over', over));
     this.socket.on('room:player', (change) => this.emit('player', change));
@@ -139,9 +136,12 @@ export class PlayhouseClient {
    * Sends a move. `version` defaults to the latest state version this client
    * saw for the room; the server refuses moves made against an older state.
    */
-  move(roomId: string, move: string, payload: unknown, version?: number): Promise<MoveAccepted> {
+  async move(roomId: string, move: string, payload: unknown, version?: number): Promise<MoveAccepted> {
     const seen = version ?? this.roomStates.get(roomId)?.version ?? 0;
-    return this.call('room:move', { actionId: this.nextActionId(), roomId, version: seen, move, payload });
+    const accepted = await this.call<'room:move', MoveAccepted>('room:move', { actionId: this.nextActionId(), roomId, version: seen, move, payload });
+    // The mover's new state rides on the acknowledgement: deliver it like any other state.
+    if (accepted.state) this.receiveState(accepted.state);
+    return accepted;
   }
 
   leave(roomId: string): Promise<object> {
@@ -201,6 +201,14 @@ export class PlayhouseClient {
     }
     if (!reply.ok) throw new PlayhouseError(reply.error);
     return reply;
+  }
+
+  private receiveState(state: RoomStateMessage): void {
+    // Pushes and acknowledgements may arrive in either order: never go back to an older version.
+    const known = this.roomStates.get(state.roomId);
+    if (known && known.version > state.version) return;
+    this.roomStates.set(state.roomId, state);
+    this.emit('state', state);
   }
 
   private emit<E extends keyof ClientEvents>(event: E, payload: ClientEvents[E]): void {

@@ -85,6 +85,12 @@ export interface MatchFound {
 export interface MoveAccepted {
   /** The room's state version after the move. */
   readonly version: number;
+  /**
+   * Turn-based games: the room's new state as the mover sees it. It rides on
+   * the acknowledgement instead of a separate `room:state` push, so the mover
+   * gets one message per move. (Real-time inputs take effect at the next tick.)
+   */
+  readonly state?: RoomStateMessage;
 }
 
 // ---- Server → client -----------------------------------------------------

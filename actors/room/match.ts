@@ -8,7 +8,7 @@
  */
 import { isInvalid, type GameContext, type MoveContext } from '../../games/api';
 import { errorBody, type ErrorCode } from '../../protocol/errors';
-import type { MatchFound, Outcome, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
+import type { MatchFound, Outcome, RoomDeltaMessage, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
 import type { Failure, Ok } from '../messages';
 import type { LoadedGame } from '../ports';
 import type { SeededRandom } from './seeded-random';
@@ -20,7 +20,7 @@ export interface Outgoing {
 }
 
 export type JoinResult = Ok<MatchFound & { open: boolean }> | Failure;
-export type MoveResult = Ok<{ version: number }> | Failure;
+export type MoveResult = Ok<{ version: number; state?: RoomStateMessage }> | Failure;
 
 export class Match {
   readonly outbox: Outgoing[] = [];
@@ -100,6 +100,8 @@ export class Match {
       const outcome = rules.isOver(this.state, this.context());
       if (outcome) this.finish(outcome);
       else this.changed();
+      const state = this.takeStatePush(playerId);
+      if (state) return { ok: true, version: this.version, state };
     }
     return { ok: true, version: this.version };
   }
@@ -114,9 +116,10 @@ export class Match {
     const outcome = rules.isOver(this.state, this.context());
     if (outcome) return this.finish(outcome);
     if (rules.viewDelta) {
+      const shared = rules.publicView ? this.deltaMessage(rules.viewDelta(previous, this.state, '')) : undefined;
       for (const { playerId } of this.seats) {
-        const delta = rules.viewDelta(previous, this.state, playerId);
-        if (delta !== undefined) this.outbox.push({ playerId, event: 'room:delta', payload: { roomId: this.roomId, version: this.version, delta } });
+        const message = shared ?? this.deltaMessage(rules.viewDelta(previous, this.state, playerId));
+        if (message) this.outbox.push({ playerId, event: 'room:delta', payload: message });
       }
     } else {
       this.broadcastState();
@@ -223,7 +226,25 @@ export class Match {
   }
 
   private broadcastState(): void {
-    for (const { playerId } of this.seats) this.outbox.push({ playerId, event: 'room:state', payload: this.stateFor(playerId) });
+    // A public view is built once and the same message object goes to every player.
+    const shared = this.game.rules.publicView && this.seats.length > 0 ? this.stateFor(this.seats[0]!.playerId) : undefined;
+    for (const { playerId } of this.seats) this.outbox.push({ playerId, event: 'room:state', payload: shared ?? this.stateFor(playerId) });
+  }
+
+  /** Removes the mover's room:state push from the outbox: it travels in the acknowledgement instead. */
+  private takeStatePush(playerId: string): RoomStateMessage | undefined {
+    for (let i = this.outbox.length - 1; i >= 0; i--) {
+      const out = this.outbox[i]!;
+      if (out.playerId === playerId && out.event === 'room:state') {
+        this.outbox.splice(i, 1);
+        return out.payload as RoomStateMessage;
+      }
+    }
+    return undefined;
+  }
+
+  private deltaMessage(delta: unknown): RoomDeltaMessage | undefined {
+    return delta === undefined ? undefined : { roomId: this.roomId, version: this.version, delta };
   }
 
   private broadcastPlayerChange(changed: string, change: 'joined' | 'left'): void {

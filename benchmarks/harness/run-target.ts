@@ -35,6 +35,8 @@ export interface RunSettings {
   readonly network: NetworkOptions;
   readonly workers: number;
   readonly warmupS: number;
+  /** Folder for a CPU profile of each server (optional). */
+  readonly profileDir?: string;
   /** Called about once a second with a one-line status. */
   readonly progress: (line: string) => void;
 }
@@ -44,7 +46,7 @@ const STOP_TIMEOUT_MS = 15_000;
 
 export async function runTarget(target: TargetName, settings: RunSettings): Promise<TargetResult> {
   const { scenario, options, network } = settings;
-  const server = await startServer(target);
+  const server = await startServer(target, settings.profileDir ? { profileDir: settings.profileDir } : {});
   const workers: Worker[] = [];
   try {
     const gauges = new Map<number, Gauges>();

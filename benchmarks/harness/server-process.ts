@@ -31,13 +31,21 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(target: TargetName, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export interface ServerOptions {
+  /** Write a V8 CPU profile of the server's main process into this folder (node --cpu-prof). */
+  readonly profileDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function startServer(target: TargetName, options: ServerOptions = {}): Promise<ServerProcess> {
+  // One file per thread (V8 names them by pid and thread id); the largest is the main thread.
+  const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${target}`] : [];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), ENTRY[target], '--port', '0', '--host', '127.0.0.1'],
+    [...profiling, '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), ENTRY[target], '--port', '0', '--host', '127.0.0.1'],
     {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', ...env },
+      env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   );

@@ -31,7 +31,6 @@ export interface ArenaState {
 export interface ArenaView {
   readonly width: number;
   readonly height: number;
-  readonly you: PlayerId;
   readonly positions: Readonly<Record<PlayerId, Position>>;
 }
 
@@ -170,8 +169,11 @@ export default defineGame({
     return { ...state, positions: without(state.positions, playerId), pending: without(state.pending, playerId) };
   },
 
-  view(state, playerId): ArenaView {
-    return { width: state.width, height: state.height, you: playerId, positions: state.positions };
+  // Everyone sees the whole arena; a client knows its own id from session:ready.
+  publicView: true,
+
+  view(state): ArenaView {
+    return { width: state.width, height: state.height, positions: state.positions };
   },
 
   // Everyone sees everything, so the delta does not depend on playerId.

@@ -182,6 +182,9 @@ export default defineGame({
     return null;
   },
 
+  // Nothing is hidden in Connect Four: one view serves both players.
+  publicView: true,
+
   view(state): ConnectFourView {
     const board = Array.from({ length: state.rows }, (_, row) =>
       Array.from({ length: state.columns }, (_, column) => seatAt(state.board, column, row) ?? null),

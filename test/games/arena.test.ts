@@ -194,10 +194,11 @@ test("a player id like '__proto__' is an ordinary key", () => {
 
 // ---- views ----
 
-test('view shows the grid, who you are and every position', () => {
+test('view shows the grid and every position, the same for every player', () => {
   const state = arena({ a: { x: 1, y: 2 }, b: { x: 3, y: 4 } });
   const view = game.view(state, 'b');
-  assert.deepEqual(view, { width: 100, height: 100, you: 'b', positions: { a: { x: 1, y: 2 }, b: { x: 3, y: 4 } } });
+  assert.deepEqual(view, { width: 100, height: 100, positions: { a: { x: 1, y: 2 }, b: { x: 3, y: 4 } } });
+  assert.equal(game.publicView, true);
   assert.deepEqual(JSON.parse(JSON.stringify(view)), view);
 });
 
