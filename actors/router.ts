@@ -9,7 +9,8 @@
  * router holds no game state, so it needs no mailbox: it only forwards.
  */
 import { errorBody } from '../protocol/errors';
-import { destroyActor, type ActorHandle, type PlacementMode, type SelfHandle } from './kit/comedy';
+import { destroyActor, localBehaviour, type ActorHandle, type PlacementMode, type SelfHandle } from './kit/comedy';
+import type { Envelope, LocalRouter, SpawnReply, SpawnRequest } from './kit/local-router';
 import type { ActorSettings, ChildParameters } from './kit/mailbox-actor';
 import type { ActorKind, Address, Failure } from './messages';
 
@@ -27,29 +28,40 @@ const MODULE_OF: Readonly<Record<ActorKind, string>> = {
   lobby: '/actors/lobby/lobby-actor',
 };
 
-export interface SpawnRequest {
-  readonly kind: ActorKind;
-  readonly address: Address;
-  readonly params: object;
-}
-
 export interface RouterStats {
   readonly actors: Readonly<Record<ActorKind, number>>;
 }
 
-export default class RouterActor {
+/** An actor's single entry point, as the router calls it in this process. */
+interface LocalReceiver {
+  receive(message: object): Promise<unknown> | unknown;
+  bindRouter?(router: LocalRouter): void;
+}
+
+interface Child {
+  readonly kind: ActorKind;
+  readonly handle: ActorHandle;
+  /** Set when the child runs in this process: messages go straight to its mailbox. */
+  readonly local: LocalReceiver | undefined;
+}
+
+export default class RouterActor implements LocalRouter {
   private self!: SelfHandle;
   private parameters!: RouterParameters;
-  private readonly children = new Map<Address, { readonly kind: ActorKind; readonly handle: ActorHandle }>();
+  private readonly children = new Map<Address, Child>();
+  private readonly ports = new Map<Address, Child>();
   private readonly spawning = new Map<Address, Promise<ActorHandle>>();
 
   initialize(self: SelfHandle): void {
     this.self = self;
     this.parameters = self.getCustomParameters() as RouterParameters;
+    for (const [address, handle] of Object.entries(this.parameters.ports)) {
+      this.ports.set(address, { kind: 'session', handle, local: localBehaviour<LocalReceiver>(handle) });
+    }
   }
 
   /** Creates the actor at `address` unless it already exists. */
-  async spawn(request: SpawnRequest): Promise<{ ok: true; created: boolean } | Failure> {
+  async spawn(request: SpawnRequest): Promise<SpawnReply> {
     if (this.children.has(request.address)) return { ok: true, created: false };
     const inFlight = this.spawning.get(request.address);
     if (inFlight) {
@@ -68,7 +80,9 @@ export default class RouterActor {
     this.spawning.set(request.address, creating);
     try {
       const handle = await creating;
-      this.children.set(request.address, { kind: request.kind, handle });
+      const local = localBehaviour<LocalReceiver>(handle);
+      local?.bindRouter?.(this);
+      this.children.set(request.address, { kind: request.kind, handle, local });
       return { ok: true, created: true };
     } catch (error) {
       return { ok: false, error: errorBody('server/internal', `could not start ${request.address}: ${String(error)}`) };
@@ -78,17 +92,20 @@ export default class RouterActor {
   }
 
   /** Fire-and-forget delivery. A message to an address that no longer exists is dropped. */
-  async tell(envelope: { to: Address; message: object }): Promise<void> {
+  tell(envelope: Envelope): void {
     const target = this.resolve(envelope.to);
-    if (target) await target.send('receive', envelope.message).catch(() => undefined);
+    if (!target) return;
+    if (target.local) void target.local.receive(envelope.message);
+    else target.handle.send('receive', envelope.message).catch(() => undefined);
   }
 
   /** Delivery with a reply. Unknown addresses and crashed actors become typed failures. */
-  async ask(envelope: { to: Address; message: object }): Promise<unknown> {
+  async ask(envelope: Envelope): Promise<unknown> {
     const target = this.resolve(envelope.to);
     if (!target) return notFound(envelope.to);
     try {
-      return await target.sendAndReceive('receive', envelope.message);
+      // A local actor's receive never throws: its mailbox turns errors into typed replies.
+      return target.local ? await target.local.receive(envelope.message) : await target.handle.sendAndReceive('receive', envelope.message);
     } catch (error) {
       return { ok: false, error: errorBody('server/internal', `${envelope.to} failed: ${String(error)}`) };
     }
@@ -115,8 +132,8 @@ export default class RouterActor {
     return { actors };
   }
 
-  private resolve(address: Address): ActorHandle | undefined {
-    return this.children.get(address)?.handle ?? this.parameters.ports[address];
+  private resolve(address: Address): Child | undefined {
+    return this.children.get(address) ?? this.ports.get(address);
   }
 }
 

@@ -5,7 +5,8 @@
  * Placement (in-memory, forked, threaded) is configuration handed in here;
  * no actor's code knows where it runs.
  */
-import { createComedySystem, type ActorHandle, type PlacementMode } from './kit/comedy';
+import { createComedySystem, localBehaviour, type ActorHandle, type PlacementMode } from './kit/comedy';
+import type { LocalRouter, SpawnRequest } from './kit/local-router';
 import type { ActorSettings } from './kit/mailbox-actor';
 import {
   LOBBY,
@@ -17,7 +18,7 @@ import {
   type GatewayMessage,
   type SessionMessage,
 } from './messages';
-import type { RouterParameters, RouterStats, SpawnRequest } from './router';
+import type { RouterParameters, RouterStats } from './router';
 import type { SessionParams } from './session/session-actor';
 
 export interface ActorSystemOptions {
@@ -54,21 +55,20 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
   const router = await root.createChild('/actors/router', { mode: 'in-memory', customParameters: routerParameters });
   await spawnOrThrow(router, { kind: 'lobby', address: LOBBY, params: {} });
 
-  const ask = async <R>(to: Address, message: object): Promise<R> => (await router.sendAndReceive('ask', { to, message })) as R;
+  // The router always lives in the gateway's process: call it directly rather than through comedy.
+  const local = localBehaviour<LocalRouter>(router);
+  if (!local) throw new Error('the router must run in-memory');
+  const ask = async <R>(to: Address, message: object): Promise<R> => (await local.ask({ to, message })) as R;
 
   return {
     async openSession(params) {
-      const reply = (await router.sendAndReceive('spawn', {
-        kind: 'session',
-        address: sessionAddress(params.playerId),
-        params,
-      } satisfies SpawnRequest)) as { ok: boolean };
+      const reply = await local.spawn({ kind: 'session', address: sessionAddress(params.playerId), params });
       return { ok: reply.ok };
     },
     attach: (playerId, connectionId) =>
       ask<AttachReply>(sessionAddress(playerId), { type: 'attach', gateway: options.gateway.address, connectionId } satisfies SessionMessage),
     detach(playerId, connectionId) {
-      void router.send('tell', { to: sessionAddress(playerId), message: { type: 'detach', connectionId } satisfies SessionMessage });
+      local.tell({ to: sessionAddress(playerId), message: { type: 'detach', connectionId } satisfies SessionMessage });
     },
     request: (playerId, message) => ask<ClientReply>(sessionAddress(playerId), message),
     stats: async () => (await router.sendAndReceive('stats', {})) as RouterStats,

@@ -57,6 +57,19 @@ export async function destroyActor(handle: ActorHandle): Promise<void> {
   if (worker) await worker.terminate();
 }
 
+/**
+ * The behaviour object of an actor that runs in this process, or undefined for
+ * a forked, threaded or remote one. comedy's in-memory `send` wraps every
+ * message in several promises; the router uses this to hand same-process
+ * messages straight to the target's mailbox instead (same semantics: the
+ * mailbox still runs them one at a time, asynchronously, in order).
+ */
+export function localBehaviour<T extends object>(handle: ActorHandle): T | undefined {
+  const actor = (handle as { actor?: { getMode?(): string; definition?: unknown } }).actor;
+  if (actor?.getMode?.() !== 'in-memory' || typeof actor.definition !== 'object' || actor.definition === null) return undefined;
+  return actor.definition as T;
+}
+
 interface ComedyInternals {
   sigintHandler?: () => void;
   sigtermHandler?: () => void;

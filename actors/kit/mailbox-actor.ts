@@ -5,6 +5,7 @@
  */
 import { errorBody } from '../../protocol/errors';
 import type { ActorKind, Address, Failure } from '../messages';
+import type { LocalRouter, SpawnReply } from './local-router';
 import type { ActorLog, ActorMetrics } from '../ports';
 import type { SelfHandle } from './comedy';
 import { Mailbox, MailboxFullError } from './mailbox';
@@ -37,6 +38,8 @@ export abstract class MailboxActor<M extends object, P> {
   protected params!: P;
   protected settings!: ActorSettings;
   private mailbox!: Mailbox;
+  /** The router, when it lives in this process: messages then skip comedy's in-memory hop. */
+  private router: LocalRouter | undefined;
 
   constructor(
     protected readonly metrics: ActorMetrics,
@@ -52,6 +55,11 @@ export abstract class MailboxActor<M extends object, P> {
     this.settings = parameters.settings;
     this.mailbox = new Mailbox(this.settings.mailboxCapacity, (delta) => this.metrics.mailboxDepthChanged(this.kind, delta));
     await this.started();
+  }
+
+  /** Called by a router in the same process right after creating this actor. */
+  bindRouter(router: LocalRouter): void {
+    this.router = router;
   }
 
   /** comedy lifecycle hook. */
@@ -74,6 +82,7 @@ export abstract class MailboxActor<M extends object, P> {
 
   /** Sends without waiting for an answer. */
   protected tell(to: Address, message: object): void {
+    if (this.router) return this.router.tell({ to, message });
     this.self
       .getParent()
       .send('tell', { to, message })
@@ -85,9 +94,7 @@ export abstract class MailboxActor<M extends object, P> {
     const timeoutMs = this.settings.askTimeoutMs;
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => reject(new AskTimeoutError(to, timeoutMs)), timeoutMs);
-      this.self
-        .getParent()
-        .sendAndReceive('ask', { to, message })
+      (this.router ? this.router.ask({ to, message }) : this.self.getParent().sendAndReceive('ask', { to, message }))
         .then(
           (reply) => resolve(reply as R),
           (error: unknown) => reject(error),
@@ -97,8 +104,9 @@ export abstract class MailboxActor<M extends object, P> {
   }
 
   /** Asks the router to create an actor (or find the existing one) at `address`. */
-  protected async spawn(kind: ActorKind, address: Address, params: object): Promise<{ ok: true; created: boolean } | Failure> {
-    return (await this.self.getParent().sendAndReceive('spawn', { kind, address, params })) as { ok: true; created: boolean } | Failure;
+  protected async spawn(kind: ActorKind, address: Address, params: object): Promise<SpawnReply> {
+    if (this.router) return this.router.spawn({ kind, address, params });
+    return (await this.self.getParent().sendAndReceive('spawn', { kind, address, params })) as SpawnReply;
   }
 
   /** Puts a message in this actor's own mailbox (timers use this). */
@@ -108,6 +116,10 @@ export abstract class MailboxActor<M extends object, P> {
 
   /** Asks the router to destroy this actor once the current message is done. */
   protected retire(): void {
+    if (this.router) {
+      void this.router.retire({ address: this.address });
+      return;
+    }
     this.self
       .getParent()
       .send('retire', { address: this.address })

@@ -24,7 +24,9 @@ interface Letter {
 export class Mailbox {
   private readonly letters: Letter[] = [];
   private head = 0;
+  /** A drain is running or scheduled. */
   private running = false;
+  private processing = 0;
 
   constructor(
     readonly capacity: number,
@@ -36,7 +38,7 @@ export class Mailbox {
 
   /** Messages accepted and not yet finished. */
   get depth(): number {
-    return this.letters.length - this.head + (this.running ? 1 : 0);
+    return this.letters.length - this.head + this.processing;
   }
 
   post<T>(work: () => T | Promise<T>): Promise<T> {
@@ -44,12 +46,15 @@ export class Mailbox {
     return new Promise<T>((resolve, reject) => {
       this.letters.push({ work, resolve: resolve as (value: unknown) => void, reject });
       this.onDepthChange(1);
-      if (!this.running) void this.drain();
+      if (!this.running) {
+        this.running = true;
+        // Never run the receiver inside the sender's call stack: drain on the next microtask.
+        queueMicrotask(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
     while (this.head < this.letters.length) {
       const letter = this.letters[this.head]!;
       this.letters[this.head] = undefined as unknown as Letter;
@@ -58,11 +63,15 @@ export class Mailbox {
         this.letters.splice(0, this.head);
         this.head = 0;
       }
+      this.processing = 1;
       try {
-        letter.resolve(await letter.work());
+        const result = letter.work();
+        // Synchronous handlers (most of them) finish without an extra await.
+        letter.resolve(result instanceof Promise ? await result : result);
       } catch (error) {
         letter.reject(error);
       } finally {
+        this.processing = 0;
         this.onDepthChange(-1);
       }
     }

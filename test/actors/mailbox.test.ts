@@ -3,6 +3,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Mailbox, MailboxFullError } from '../../actors/kit/mailbox';
 
+test('a message never runs inside its sender\'s call stack', async () => {
+  const mailbox = new Mailbox(10);
+  let ran = false;
+  const done = mailbox.post(() => (ran = true));
+  assert.equal(ran, false, 'post returned before the handler ran');
+  await done;
+  assert.equal(ran, true);
+});
+
 test('messages run one at a time, in arrival order, even when handlers are async', async () => {
   const mailbox = new Mailbox(100);
   const log: string[] = [];
@@ -27,8 +36,14 @@ test('past its capacity the newest message is refused; accepted ones all complet
   let total = 0;
   const mailbox = new Mailbox(3, (delta) => depth.push((total += delta)));
   let release!: () => void;
+  let started!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
-  const first = mailbox.post(() => gate); // running, not waiting
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const first = mailbox.post(() => {
+    started();
+    return gate;
+  });
+  await running; // the first message is being processed, so it no longer counts as waiting
   const waiting = [mailbox.post(() => 'a'), mailbox.post(() => 'b'), mailbox.post(() => 'c')];
   await assert.rejects(mailbox.post(() => 'overflow'), MailboxFullError);
   assert.equal(mailbox.depth, 4);
