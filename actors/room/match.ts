@@ -31,6 +31,7 @@ export class Match {
   private gameNumber = 0;
   private outcome: Outcome | null = null;
   private readonly rematchVotes = new Set<string>();
+  private cachedContext: { readonly seats: readonly SeatInfo[]; readonly context: GameContext<unknown>; readonly byPlayer: Map<string, MoveContext<unknown>> } | undefined;
 
   constructor(
     readonly roomId: string,
@@ -263,16 +264,22 @@ export class Match {
     return seat;
   }
 
+  /** The rules' context, rebuilt only when the seats change (it is read on every move). */
   private context(): GameContext<unknown> {
-    return {
-      players: this.seats.map((seat) => seat.playerId),
-      tunables: this.game.tunables,
-      random: () => this.random.next(),
-    };
+    if (this.cachedContext?.seats !== this.seats) {
+      const random = this.random;
+      const context: GameContext<unknown> = { players: this.seats.map((seat) => seat.playerId), tunables: this.game.tunables, random: () => random.next() };
+      this.cachedContext = { seats: this.seats, context, byPlayer: new Map() };
+    }
+    return this.cachedContext.context;
   }
 
   private moveContext(playerId: string): MoveContext<unknown> {
-    return { ...this.context(), playerId };
+    const base = this.context();
+    const cache = this.cachedContext!.byPlayer;
+    let context = cache.get(playerId);
+    if (!context) cache.set(playerId, (context = { ...base, playerId }));
+    return context;
   }
 }
 

@@ -186,9 +186,13 @@ export default defineGame({
   publicView: true,
 
   view(state): ConnectFourView {
-    const board = Array.from({ length: state.rows }, (_, row) =>
-      Array.from({ length: state.columns }, (_, column) => seatAt(state.board, column, row) ?? null),
-    );
+    // Plain loops: the view is built after every move, so it is on the server's hot path.
+    const board: (Seat | null)[][] = [];
+    for (let row = 0; row < state.rows; row++) {
+      const cells: (Seat | null)[] = new Array<Seat | null>(state.columns);
+      for (let column = 0; column < state.columns; column++) cells[column] = state.board[column]![row] ?? null;
+      board.push(cells);
+    }
     return {
       columns: state.columns,
       rows: state.rows,

@@ -1,0 +1,79 @@
+/**
+ * The load tester's quick mode, run once in CI as a smoke test: real server
+ * processes, real clients in worker threads. It checks that nothing was lost
+ * or left unanswered and that every illegal move was refused — never timings,
+ * which belong to the benchmarks, not to tests.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+interface TargetResult {
+  moves_per_s: number;
+  cpu_us_per_move: number;
+  illegal_sent: number;
+  illegal_rejected: number;
+  unanswered: number;
+  errors: Record<string, number>;
+  clients_connected: number;
+  clients_playing: number;
+  extra: Record<string, number>;
+}
+interface Report {
+  scenario: string;
+  clients: number;
+  results: Record<string, TargetResult>;
+}
+
+async function bench(scenario: string, extraArgs: string[] = []): Promise<Report> {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'bench-')), `${scenario}.json`);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/cli.ts', scenario, '--quick', '--duration', '2', '--out', out, ...extraArgs], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0, `bench ${scenario} failed:\n${output}`);
+  return JSON.parse(readFileSync(out, 'utf8')) as Report;
+}
+
+function assertClean(name: string, result: TargetResult | undefined, clients: number): TargetResult {
+  assert.ok(result, `${name}: no result`);
+  assert.equal(result.unanswered, 0, `${name}: unanswered requests`);
+  assert.deepEqual(result.errors, {}, `${name}: unexpected errors`);
+  assert.equal(result.illegal_rejected, result.illegal_sent, `${name}: every illegal move must be refused`);
+  assert.equal(result.clients_connected, clients, `${name}: every client connected`);
+  return result;
+}
+
+test('duel, quick: every move answered, every illegal move refused, on Playhouse and the ceiling', async () => {
+  const report = await bench('duel');
+  assert.equal(report.scenario, 'duel');
+  for (const target of ['playhouse', 'ceiling']) {
+    const result = assertClean(target, report.results[target], report.clients);
+    assert.ok(result.moves_per_s > 0, `${target}: moves were played`);
+    assert.ok(result.illegal_sent > 0, `${target}: illegal moves were sent`);
+    assert.equal(result.clients_playing, report.clients, `${target}: every client was seated and playing`);
+  }
+});
+
+test('arena, quick: inputs answered, illegal inputs refused, ticks observed', async () => {
+  const report = await bench('arena', ['--target', 'playhouse']);
+  const result = assertClean('playhouse', report.results.playhouse, report.clients);
+  assert.ok(result.moves_per_s > 0);
+  assert.ok((result.extra.tick_rate_hz ?? 0) > 0, 'deltas arrived');
+});
+
+test('idle, quick: clients stay connected and the memory per client is reported', async () => {
+  const report = await bench('idle', ['--target', 'playhouse']);
+  const result = assertClean('playhouse', report.results.playhouse, report.clients);
+  assert.equal(result.extra.disconnects ?? 0, 0);
+  assert.ok((result.extra.kb_per_added_client ?? 0) > 0);
+});
