@@ -36,7 +36,19 @@ export class PlayhouseMetrics implements ActorMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
-  private readonly mailboxDepth = new Gauge({ name: 'playhouse_mailbox_depth', help: 'Messages waiting in actor mailboxes, summed by actor kind.', labelNames: ['kind'], registers: [this.registry] });
+  /** Mailbox depth changes twice per message: keep plain numbers and hand them to Prometheus at scrape time. */
+  private readonly depthByKind: Record<ActorKind, number> = { session: 0, room: 0, lobby: 0 };
+  private readonly mailboxDepth = new Gauge({
+    name: 'playhouse_mailbox_depth',
+    help: 'Messages waiting in actor mailboxes, summed by actor kind.',
+    labelNames: ['kind'],
+    registers: [this.registry],
+    collect: () => {
+      for (const [kind, depth] of Object.entries(this.depthByKind)) this.mailboxDepth.set({ kind }, depth);
+    },
+  });
+  /** Labelled children looked up once, not hashed on every move. */
+  private readonly children = new Map<string, { inc(): void } | { observe(value: number): void }>();
   private readonly mailboxOverflows = new Counter({ name: 'playhouse_mailbox_overflows_total', help: 'Messages refused because a mailbox was full.', labelNames: ['kind'], registers: [this.registry] });
   private readonly wireErrors = new Counter({ name: 'playhouse_wire_errors_total', help: 'Messages refused by the gateway before reaching an actor, by error code.', labelNames: ['code'], registers: [this.registry] });
 
@@ -52,8 +64,8 @@ export class PlayhouseMetrics implements ActorMetrics {
     this.connectedClients.dec();
   }
   requestAnswered(event: string, outcome: string, seconds: number): void {
-    this.requests.inc({ event, outcome });
-    this.requestDuration.observe({ event }, seconds);
+    this.child(`r|${event}|${outcome}`, () => this.requests.labels(event, outcome)).inc();
+    this.child(`d|${event}`, () => this.requestDuration.labels(event)).observe(seconds);
   }
   wireError(code: string): void {
     this.wireErrors.inc({ code });
@@ -72,14 +84,20 @@ export class PlayhouseMetrics implements ActorMetrics {
     this.rooms.dec({ game });
   }
   moveApplied(game: string): void {
-    this.movesApplied.inc({ game });
+    this.child(`a|${game}`, () => this.movesApplied.labels(game)).inc();
   }
   moveRejected(game: string, reason: string): void {
-    this.movesRejected.inc({ game, reason });
+    this.child(`x|${game}|${reason}`, () => this.movesRejected.labels(game, reason)).inc();
   }
   mailboxDepthChanged(kind: ActorKind, delta: number): void {
-    this.mailboxDepth.inc({ kind }, delta);
+    this.depthByKind[kind] += delta;
   }
+  private child<T extends { inc(): void } | { observe(value: number): void }>(key: string, create: () => T): T {
+    let found = this.children.get(key) as T | undefined;
+    if (!found) this.children.set(key, (found = create()));
+    return found;
+  }
+
   mailboxOverflow(kind: ActorKind): void {
     this.mailboxOverflows.inc({ kind });
   }
