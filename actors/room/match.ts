@@ -35,7 +35,7 @@ export class Match {
 
   constructor(
     readonly roomId: string,
-    private readonly game: LoadedGame,
+    readonly game: LoadedGame,
     private readonly random: SeededRandom,
   ) {}
 
