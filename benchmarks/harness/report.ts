@@ -58,6 +58,7 @@ export function formatTable(report: BenchmarkReport): string {
     ['move RTT p95 ms', (r) => r.rtt_ms.p95, undefined],
     ['move RTT p99 ms', (r) => r.rtt_ms.p99, report.ratio?.rtt_p99],
     ['observe p50/p99 ms', (r) => (r.observe_ms ? `${r.observe_ms.p50} / ${r.observe_ms.p99}` : '-'), undefined],
+    ['legal moves, whole run', (r) => r.legal_total, undefined],
     ['illegal sent/rejected', (r) => `${r.illegal_sent} / ${r.illegal_rejected}`, undefined],
     ['unanswered', (r) => r.unanswered, undefined],
     ['other errors', (r) => Object.values(r.errors).reduce((a, b) => a + b, 0), undefined],

@@ -15,6 +15,8 @@ import { startServer, type TargetName } from './server-process';
 export interface TargetResult {
   readonly moves_per_s: number;
   readonly cpu_us_per_move: number;
+  /** Legal moves applied over the whole run (ramp-up and drain included), beside illegal_sent. */
+  readonly legal_total: number;
   readonly illegal_sent: number;
   readonly illegal_rejected: number;
   readonly unanswered: number;
@@ -155,6 +157,7 @@ function summarize(m: Measured): TargetResult {
   return {
     moves_per_s: round(m.window.legalApplied / m.seconds, 1),
     cpu_us_per_move: m.window.legalApplied > 0 ? round((m.cpu / m.window.legalApplied) * 1e6, 1) : 0,
+    legal_total: m.total.legalApplied,
     illegal_sent: m.total.illegalSent,
     illegal_rejected: m.total.illegalRejected,
     unanswered: m.total.unanswered,

@@ -44,7 +44,7 @@ export function createDriver(options: DriverOptions): ScenarioDriver {
   let runners: ArenaRunner[] = [];
   return {
     async start() {
-      runners = await connectInBatches(options.clients, (i) => ArenaRunner.join(options, i));
+      runners = await connectInBatches(options.clients, (i) => ArenaRunner.join(options, i), options.recorder);
       for (const runner of runners) runner.run();
     },
     async stop() {

@@ -48,7 +48,7 @@ class DuelDriver implements ScenarioDriver {
   constructor(private readonly options: DriverOptions) {}
 
   async start(): Promise<void> {
-    this.players = await connectInBatches(this.options.clients, (i) => DuelPlayer.join(this.options, i));
+    this.players = await connectInBatches(this.options.clients, (i) => DuelPlayer.join(this.options, i), this.options.recorder);
     // Everyone seated and, where an opponent arrived, playing (an odd client out may wait alone).
     await settleWithin(30_000, this.players.map((player) => player.playing));
   }

@@ -55,11 +55,11 @@ export function createDriver(options: DriverOptions): ScenarioDriver {
   };
   return {
     async start() {
-      await connectInBatches(first, connect);
+      await connectInBatches(first, connect, options.recorder);
     },
     measuring() {
       // The second stage connects while the window runs; the 'after' reading sees them all.
-      void connectInBatches(options.clients - first, (i) => connect(first + i));
+      void connectInBatches(options.clients - first, (i) => connect(first + i), options.recorder);
     },
     async stop() {
       for (const client of clients) client.close();
