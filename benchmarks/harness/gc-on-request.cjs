@@ -6,7 +6,8 @@ process.on('message', (message) => {
   if (!message || message.benchmark !== 'gc') return;
   global.gc();
   global.gc();
-  process.send({ benchmark: 'gc-done', rss: process.memoryUsage().rss });
+  const memory = process.memoryUsage();
+  process.send({ benchmark: 'gc-done', rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external });
 });
 // The IPC channel must not keep a server alive once it wants to exit.
 if (process.channel) process.channel.unref();

@@ -10,6 +10,15 @@ import path from 'node:path';
 
 export type TargetName = 'playhouse' | 'ceiling';
 
+/** Bytes, read in the server's main process right after a forced full GC. */
+export interface MemoryAfterGc {
+  readonly rss: number;
+  /** Live JavaScript objects: exact, where RSS also holds what the allocator kept. */
+  readonly heapUsed: number;
+  /** Memory of C++ objects bound to JavaScript (sockets' buffers). */
+  readonly external: number;
+}
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const ENTRY: Readonly<Record<TargetName, string>> = {
   playhouse: 'scripts/start.ts',
@@ -26,8 +35,8 @@ export interface ServerProcess {
   cpuSeconds(): number;
   /** Resident memory of the server and its descendants, in bytes. */
   rssBytes(): number;
-  /** Forces a full GC in the server's main process and returns its RSS afterwards. */
-  collectGarbage(): Promise<number>;
+  /** Forces a full GC in the server's main process and returns its memory afterwards. */
+  collectGarbage(): Promise<MemoryAfterGc>;
   stop(): Promise<void>;
 }
 
@@ -59,10 +68,10 @@ export async function startServer(target: TargetName, options: ServerOptions = {
     rssBytes: () => processTree(pid).reduce((sum, id) => sum + rss(id), 0),
     collectGarbage: () =>
       new Promise((resolve) => {
-        const onMessage = (message: { benchmark?: string; rss?: number }) => {
+        const onMessage = (message: { benchmark?: string } & Partial<MemoryAfterGc>) => {
           if (message.benchmark !== 'gc-done') return;
           child.off('message', onMessage);
-          resolve(message.rss ?? 0);
+          resolve({ rss: message.rss ?? 0, heapUsed: message.heapUsed ?? 0, external: message.external ?? 0 });
         };
         child.on('message', onMessage);
         child.send({ benchmark: 'gc' });

@@ -7,11 +7,11 @@
  */
 import { guestLogin, PlayhouseClient } from '../../protocol/client';
 import type { DriverOptions, Scenario, ScenarioDriver } from '../harness/scenario';
-import type { ServerProcess } from '../harness/server-process';
+import type { MemoryAfterGc, ServerProcess } from '../harness/server-process';
 import { connectInBatches } from './shared';
 
 const FIRST_SHARE = 0.4;
-let rssBefore = 0;
+let before: MemoryAfterGc = { rss: 0, heapUsed: 0, external: 0 };
 let clientsBefore = 0;
 
 export const scenario: Scenario = {
@@ -21,17 +21,20 @@ export const scenario: Scenario = {
   quickClients: 200,
   driverModule: __filename,
   async measureServer(server: ServerProcess, phase, connected): Promise<Record<string, number>> {
-    const rss = await server.collectGarbage();
+    const memory = await server.collectGarbage();
     if (phase === 'before') {
-      rssBefore = rss;
+      before = memory;
       clientsBefore = connected;
-      return { clients_first_stage: connected, rss_first_stage_mb: mb(rss) };
+      return { clients_first_stage: connected, rss_first_stage_mb: mb(memory.rss) };
     }
     const added = connected - clientsBefore;
+    const perClient = (bytes: number) => (added > 0 ? Math.round((bytes / added / 1024) * 10) / 10 : 0);
     return {
       clients_second_stage: connected,
-      rss_after_gc_mb: mb(rss),
-      kb_per_added_client: added > 0 ? Math.round(((rss - rssBefore) / added / 1024) * 10) / 10 : 0,
+      rss_after_gc_mb: mb(memory.rss),
+      kb_per_added_client: perClient(memory.rss - before.rss),
+      heap_kb_per_added_client: perClient(memory.heapUsed - before.heapUsed),
+      external_kb_per_added_client: perClient(memory.external - before.external),
     };
   },
 };
