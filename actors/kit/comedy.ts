@@ -5,7 +5,7 @@
  * (see ../shared/DEPENDENCIES.md); everything else in actors/ sees only the
  * small typed surface below, so comedy could be replaced behind it.
  */
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 
 /** How an actor is placed: in this process, a child process, or a worker thread. */
 export type PlacementMode = 'in-memory' | 'forked' | 'threaded';
@@ -82,6 +82,30 @@ export interface SystemOptions {
   readonly logLevel?: 'Silent' | 'Error' | 'Warn' | 'Info' | 'Debug';
 }
 
+/**
+ * comedy 2.1.7 gives every actor a logger that subscribes a bound listener to
+ * the shared logger configuration and never unsubscribes it, so each actor
+ * ever created stays reachable: ~360 bytes per session that came and went,
+ * forever. We never change comedy's log configuration at run time (it only
+ * does so when watching a config file), so the configuration simply stops
+ * keeping 'configChange' listeners. Applied when this module loads — in this
+ * process, and (through comedy's `additionalRequires`) in every forked or
+ * threaded actor process.
+ */
+function stopLoggerListenerLeak(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Logger } = require('comedy/lib/utils/logger.js') as {
+    Logger: { fromConfigurationObject(config: object, category: string, print: boolean): { getConfiguration(): object } };
+  };
+  const configuration = Object.getPrototypeOf(Logger.fromConfigurationObject({}, 'Default', false).getConfiguration()) as EventEmitter & { __playhousePatched?: true };
+  if (configuration.__playhousePatched) return;
+  configuration.__playhousePatched = true;
+  configuration.on = function on(this: EventEmitter, event: string | symbol, listener: (...args: unknown[]) => void) {
+    return event === 'configChange' ? this : EventEmitter.prototype.on.call(this, event, listener);
+  } as EventEmitter['on'];
+}
+stopLoggerListenerLeak();
+
 export function createComedySystem(options: SystemOptions): ComedySystem {
   // comedy is CommonJS without usable types; this is the only require of it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,6 +115,8 @@ export function createComedySystem(options: SystemOptions): ComedySystem {
     config: {},
     resources: [...options.resources],
     loggerConfig: { categories: { Default: options.logLevel ?? 'Error' } },
+    // Loaded first in every actor process comedy starts, so the patches above apply there too.
+    additionalRequires: [__filename],
   });
   // comedy answers SIGINT/SIGTERM with process.exit(0); shutdown is ours to drain gracefully.
   const internals = system as unknown as ComedyInternals;
