@@ -7,7 +7,7 @@
  * Socket.IO.
  */
 import { errorBody } from '../../protocol/errors';
-import { PROTOCOL_VERSION } from '../../protocol/messages';
+import { PROTOCOL_VERSION, type ServerEventName } from '../../protocol/messages';
 import { MailboxActor } from '../kit/mailbox-actor';
 import {
   LOBBY,
@@ -68,7 +68,7 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
       case 'client':
         return this.client(message);
       case 'push':
-        return this.toDevice({ type: 'push', connectionId: '', event: message.event, payload: message.payload });
+        return this.push(message.event, message.payload);
     }
   }
 
@@ -146,9 +146,10 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
     }
   }
 
-  private toDevice(message: GatewayMessage): void {
-    if (!this.connection) return; // nobody to deliver to (buffering for resume comes with reconnection support)
-    this.tell(this.connection.gateway, { ...message, connectionId: this.connection.connectionId });
+  private push(event: ServerEventName, payload: object): void {
+    const connection = this.connection;
+    if (!connection) return; // nobody to deliver to (buffering for resume comes with reconnection support)
+    this.tell(connection.gateway, { type: 'push', connectionId: connection.connectionId, event, payload } satisfies GatewayMessage);
   }
 }
 

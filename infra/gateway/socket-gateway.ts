@@ -29,6 +29,8 @@ interface SocketData {
   name: string;
   /** Resolves once the session actor has taken this connection. */
   attached: Promise<boolean>;
+  /** True once `attached` resolved true: requests then skip awaiting it. */
+  ready: boolean;
   /** Flood guard: events seen in the current one-second window. */
   windowStart: number;
   windowCount: number;
@@ -133,6 +135,7 @@ export class SocketGateway {
       const reply = await actors.attach(playerId, socket.id);
       if (!reply.ok) throw new Error(reply.error.message);
       socket.emit('session:ready', { playerId: reply.playerId, name: reply.name, protocol: reply.protocol, rooms: reply.rooms });
+      socket.data.ready = true;
       return true;
     })().catch((error: unknown) => {
       log.error({ playerId, err: String(error) }, 'session attach failed');
@@ -175,7 +178,7 @@ export class SocketGateway {
     const started = performance.now();
     let reply: { ok: boolean; error?: ErrorBody };
     try {
-      if (!(await socket.data.attached)) {
+      if (!socket.data.ready && !(await socket.data.attached)) {
         (ack as AckFn)({ ok: false, error: errorBody('server/internal', 'the session could not start; reconnect') });
         return;
       }
