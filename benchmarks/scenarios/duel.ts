@@ -32,6 +32,12 @@ const ILLEGAL_KINDS: readonly IllegalKind[] = ['out-of-turn', 'column-full', 'ou
 /** One illegal move for every nine legal ones: 10 % of what is sent. */
 const ILLEGAL_PER_LEGAL = 1 / 9;
 /** Codes that correctly refuse each kind (an out-of-turn move may also meet a newer version or a finished game). */
+/**
+ * Without resume (it comes later), a dropped connection can legitimately make a
+ * player's next request meet a finished game, a newer version or a closed room.
+ * With --drop-rate these are counted as `after_drop:<code>`, not as errors.
+ */
+const DROP_EFFECTS = new Set(['move/game-over', 'move/stale-version', 'move/not-started', 'room/not-member', 'room/not-found', 'client/disconnected']);
 const EXPECTED_REFUSALS: Readonly<Record<IllegalKind, readonly string[]>> = {
   'out-of-turn': ['move/not-your-turn', 'move/stale-version', 'move/game-over'],
   'column-full': ['move/illegal'],
@@ -111,8 +117,10 @@ class DuelPlayer {
     this.client.on('disconnected', () => recorder.gauges.connected--);
     this.client.on('state', (state) => link.oneWay(() => this.onState(state)));
     this.client.on('over', (over) => link.oneWay(() => void this.onOver(over.roomId, over.outcome.reason)));
-    const match = await this.client.findMatch('connect-four');
-    this.roomId = match.roomId;
+    // A player who came back before the server noticed the old connection is still seated:
+    // the room pushes its state, and the player plays on there.
+    const seated = this.client.session.rooms[0];
+    this.roomId = seated ?? (await this.client.findMatch('connect-four')).roomId;
     const current = this.client.state(this.roomId);
     if (current) this.onState(current);
     this.scheduleDrop();
@@ -190,9 +198,7 @@ class DuelPlayer {
           this.settle();
         },
         (error: unknown) => {
-          const code = errorCodeOf(error);
-          if (code === 'client/timeout') this.options.recorder.counters.unanswered++;
-          else this.options.recorder.error(code);
+          this.failed(errorCodeOf(error));
           waiting.acked = waiting.seen = true;
           this.settle();
         },
@@ -231,10 +237,20 @@ class DuelPlayer {
     } catch (error) {
       const code = errorCodeOf(error);
       if (expected.includes(code)) this.options.recorder.counters.illegalRejected++;
-      else if (code === 'client/timeout') this.options.recorder.counters.unanswered++;
-      else this.options.recorder.error(`${kind}:${code}`);
+      else this.failed(code, `${kind}:`);
     }
     if (kind === 'out-of-turn') this.becomeIdle();
+  }
+
+  /** Accounts for a request that failed for a reason other than the one a test move expects. */
+  private failed(code: string, prefix = ''): void {
+    const recorder = this.options.recorder;
+    const drops = this.options.link.dropsConnections;
+    if (code === 'client/timeout') {
+      if (drops) recorder.count('lost_to_drop');
+      else recorder.counters.unanswered++;
+    } else if (drops && DROP_EFFECTS.has(code)) recorder.count(`after_drop:${code}`);
+    else recorder.error(`${prefix}${code}`);
   }
 
   private scheduleDrop(): void {
