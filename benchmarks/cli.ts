@@ -89,13 +89,28 @@ async function main(): Promise<void> {
     }
   };
 
+  // Saturation: a client plays as fast as it can, past Playhouse's per-session rate limit (20/s).
+  // The ceiling has no limit, so for a fair comparison Playhouse's is lifted, and the report says so.
+  const saturating = scenario.name === 'duel' && options.thinkMs === 0;
+  const playhouseEnv: NodeJS.ProcessEnv | undefined = saturating ? { PLAYHOUSE_REQUESTS_PER_SECOND: '100000', PLAYHOUSE_REQUEST_BURST: '100000' } : undefined;
+  if (playhouseEnv) process.stderr.write('saturation run: Playhouse runs with its per-session rate limit lifted (PLAYHOUSE_REQUESTS_PER_SECOND=100000)\n');
+
   const startedAt = new Date();
   const results: { playhouse?: TargetResult; ceiling?: TargetResult } = {};
   for (const target of targets) {
-    results[target] = await runTarget(target, { scenario, options, network, workers, warmupS, progress, ...(values.profile ? { profileDir: values.profile } : {}) });
+    results[target] = await runTarget(target, {
+      scenario,
+      options,
+      network,
+      workers,
+      warmupS,
+      progress,
+      ...(values.profile ? { profileDir: values.profile } : {}),
+      ...(playhouseEnv ? { playhouseEnv } : {}),
+    });
     if (interactive) process.stderr.write('\n');
   }
-  const report = buildReport(scenario.name, options, network, results, workers, availableParallelism(), startedAt);
+  const report = { ...buildReport(scenario.name, options, network, results, workers, availableParallelism(), startedAt), ...(playhouseEnv ? { playhouse_env: playhouseEnv } : {}) };
   process.stdout.write(`\n${formatTable(report)}\n`);
   if (values.out) {
     writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);

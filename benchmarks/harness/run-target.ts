@@ -39,6 +39,8 @@ export interface RunSettings {
   readonly warmupS: number;
   /** Folder for a CPU profile of each server (optional). */
   readonly profileDir?: string;
+  /** Extra environment for the Playhouse server (e.g. lifted rate limits for saturation runs). */
+  readonly playhouseEnv?: NodeJS.ProcessEnv;
   /** Called about once a second with a one-line status. */
   readonly progress: (line: string) => void;
 }
@@ -48,7 +50,10 @@ const STOP_TIMEOUT_MS = 15_000;
 
 export async function runTarget(target: TargetName, settings: RunSettings): Promise<TargetResult> {
   const { scenario, options, network } = settings;
-  const server = await startServer(target, settings.profileDir ? { profileDir: settings.profileDir } : {});
+  const server = await startServer(target, {
+    ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
+    ...(target === 'playhouse' && settings.playhouseEnv ? { env: settings.playhouseEnv } : {}),
+  });
   const workers: Worker[] = [];
   try {
     const gauges = new Map<number, Gauges>();
