@@ -27,7 +27,10 @@ export interface TargetResult {
   readonly clients_connected: number;
   readonly clients_playing: number;
   readonly measured_s: number;
+  /** Scenario counts over the measured window (and server figures). */
   readonly extra: Readonly<Record<string, number>>;
+  /** The same scenario counts over the whole run, ramp-up and drain included. */
+  readonly extra_total: Readonly<Record<string, number>>;
   readonly loadgen_cpu_pct: number;
 }
 
@@ -174,6 +177,7 @@ function summarize(m: Measured): TargetResult {
     clients_playing: m.sum.playing,
     measured_s: round(m.seconds, 2),
     extra: { ...m.window.extra, ...m.extra },
+    extra_total: m.total.extra,
     loadgen_cpu_pct: round((m.loadgenCpuS / m.seconds) * 100, 1),
   };
 }

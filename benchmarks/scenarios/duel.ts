@@ -37,7 +37,7 @@ const ILLEGAL_PER_LEGAL = 1 / 9;
  * player's next request meet a finished game, a newer version or a closed room.
  * With --drop-rate these are counted as `after_drop:<code>`, not as errors.
  */
-const DROP_EFFECTS = new Set(['move/game-over', 'move/stale-version', 'move/not-started', 'room/not-member', 'room/not-found', 'client/disconnected']);
+const DROP_EFFECTS = new Set(['move/game-over', 'move/stale-version', 'move/not-your-turn', 'move/not-started', 'room/not-member', 'room/not-found', 'client/disconnected']);
 const EXPECTED_REFUSALS: Readonly<Record<IllegalKind, readonly string[]>> = {
   'out-of-turn': ['move/not-your-turn', 'move/stale-version', 'move/game-over'],
   'column-full': ['move/illegal'],
@@ -155,7 +155,7 @@ class DuelPlayer {
     if (state && state.gameNumber !== this.votedInGame) {
       this.votedInGame = state.gameNumber;
       this.options.recorder.count('games_finished');
-      await this.client.rematch(roomId).catch((error: unknown) => this.options.recorder.error(errorCodeOf(error)));
+      await this.client.rematch(roomId).catch((error: unknown) => this.failed(errorCodeOf(error), 'rematch:'));
     }
   }
 
@@ -268,7 +268,11 @@ class DuelPlayer {
   }
 
   private async rejoin(reconnect = false): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped) {
+      // The run ended while this player was away: it does not come back.
+      if (reconnect) this.options.recorder.count('reconnects_skipped_at_stop');
+      return;
+    }
     try {
       if (reconnect) {
         this.client.close();
@@ -286,7 +290,7 @@ class DuelPlayer {
       this.busy = false;
       this.maybeThink();
     } catch (error) {
-      this.options.recorder.error(`rejoin:${errorCodeOf(error)}`);
+      this.failed(errorCodeOf(error), 'rejoin:');
     }
   }
 }

@@ -23,6 +23,7 @@ interface TargetResult {
   clients_connected: number;
   clients_playing: number;
   extra: Record<string, number>;
+  extra_total: Record<string, number>;
 }
 interface Report {
   scenario: string;
@@ -62,6 +63,18 @@ test('duel, quick: every move answered, every illegal move refused, on Playhouse
     assert.ok(result.illegal_sent > 0, `${target}: illegal moves were sent`);
     assert.equal(result.clients_playing, report.clients, `${target}: every client was seated and playing`);
   }
+});
+
+test('duel on a bad network (added latency, dropped connections): drops happen, players come back, nothing unaccounted', async () => {
+  const report = await bench('duel', ['--target', 'playhouse', '--latency', '60', '--drop-rate', '0.2']);
+  const result = report.results.playhouse;
+  assert.ok(result, 'no result');
+  assert.deepEqual(result.errors, {}, 'refusals a drop causes are counted apart (after_drop:*), anything else is an error');
+  assert.equal(result.unanswered, 0, 'with drops, lost requests are counted as lost_to_drop');
+  const total = result.extra_total;
+  assert.ok((total.drops ?? 0) > 0, 'connections were dropped');
+  assert.equal((total.reconnects ?? 0) + (total.reconnects_skipped_at_stop ?? 0), total.drops, 'every dropped player came back (unless the run ended first)');
+  assert.ok(result.moves_per_s > 0);
 });
 
 test('arena, quick: inputs answered, illegal inputs refused, ticks observed', async () => {
