@@ -34,10 +34,13 @@ const ILLEGAL_PER_LEGAL = 1 / 9;
 /** Codes that correctly refuse each kind (an out-of-turn move may also meet a newer version or a finished game). */
 /**
  * Without resume (it comes later), a dropped connection can legitimately make a
- * player's next request meet a finished game, a newer version or a closed room.
- * With --drop-rate these are counted as `after_drop:<code>`, not as errors.
+ * player's next request meet a finished game, a newer version, a closed room,
+ * or a seat that survived a fast reconnect. With --drop-rate, refusals of those
+ * families are counted as `after_drop:<code>`; what would show a server bug —
+ * an illegal move accepted, `server/*`, `protocol/*` — stays an error.
  */
-const DROP_EFFECTS = new Set(['move/game-over', 'move/stale-version', 'move/not-your-turn', 'move/not-started', 'room/not-member', 'room/not-found', 'client/disconnected']);
+const DROP_EFFECT_FAMILIES = ['move/', 'room/', 'match/', 'client/'];
+const isDropEffect = (code: string) => DROP_EFFECT_FAMILIES.some((family) => code.startsWith(family)) && code !== 'match/unknown-game';
 const EXPECTED_REFUSALS: Readonly<Record<IllegalKind, readonly string[]>> = {
   'out-of-turn': ['move/not-your-turn', 'move/stale-version', 'move/game-over'],
   'column-full': ['move/illegal'],
@@ -249,7 +252,7 @@ class DuelPlayer {
     if (code === 'client/timeout') {
       if (drops) recorder.count('lost_to_drop');
       else recorder.counters.unanswered++;
-    } else if (drops && DROP_EFFECTS.has(code)) recorder.count(`after_drop:${code}`);
+    } else if (drops && isDropEffect(code)) recorder.count(`after_drop:${code}`);
     else recorder.error(`${prefix}${code}`);
   }
 
@@ -264,20 +267,21 @@ class DuelPlayer {
     if (this.stopped) return;
     this.options.recorder.count('drops');
     (this.client.socket.io.engine as unknown as { close(): void }).close();
-    await this.rejoin(true);
+    await this.rejoin('after-drop');
   }
 
-  private async rejoin(reconnect = false): Promise<void> {
+  /** Back into play: after a drop (new connection), to recover a seat, or (no reconnect) into a new match. */
+  private async rejoin(reconnect: 'after-drop' | 'recover-seat' | false = false): Promise<void> {
     if (this.stopped) {
       // The run ended while this player was away: it does not come back.
-      if (reconnect) this.options.recorder.count('reconnects_skipped_at_stop');
+      if (reconnect === 'after-drop') this.options.recorder.count('reconnects_skipped_at_stop');
       return;
     }
     try {
       if (reconnect) {
         this.client.close();
         await this.connect();
-        this.options.recorder.count('reconnects');
+        this.options.recorder.count(reconnect === 'after-drop' ? 'reconnects' : 'seat_recoveries');
       } else {
         const match = await this.client.findMatch('connect-four');
         this.roomId = match.roomId;
@@ -290,7 +294,10 @@ class DuelPlayer {
       this.busy = false;
       this.maybeThink();
     } catch (error) {
-      this.failed(errorCodeOf(error), 'rejoin:');
+      const code = errorCodeOf(error);
+      this.failed(code, 'rejoin:');
+      // Still seated from before a drop: a fresh connection learns the room from session:ready.
+      if (code === 'match/already-in-room' && !reconnect) await this.rejoin('recover-seat');
     }
   }
 }
