@@ -7,7 +7,6 @@
  */
 import type { ErrorBody } from '../protocol/errors';
 import type {
-  ClientEventName,
   FindMatchRequest,
   MatchFound,
   MoveAccepted,
@@ -56,7 +55,6 @@ export type SessionMessage =
 
 export type AttachReply = Reply<SessionReady>;
 export type ClientReply = Reply<MatchFound> | Reply<MoveAccepted> | Reply<object>;
-export { type ClientEventName };
 
 // ---- Lobby -----------------------------------------------------------------
 

@@ -29,7 +29,6 @@ import {
   type ClientToServerEvents,
   type GuestLoginResponse,
   type MatchFound,
-  type MoveAccepted,
   type Reply,
   type ServerEventName,
   type ServerToClientEvents,
