@@ -10,20 +10,20 @@
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { ErrorBody, ErrorCode } from './errors';
-import {
-  PROTOCOL_VERSION,
-  type ClientToServerEvents,
-  type ErrorMessage,
-  type GuestLoginResponse,
-  type MatchFound,
-  type MoveAccepted,
-  type Reply,
-  type RoomDeltaMessage,
-  type RoomOverMessage,
-  type RoomPlayerMessage,
-  type RoomStateMessage,
-  type ServerToClientEvents,
-  type SessionReady,
+import { PROTOCOL_VERSION } from './version';
+import type {
+  ClientToServerEvents,
+  ErrorMessage,
+  GuestLoginResponse,
+  MatchFound,
+  MoveAccepted,
+  Reply,
+  RoomDeltaMessage,
+  RoomOverMessage,
+  RoomPlayerMessage,
+  RoomStateMessage,
+  ServerToClientEvents,
+  SessionReady,
 } from './messages';
 
 /** A refusal from the server, with its catalogue code. */

@@ -6,9 +6,7 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors';
 
-/** Bumped on any incompatible change; sent by the client in the handshake. */
-export const PROTOCOL_VERSION = 1;
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version';
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 /** Client-chosen, unique per action: lets the server answer a retried action with its first result. */

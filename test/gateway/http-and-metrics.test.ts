@@ -49,6 +49,13 @@ test('/metrics counts clients, sessions, rooms, moves, rejections by reason, lat
   assert.match(after, /^nodejs_eventloop_lag_seconds /m);
 });
 
+test('the demo script carries the SDK but not the server\'s schema validator', async () => {
+  const script = await (await fetch(`${testServer().url}/demo.js`)).text();
+  assert.match(script, /protocol\/client\.ts/, 'the SDK is bundled (its source map names it)');
+  // The SDK imports only types from protocol/messages.ts; zod must not ride along to browsers.
+  assert.doesNotMatch(script, /node_modules\/zod\//);
+});
+
 test('unknown paths are 404 and the demo page is served', async () => {
   assert.equal((await fetch(`${testServer().url}/admin`)).status, 404);
   const page = await fetch(`${testServer().url}/`);
