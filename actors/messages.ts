@@ -5,7 +5,7 @@
  * actor in another process or host changes nothing here. Each actor receives a
  * union discriminated by `type` on a single comedy topic, `receive`.
  */
-import type { ErrorBody } from '../protocol/errors';
+import type { ErrorBody, Refusal } from '../protocol/errors';
 import type {
   FindMatchRequest,
   MatchFound,
@@ -27,7 +27,7 @@ export const gatewayAddress = (gatewayId: string): Address => `gateway:${gateway
 
 export type ActorKind = 'session' | 'room' | 'lobby';
 
-export type Failure = { readonly ok: false; readonly error: ErrorBody };
+export type Failure = Refusal;
 export type Ok<T extends object = object> = { readonly ok: true } & T;
 
 // ---- Session ---------------------------------------------------------------

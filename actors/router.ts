@@ -8,7 +8,7 @@
  * its parent over IPC) without any change to the room or to its peers. The
  * router holds no game state, so it needs no mailbox: it only forwards.
  */
-import { errorBody } from '../protocol/errors';
+import { refusal } from '../protocol/errors';
 import { destroyActor, localBehaviour, type ActorHandle, type PlacementMode, type SelfHandle } from './kit/comedy';
 import type { Envelope, LocalRouter, SpawnReply, SpawnRequest } from './kit/local-router';
 import type { ActorSettings, ChildParameters } from './kit/mailbox-actor';
@@ -85,7 +85,7 @@ export default class RouterActor implements LocalRouter {
       this.children.set(request.address, { kind: request.kind, handle, local });
       return { ok: true, created: true };
     } catch (error) {
-      return { ok: false, error: errorBody('server/internal', `could not start ${request.address}: ${String(error)}`) };
+      return refusal('server/internal', `could not start ${request.address}: ${String(error)}`);
     } finally {
       this.spawning.delete(request.address);
     }
@@ -107,7 +107,7 @@ export default class RouterActor implements LocalRouter {
       // A local actor's receive never throws: its mailbox turns errors into typed replies.
       return target.local ? await target.local.receive(envelope.message) : await target.handle.sendAndReceive('receive', envelope.message);
     } catch (error) {
-      return { ok: false, error: errorBody('server/internal', `${envelope.to} failed: ${String(error)}`) };
+      return refusal('server/internal', `${envelope.to} failed: ${String(error)}`);
     }
   }
 
@@ -138,6 +138,6 @@ export default class RouterActor implements LocalRouter {
 }
 
 function notFound(address: Address): Failure {
-  if (address.startsWith('room:')) return { ok: false, error: errorBody('room/not-found') };
-  return { ok: false, error: errorBody('server/internal', `no actor at ${address}`) };
+  if (address.startsWith('room:')) return refusal('room/not-found');
+  return refusal('server/internal', `no actor at ${address}`);
 }

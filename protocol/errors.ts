@@ -63,3 +63,13 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export function errorBody(code: ErrorCode, message?: string, extra?: Partial<Omit<ErrorBody, 'code' | 'message'>>): ErrorBody {
   return { code, message: message ?? ERROR_CODES[code], ...extra };
 }
+
+/** A refused request, as every reply carries it. */
+export interface Refusal {
+  readonly ok: false;
+  readonly error: ErrorBody;
+}
+
+export function refusal(code: ErrorCode, message?: string, extra?: Partial<Omit<ErrorBody, 'code' | 'message'>>): Refusal {
+  return { ok: false, error: errorBody(code, message, extra) };
+}

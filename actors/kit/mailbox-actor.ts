@@ -3,7 +3,7 @@
  * serial mailbox, replies that are always plain data (never thrown errors),
  * and messaging by address through the parent router.
  */
-import { errorBody } from '../../protocol/errors';
+import { refusal } from '../../protocol/errors';
 import type { ActorKind, Address, Failure } from '../messages';
 import type { LocalRouter, SpawnReply } from './local-router';
 import type { ActorLog, ActorMetrics } from '../ports';
@@ -131,9 +131,9 @@ export abstract class MailboxActor<M extends object, P> {
     if (error instanceof MailboxFullError) {
       this.metrics.mailboxOverflow(this.kind);
       this.log.warn({ address: this.address, capacity: error.capacity }, 'mailbox full, message refused');
-      return { ok: false, error: errorBody('server/overloaded', undefined, { retryAfterMs: 100 }) };
+      return refusal('server/overloaded', undefined, { retryAfterMs: 100 });
     }
     this.log.error({ address: this.address, err: error instanceof Error ? error.stack : String(error), message }, 'handler failed');
-    return { ok: false, error: errorBody('server/internal') };
+    return refusal('server/internal');
   }
 }

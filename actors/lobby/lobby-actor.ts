@@ -5,7 +5,7 @@
  * seat: the lobby asks the room to seat the player and only then answers.
  */
 import { randomInt } from 'node:crypto';
-import { errorBody } from '../../protocol/errors';
+import { refusal } from '../../protocol/errors';
 import { MailboxActor } from '../kit/mailbox-actor';
 import { roomAddress, type FindMatchReply, type LobbyMessage, type RoomMessage, type RoomParams } from '../messages';
 import { RESOURCE, type ActorLog, type ActorMetrics, type GameCatalog } from '../ports';
@@ -40,7 +40,7 @@ export default class LobbyActor extends MailboxActor<LobbyMessage, object> {
   }
 
   private async findMatch(playerId: string, name: string, game: string): Promise<FindMatchReply> {
-    if (!this.games.get(game)) return { ok: false, error: errorBody('match/unknown-game', `no game named '${game}'; installed: ${this.games.names().join(', ')}`) };
+    if (!this.games.get(game)) return refusal('match/unknown-game', `no game named '${game}'; installed: ${this.games.names().join(', ')}`);
     const join: RoomMessage = { type: 'join', playerId, name };
 
     for (const roomId of [...(this.openRooms.get(game) ?? [])]) {

@@ -7,7 +7,7 @@
  * schema, and the rules' own `invalid(reason)`. A refused move changes nothing.
  */
 import { isInvalid, type GameContext, type MoveContext } from '../../games/api';
-import { errorBody, type ErrorCode } from '../../protocol/errors';
+import { refusal as refuse } from '../../protocol/errors';
 import type { MatchFound, Outcome, RoomDeltaMessage, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
 import type { Failure, Ok } from '../messages';
 import type { LoadedGame } from '../ports';
@@ -91,7 +91,7 @@ export class Match {
       return refuse('move/bad-payload', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`).join('; '));
     }
     const next = definition.apply(this.state, parsed.data, this.moveContext(playerId));
-    if (isInvalid(next)) return { ok: false, error: errorBody('move/illegal', next.message, { reason: next.reason }) };
+    if (isInvalid(next)) return refuse('move/illegal', next.message, { reason: next.reason });
 
     this.state = next;
     if (this.isRealtime) {
@@ -281,8 +281,4 @@ export class Match {
     if (!context) cache.set(playerId, (context = { ...base, playerId }));
     return context;
   }
-}
-
-function refuse(code: ErrorCode, message?: string): Failure {
-  return { ok: false, error: errorBody(code, message) };
 }

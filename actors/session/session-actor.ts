@@ -6,7 +6,7 @@
  * Pushes from rooms go out through the gateway port — the session never sees
  * Socket.IO.
  */
-import { errorBody } from '../../protocol/errors';
+import { errorBody, refusal as fail } from '../../protocol/errors';
 import { PROTOCOL_VERSION, type ServerEventName } from '../../protocol/messages';
 import { MailboxActor } from '../kit/mailbox-actor';
 import {
@@ -16,7 +16,6 @@ import {
   type AttachReply,
   type ClientReply,
   type ClientRequest,
-  type Failure,
   type FindMatchReply,
   type GatewayMessage,
   type MoveReply,
@@ -110,7 +109,7 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
 
   private async client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
     const waitMs = this.bucket.take();
-    if (waitMs > 0) return { ok: false, error: errorBody('rate/limited', undefined, { retryAfterMs: waitMs }) };
+    if (waitMs > 0) return fail('rate/limited', undefined, { retryAfterMs: waitMs });
     const playerId = this.params.playerId;
 
     switch (message.event) {
@@ -151,8 +150,4 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
     if (!connection) return; // nobody to deliver to (buffering for resume comes with reconnection support)
     this.tell(connection.gateway, { type: 'push', connectionId: connection.connectionId, event, payload } satisfies GatewayMessage);
   }
-}
-
-function fail(code: Failure['error']['code'], message?: string): Failure {
-  return { ok: false, error: errorBody(code, message) };
 }

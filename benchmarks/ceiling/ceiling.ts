@@ -35,14 +35,10 @@ import {
 } from '../../protocol/messages';
 import { Match } from '../../actors/room/match';
 import { SeededRandom } from '../../actors/room/seeded-random';
-import type { ErrorCode } from '../../protocol/errors';
+import { refusal as refuse } from '../../protocol/errors';
 
 type CeilingRoom = Match;
 type CeilingGame = ConstructorParameters<typeof Match>[1];
-
-function refuse(code: ErrorCode, message?: string): { ok: false; error: ErrorBody } {
-  return { ok: false, error: errorBody(code, message) };
-}
 
 /** Playhouse's defaults (infra/config.ts), so both servers refuse the same messages and tokens live as long. */
 const MAX_MESSAGE_BYTES = 4096;

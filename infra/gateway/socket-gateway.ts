@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import type { GatewayMessage } from '../../actors/messages';
 import type { ActorSystemHandle } from '../../actors/system';
-import { errorBody, type ErrorBody, type ErrorCode } from '../../protocol/errors';
+import { errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
 import {
   CLIENT_EVENT_SCHEMAS,
   HandshakeAuth,
@@ -179,7 +179,7 @@ export class SocketGateway {
     let reply: { ok: boolean; error?: ErrorBody };
     try {
       if (!socket.data.ready && !(await socket.data.attached)) {
-        (ack as AckFn)({ ok: false, error: errorBody('server/internal', 'the session could not start; reconnect') });
+        (ack as AckFn)(refusal('server/internal', 'the session could not start; reconnect'));
         return;
       }
       reply = await this.deps.actors.request(socket.data.playerId, {
@@ -190,7 +190,7 @@ export class SocketGateway {
       } as Parameters<ActorSystemHandle['request']>[1]);
     } catch (error) {
       this.deps.log.error({ event, err: String(error) }, 'request failed');
-      reply = { ok: false, error: errorBody('server/internal') };
+      reply = refusal('server/internal');
     }
     (ack as AckFn)(reply);
     this.deps.metrics.requestAnswered(event, reply.ok ? 'ok' : (reply.error?.code ?? 'server/internal'), (performance.now() - started) / 1000);
