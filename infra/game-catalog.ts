@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AnyGameRules } from '../games/api';
 import type { GameCatalog, LoadedGame } from '../actors/ports';
+import { describeIssues } from '../protocol/wire-checks';
 import { processLogger } from './logger';
 
 export const GAMES_DIR = path.resolve(__dirname, '..', 'games');
@@ -56,7 +57,7 @@ export function loadGame(folder: string): LoadedGame {
   const raw: unknown = existsSync(tunablesFile) ? JSON.parse(readFileSync(tunablesFile, 'utf8')) : {};
   const parsed = rules.tunables.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${tunablesFile}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    throw new Error(`${tunablesFile}: ${describeIssues(parsed.error, '(root)')}`);
   }
   return { name: rules.name, rules, tunables: parsed.data };
 }

@@ -8,6 +8,7 @@
  */
 import { isInvalid, type GameContext, type MoveContext } from '../../games/api';
 import { refusal as refuse } from '../../protocol/errors';
+import { describeIssues } from '../../protocol/wire-checks';
 import type { MatchFound, Outcome, RoomDeltaMessage, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
 import type { Failure, Ok } from '../messages';
 import type { LoadedGame } from '../ports';
@@ -88,7 +89,7 @@ export class Match {
     const definition = rules.moves[moveName]!;
     const parsed = definition.payload.safeParse(payload);
     if (!parsed.success) {
-      return refuse('move/bad-payload', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'payload'}: ${issue.message}`).join('; '));
+      return refuse('move/bad-payload', describeIssues(parsed.error, 'payload'));
     }
     const next = definition.apply(this.state, parsed.data, this.moveContext(playerId));
     if (isInvalid(next)) return refuse('move/illegal', next.message, { reason: next.reason });

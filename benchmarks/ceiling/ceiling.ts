@@ -18,13 +18,9 @@ import arena from '../../games/arena/rules';
 import arenaTunables from '../../games/arena/tunables.json';
 import connectFour from '../../games/connect-four/rules';
 import connectFourTunables from '../../games/connect-four/tunables.json';
-import { errorBody, type ErrorBody } from '../../protocol/errors';
+import { errorBody, refusal as refuse, type ErrorBody } from '../../protocol/errors';
 import {
-  CLIENT_EVENT_SCHEMAS,
-  GuestLoginRequest,
-  HandshakeAuth,
   PROTOCOL_VERSION,
-  SUPPORTED_PROTOCOL_VERSIONS,
   type ClientEventName,
   type ClientToServerEvents,
   type GuestLoginResponse,
@@ -33,9 +29,9 @@ import {
   type ServerEventName,
   type ServerToClientEvents,
 } from '../../protocol/messages';
+import { checkGuestLogin, checkHandshake, checkRequest, describeIssues } from '../../protocol/wire-checks';
 import { Match } from '../../actors/room/match';
 import { SeededRandom } from '../../actors/room/seeded-random';
-import { refusal as refuse } from '../../protocol/errors';
 
 type CeilingRoom = Match;
 type CeilingGame = ConstructorParameters<typeof Match>[1];
@@ -74,7 +70,7 @@ export interface CeilingOptions {
 /** A game's rules with its tunables.json checked against the rules' own schema, as Playhouse's catalog loads it. */
 function loadGame(rules: AnyGameRules, raw: unknown): CeilingGame {
   const parsed = rules.tunables.safeParse(raw);
-  if (!parsed.success) throw new Error(`${rules.name} tunables: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`${rules.name} tunables: ${describeIssues(parsed.error, '(root)')}`);
   return { name: rules.name, rules, tunables: parsed.data };
 }
 
@@ -107,17 +103,11 @@ export async function startCeiling(options: CeilingOptions = {}): Promise<Runnin
       raw += chunk.toString('utf8');
       if (raw.length > LOGIN_BODY_LIMIT) return sendJson(response, 413, { error: errorBody('protocol/payload-too-large') });
     }
-    let body: unknown;
-    try {
-      body = raw.trim() === '' ? {} : JSON.parse(raw);
-    } catch {
-      return sendJson(response, 400, { error: errorBody('auth/bad-request', 'body is not JSON') });
-    }
-    const parsed = GuestLoginRequest.safeParse(body);
-    if (!parsed.success) return sendJson(response, 400, { error: errorBody('auth/bad-request', parsed.error.message) });
+    const login = checkGuestLogin(raw);
+    if (!login.ok) return sendJson(response, 400, { error: login.error });
     // An opaque random token mapped in memory: the ceiling measures the game path, not auth.
     const playerId = `g-${randomUUID()}`;
-    const player: Player = { playerId, name: parsed.data.name ?? `Guest ${playerId.slice(2, 6)}`, expiresAt: Date.now() + TOKEN_TTL_MS, room: undefined };
+    const player: Player = { playerId, name: login.value.name ?? `Guest ${playerId.slice(2, 6)}`, expiresAt: Date.now() + TOKEN_TTL_MS, room: undefined };
     const token = randomUUID();
     tokens.set(token, player);
     const reply: GuestLoginResponse = { playerId, name: player.name, token, expiresAt: player.expiresAt };
@@ -137,15 +127,9 @@ export async function startCeiling(options: CeilingOptions = {}): Promise<Runnin
 
   /** The same checks, in the same order, as Playhouse's gateway handshake. */
   function authenticate(socket: PlayerSocket): ErrorBody | undefined {
-    const auth: unknown = socket.handshake.auth;
-    const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
-    if (token === undefined || token === '') return errorBody('auth/missing-token');
-    const parsed = HandshakeAuth.safeParse(auth);
-    if (!parsed.success) return errorBody('protocol/bad-message', 'handshake auth must be { token: string, protocol: number }');
-    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(parsed.data.protocol)) {
-      return errorBody('protocol/version-unsupported', `protocol ${parsed.data.protocol} is not supported; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
-    }
-    const player = tokens.get(parsed.data.token);
+    const handshake = checkHandshake(socket.handshake.auth);
+    if (!handshake.ok) return handshake.error;
+    const player = tokens.get(handshake.value.token);
     if (!player || player.expiresAt <= Date.now()) return errorBody('auth/invalid-token');
     socket.data.player = player;
     return undefined;
@@ -190,25 +174,16 @@ export async function startCeiling(options: CeilingOptions = {}): Promise<Runnin
   function on<E extends ClientEventName>(socket: PlayerSocket, event: E, handler: Handler<E>): void {
     // The typed event map cannot express "any arguments"; the checks below are what make them safe.
     (socket.on as (event: string, listener: (...args: unknown[]) => void) => void)(event, (...args: unknown[]) => {
-      const ack = args[args.length - 1];
-      if (typeof ack !== 'function' || args.length !== 2) {
-        const error = errorBody('protocol/ack-required', `${event} takes exactly one object and an acknowledgement callback`);
-        if (typeof ack === 'function') (ack as (reply: Reply) => void)({ ok: false, error });
-        else socket.emit('session:error', { ...error, event });
+      const checked = checkRequest(event, args, MAX_MESSAGE_BYTES);
+      if (!checked.ok) {
+        if (checked.ack) checked.ack({ ok: false, error: checked.error });
+        else socket.emit('session:error', { ...checked.error, event });
         return;
       }
-      const answer = ack as (reply: Reply) => void;
-      const size = jsonSize(args[0]);
-      if (size > MAX_MESSAGE_BYTES) return answer(refuse('protocol/payload-too-large', `${size} bytes; the limit is ${MAX_MESSAGE_BYTES}`));
-      const parsed = CLIENT_EVENT_SCHEMAS[event].safeParse(args[0]);
-      if (!parsed.success) {
-        const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || event}: ${issue.message}`).join('; ');
-        return answer(refuse('protocol/bad-message', detail.slice(0, 500)));
-      }
+      const answer = checked.ack;
       let reply: Reply;
       try {
-        // parsed.data is the schema's output for this very event; TS cannot correlate the indexed schema with E.
-        reply = handler(socket.data.player, parsed.data as RequestOf<E>);
+        reply = handler(socket.data.player, checked.request as RequestOf<E>);
       } catch (error) {
         console.error(`ceiling: ${event} failed:`, error);
         reply = refuse('server/internal');
@@ -311,11 +286,3 @@ function sendJson(response: ServerResponse, status: number, body: object): void 
 }
 
 /** UTF-8 bytes of the message as JSON (what Playhouse's limit is stated in). */
-function jsonSize(value: unknown): number {
-  try {
-    const json = JSON.stringify(value);
-    return json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-}

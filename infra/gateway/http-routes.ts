@@ -3,8 +3,9 @@
  * demo page. Socket.IO answers its own path (/socket.io/) on the same server.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBody, type ErrorBody } from '../../protocol/errors';
-import { GuestLoginRequest, type GuestLoginResponse } from '../../protocol/messages';
+import { errorBody } from '../../protocol/errors';
+import type { GuestLoginResponse } from '../../protocol/messages';
+import { checkGuestLogin } from '../../protocol/wire-checks';
 import type { PlayerTokens } from '../auth/player-tokens';
 import type { PlayhouseMetrics } from '../metrics';
 import type { DemoAssets } from './demo-assets';
@@ -68,19 +69,9 @@ async function guestLogin(deps: RouteDependencies, request: IncomingMessage, res
     if (size > LOGIN_BODY_LIMIT) return sendJson(response, 413, { error: errorBody('protocol/payload-too-large', `login body over ${LOGIN_BODY_LIMIT} bytes`) });
     chunks.push(chunk);
   }
-  const raw = Buffer.concat(chunks).toString('utf8');
-  let body: unknown;
-  try {
-    body = raw.trim() === '' ? {} : JSON.parse(raw);
-  } catch {
-    return sendJson(response, 400, { error: errorBody('auth/bad-request', 'body is not JSON') });
-  }
-  const parsed = GuestLoginRequest.safeParse(body);
-  if (!parsed.success) {
-    const error: ErrorBody = errorBody('auth/bad-request', parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '));
-    return sendJson(response, 400, { error });
-  }
-  const issued = await deps.tokens.issueGuest(parsed.data.name);
+  const login = checkGuestLogin(Buffer.concat(chunks).toString('utf8'));
+  if (!login.ok) return sendJson(response, 400, { error: login.error });
+  const issued = await deps.tokens.issueGuest(login.value.name);
   const reply: GuestLoginResponse = { playerId: issued.playerId, name: issued.name, token: issued.token, expiresAt: issued.expiresAt };
   sendJson(response, 200, reply);
 }

@@ -12,13 +12,12 @@ import type { ActorSystemHandle } from '../../actors/system';
 import { errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
 import {
   CLIENT_EVENT_SCHEMAS,
-  HandshakeAuth,
-  SUPPORTED_PROTOCOL_VERSIONS,
   type ClientEventName,
   type ClientToServerEvents,
   type ServerEventName,
   type ServerToClientEvents,
 } from '../../protocol/messages';
+import { checkHandshake, checkRequest } from '../../protocol/wire-checks';
 import type { ActorLog } from '../../actors/ports';
 import type { PlayhouseConfig } from '../config';
 import type { PlayhouseMetrics } from '../metrics';
@@ -101,16 +100,10 @@ export class SocketGateway {
   }
 
   private async authenticate(socket: PlayerSocket): Promise<void> {
-    const auth: unknown = socket.handshake.auth;
-    const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
-    if (token === undefined || token === '') throw errorBody('auth/missing-token');
-    const parsed = HandshakeAuth.safeParse(auth);
-    if (!parsed.success) throw errorBody('protocol/bad-message', 'handshake auth must be { token: string, protocol: number }');
-    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(parsed.data.protocol)) {
-      throw errorBody('protocol/version-unsupported', `protocol ${parsed.data.protocol} is not supported; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`);
-    }
+    const handshake = checkHandshake(socket.handshake.auth);
+    if (!handshake.ok) throw handshake.error;
     try {
-      const identity = await this.deps.tokens.verify(parsed.data.token);
+      const identity = await this.deps.tokens.verify(handshake.value.token);
       socket.data.playerId = identity.playerId;
       socket.data.name = identity.name;
     } catch {
@@ -161,38 +154,28 @@ export class SocketGateway {
 
   private async request(socket: PlayerSocket, event: ClientEventName, args: unknown[]): Promise<void> {
     if (this.flooded(socket)) return;
-    const ack = args[args.length - 1];
-    if (typeof ack !== 'function' || args.length !== 2) {
-      return this.refuse(socket, event, errorBody('protocol/ack-required', `${event} takes exactly one object and an acknowledgement callback`), ack);
-    }
-    const size = jsonSize(args[0]);
-    if (size > this.deps.config.limits.maxMessageBytes) {
-      return this.refuse(socket, event, errorBody('protocol/payload-too-large', `${size} bytes; the limit is ${this.deps.config.limits.maxMessageBytes}`), ack);
-    }
-    const parsed = CLIENT_EVENT_SCHEMAS[event].safeParse(args[0]);
-    if (!parsed.success) {
-      const detail = parsed.error.issues.map((issue) => `${issue.path.join('.') || event}: ${issue.message}`).join('; ');
-      return this.refuse(socket, event, errorBody('protocol/bad-message', detail.slice(0, 500)), ack);
-    }
+    const checked = checkRequest(event, args, this.deps.config.limits.maxMessageBytes);
+    if (!checked.ok) return this.refuse(socket, event, checked.error, checked.ack);
+    const { ack } = checked;
 
     const started = performance.now();
     let reply: { ok: boolean; error?: ErrorBody };
     try {
       if (!socket.data.ready && !(await socket.data.attached)) {
-        (ack as AckFn)(refusal('server/internal', 'the session could not start; reconnect'));
+        ack(refusal('server/internal', 'the session could not start; reconnect'));
         return;
       }
       reply = await this.deps.actors.request(socket.data.playerId, {
         type: 'client',
         connectionId: socket.id,
         event,
-        request: parsed.data,
+        request: checked.request,
       } as Parameters<ActorSystemHandle['request']>[1]);
     } catch (error) {
       this.deps.log.error({ event, err: String(error) }, 'request failed');
       reply = refusal('server/internal');
     }
-    (ack as AckFn)(reply);
+    ack(reply);
     this.deps.metrics.requestAnswered(event, reply.ok ? 'ok' : (reply.error?.code ?? 'server/internal'), (performance.now() - started) / 1000);
   }
 
@@ -220,15 +203,5 @@ export class SocketGateway {
       socket.disconnect(true);
     }
     return true;
-  }
-}
-
-/** UTF-8 bytes of the message as JSON (what the limit is stated in). */
-function jsonSize(value: unknown): number {
-  try {
-    const json = JSON.stringify(value);
-    return json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
-  } catch {
-    return Number.POSITIVE_INFINITY;
   }
 }
