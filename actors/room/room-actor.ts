@@ -90,7 +90,8 @@ export default class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private updateTicker(): void {
     const realtime = this.match.isRealtime && this.match.isPlaying;
     if (realtime && !this.ticker) {
-      const tickHz = this.games.get(this.params.game)?.rules.realtime?.tickHz ?? 20;
+      // The rules this match started with, not whatever the catalogue holds now.
+      const tickHz = this.match.game.rules.realtime?.tickHz ?? 20;
       this.lastTickAt = Date.now();
       this.ticker = setInterval(() => {
         // At most one tick waits in the mailbox: a slow room skips ticks rather than piling them up.
