@@ -5,8 +5,8 @@
  * Placement (in-memory, forked, threaded) is configuration handed in here;
  * no actor's code knows where it runs.
  */
-import { createComedySystem, localBehaviour, type ActorHandle, type PlacementMode } from './kit/comedy';
-import type { LocalRouter, SpawnRequest } from './kit/local-router';
+import { createComedySystem, localBehaviour, type PlacementMode } from './kit/comedy';
+import type { LocalRouter } from './kit/local-router';
 import type { ActorSettings } from './kit/mailbox-actor';
 import {
   LOBBY,
@@ -53,11 +53,11 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
     ports: { [options.gateway.address]: port },
   };
   const router = await root.createChild('/actors/router', { mode: 'in-memory', customParameters: routerParameters });
-  await spawnOrThrow(router, { kind: 'lobby', address: LOBBY, params: {} });
-
   // The router always lives in the gateway's process: call it directly rather than through comedy.
   const local = localBehaviour<LocalRouter>(router);
   if (!local) throw new Error('the router must run in-memory');
+  const lobby = await local.spawn({ kind: 'lobby', address: LOBBY, params: {} });
+  if (!lobby.ok) throw new Error(`could not start the lobby: ${lobby.error.message}`);
   const ask = async <R>(to: Address, message: object): Promise<R> => (await local.ask({ to, message })) as R;
 
   return {
@@ -77,9 +77,4 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
       await system.destroy();
     },
   };
-}
-
-async function spawnOrThrow(router: ActorHandle, request: SpawnRequest): Promise<void> {
-  const reply = (await router.sendAndReceive('spawn', request)) as { ok: boolean; error?: { message: string } };
-  if (!reply.ok) throw new Error(`could not start ${request.address}: ${reply.error?.message ?? 'unknown error'}`);
 }
