@@ -2,21 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PlayhouseError, type PlayhouseClient } from '../../protocol/client';
+import type { ArenaDelta, ArenaView, Position } from '../../games/arena/rules';
 import { stateWhere, useTestServer } from '../support/playhouse';
-
-interface Position {
-  readonly x: number;
-  readonly y: number;
-}
-interface ArenaView {
-  readonly width: number;
-  readonly height: number;
-  readonly positions: Record<string, Position>;
-}
-interface ArenaDelta {
-  readonly moved: Record<string, Position>;
-  readonly left: readonly string[];
-}
 
 const testServer = useTestServer();
 
