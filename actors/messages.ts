@@ -91,7 +91,6 @@ export type RoomMessage =
   /** The room's own timer: advance a real-time game. */
   | { readonly type: 'tick' };
 
-export type JoinReply = Reply<MatchFound>;
 export type MoveReply = Reply<MoveAccepted>;
 
 // ---- Gateway port ----------------------------------------------------------

@@ -56,10 +56,6 @@ export interface ErrorBody {
   readonly retryAfterMs?: number;
 }
 
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
-}
-
 export function errorBody(code: ErrorCode, message?: string, extra?: Partial<Omit<ErrorBody, 'code' | 'message'>>): ErrorBody {
   return { code, message: message ?? ERROR_CODES[code], ...extra };
 }

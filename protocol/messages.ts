@@ -180,4 +180,3 @@ export interface ServerToClientEvents {
 }
 
 export type ServerEventName = keyof ServerToClientEvents;
-export type ServerEventPayload<E extends ServerEventName> = Parameters<ServerToClientEvents[E]>[0];
