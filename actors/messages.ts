@@ -47,11 +47,21 @@ export type ClientRequest =
 export type SessionMessage =
   /** A connection (on some gateway) now speaks for this player; an older one is replaced. */
   | { readonly type: 'attach'; readonly gateway: Address; readonly connectionId: string }
-  /** That connection is gone. */
-  | { readonly type: 'detach'; readonly connectionId: string }
+  /**
+   * That connection is gone. With `graceMs` the player keeps their seat that
+   * long, waiting for the device to come back (a draining gateway sends its
+   * clients elsewhere this way); without, the player leaves at once.
+   */
+  | { readonly type: 'detach'; readonly connectionId: string; readonly graceMs?: number }
+  /** The grace period of a detach ran out. */
+  | { readonly type: 'grace-over'; readonly connectionId: string }
   | ({ readonly type: 'client'; readonly connectionId: string } & ClientRequest)
   /** Something for the player's device, from a room. */
-  | { readonly type: 'push'; readonly event: ServerEventName; readonly payload: object };
+  | { readonly type: 'push'; readonly event: ServerEventName; readonly payload: object }
+  /** Rooms that died with their worker (keys are room ids). */
+  | { readonly type: 'rooms-lost'; readonly roomIds: Readonly<Record<string, true>> }
+  /** The session's worker is stopping: tell the device why, leave the room, go away. */
+  | { readonly type: 'evict'; readonly error: ErrorBody };
 
 export type AttachReply = Reply<SessionReady>;
 export type ClientReply = Reply<MatchFound> | Reply<MoveAccepted> | Reply<object>;

@@ -6,6 +6,7 @@
  * gets its own process-local instance and actors never import a driver.
  */
 import type { AnyGameRules } from '../games/api';
+import type { Backplane } from './cluster/backplane';
 import type { ActorKind } from './messages';
 
 /** Resource names, as actors list them in `static inject()`. */
@@ -13,6 +14,7 @@ export const RESOURCE = {
   metrics: 'Metrics',
   log: 'Log',
   games: 'Games',
+  cluster: 'Cluster',
 } as const;
 
 /** Domain metrics actors report; Prometheus is the implementation. */
@@ -25,6 +27,8 @@ export interface ActorMetrics {
   moveRejected(game: string, code: string): void;
   mailboxDepthChanged(kind: ActorKind, delta: number): void;
   mailboxOverflow(kind: ActorKind): void;
+  /** This process's metrics in a form another process can merge (a worker's supervisor serves the sum). */
+  snapshot(): Promise<object[]>;
 }
 
 export interface ActorLog {
@@ -44,4 +48,9 @@ export interface LoadedGame {
 export interface GameCatalog {
   get(name: string): LoadedGame | undefined;
   names(): readonly string[];
+}
+
+/** Connects a process to the cluster's shared backplane (Redis in infra/). */
+export interface ClusterConnector {
+  connect(options: { readonly url: string; readonly name: string }): Promise<Backplane>;
 }

@@ -1,12 +1,9 @@
 /**
- * Boots the actor system of one process: comedy, the router, the lobby, and
- * the gateway port through which actors reach devices.
- *
- * Placement (in-memory, forked, threaded) is configuration handed in here;
- * no actor's code knows where it runs.
+ * Boots the actors of a single-process server: comedy, one worker in this
+ * process hosting every session, room and the lobby, and the gateway endpoint
+ * through which actors reach devices.
  */
-import { createComedySystem, localBehaviour, type PlacementMode } from './kit/comedy';
-import type { LocalRouter } from './kit/local-router';
+import { createComedySystem, destroyActor, localBehaviour } from './kit/comedy';
 import type { ActorSettings } from './kit/mailbox-actor';
 import {
   LOBBY,
@@ -18,11 +15,12 @@ import {
   type GatewayMessage,
   type SessionMessage,
 } from './messages';
-import type { RouterParameters, RouterStats } from './router';
 import type { SessionParams } from './session/session-actor';
+import type { ActorHost, HostStats } from './worker/actor-host';
+import type WorkerActor from './worker/worker-actor';
+import type { WorkerParameters } from './worker/worker-actor';
 
 export interface ActorSystemOptions {
-  readonly placement: Readonly<Record<ActorKind, PlacementMode>>;
   readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
   /** comedy resource modules (metrics, log, games) from the app root; infra/ provides them. */
   readonly resources: readonly string[];
@@ -34,47 +32,49 @@ export interface ActorSystemOptions {
 export interface ActorSystemHandle {
   openSession(params: SessionParams): Promise<{ ok: boolean }>;
   attach(playerId: string, connectionId: string): Promise<AttachReply>;
-  detach(playerId: string, connectionId: string): void;
+  /** The connection is gone; with `graceMs` the player keeps their seat that long, waiting to come back. */
+  detach(playerId: string, connectionId: string, graceMs?: number): void;
   request(playerId: string, message: Extract<SessionMessage, { type: 'client' }>): Promise<ClientReply>;
-  stats(): Promise<RouterStats>;
+  stats(): Promise<HostStats>;
   stop(): Promise<void>;
 }
 
 export async function startActorSystem(options: ActorSystemOptions): Promise<ActorSystemHandle> {
   const system = createComedySystem({ resources: options.resources });
   const root = await system.rootActor();
-  // The port is a local actor by nature: it lives beside the gateway's sockets.
-  const port = await root.createLocalChild({
-    receive: (message: GatewayMessage) => options.gateway.deliver(message),
-  });
-  const routerParameters: RouterParameters = {
-    placement: options.placement,
-    settings: options.settings,
-    ports: { [options.gateway.address]: port },
-  };
-  const router = await root.createChild('/actors/router', { mode: 'in-memory', customParameters: routerParameters });
-  // The router always lives in the gateway's process: call it directly rather than through comedy.
-  const local = localBehaviour<LocalRouter>(router);
-  if (!local) throw new Error('the router must run in-memory');
-  const lobby = await local.spawn({ kind: 'lobby', address: LOBBY, params: {} });
+  const parameters: WorkerParameters = { settings: options.settings };
+  const worker = await root.createChild('/actors/worker/worker-actor', { mode: 'in-memory', customParameters: parameters });
+  // The worker lives in this process: the gateway calls its host directly rather than through comedy.
+  const host = localBehaviour<WorkerActor>(worker)?.host;
+  if (!host) throw new Error('the single-process worker must run in-memory');
+  host.bindEndpoint(options.gateway.address, (message) => options.gateway.deliver(message as GatewayMessage));
+  const lobby = await host.spawnHere({ kind: 'lobby', address: LOBBY, params: {} });
   if (!lobby.ok) throw new Error(`could not start the lobby: ${lobby.error.message}`);
-  const ask = async <R>(to: Address, message: object): Promise<R> => (await local.ask({ to, message })) as R;
-
   return {
     async openSession(params) {
-      const reply = await local.spawn({ kind: 'session', address: sessionAddress(params.playerId), params });
+      const reply = await host.spawnHere({ kind: 'session', address: sessionAddress(params.playerId), params });
       return { ok: reply.ok };
     },
-    attach: (playerId, connectionId) =>
-      ask<AttachReply>(sessionAddress(playerId), { type: 'attach', gateway: options.gateway.address, connectionId } satisfies SessionMessage),
-    detach(playerId, connectionId) {
-      local.tell({ to: sessionAddress(playerId), message: { type: 'detach', connectionId } satisfies SessionMessage });
-    },
-    request: (playerId, message) => ask<ClientReply>(sessionAddress(playerId), message),
-    stats: async () => (await router.sendAndReceive('stats', {})) as RouterStats,
+    ...sessionCalls(host, options.gateway.address),
     async stop() {
-      await router.sendAndReceive('shutdown', {});
+      await destroyActor(worker);
       await system.destroy();
     },
+  };
+}
+
+/**
+ * What a gateway sends a player's session, through whichever host routes for
+ * it: the worker's own (single process) or a gateway's cluster-connected one.
+ */
+export function sessionCalls(host: ActorHost, gateway: Address): Pick<ActorSystemHandle, 'attach' | 'detach' | 'request' | 'stats'> {
+  const ask = async <R>(to: Address, message: object): Promise<R> => (await host.ask({ to, message })) as R;
+  return {
+    attach: (playerId, connectionId) => ask<AttachReply>(sessionAddress(playerId), { type: 'attach', gateway, connectionId } satisfies SessionMessage),
+    detach(playerId, connectionId, graceMs) {
+      host.tell({ to: sessionAddress(playerId), message: { type: 'detach', connectionId, graceMs } satisfies SessionMessage });
+    },
+    request: (playerId, message) => ask<ClientReply>(sessionAddress(playerId), message),
+    stats: async () => host.stats(),
   };
 }

@@ -6,9 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
-const Placement = z.enum(['in-memory', 'forked', 'threaded']);
+/** Where the worker actors of a `worker` process run (comedy's placement modes). */
+export const WorkerMode = z.enum(['in-memory', 'forked', 'threaded', 'remote']);
 
 export const ConfigSchema = z.strictObject({
+  /**
+   * What this process is: `single` (gateway and every actor, no services needed: `npm start`),
+   * `gateway` (Socket.IO only; actors live on workers) or `worker` (hosts actors; no sockets).
+   */
+  role: z.enum(['single', 'gateway', 'worker']).default('single'),
   /** TCP port of the gateway (HTTP + Socket.IO). 0 picks a free port. */
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
@@ -42,9 +48,6 @@ export const ConfigSchema = z.strictObject({
     .default({ pingIntervalMs: 10_000, pingTimeoutMs: 5_000 }),
   actors: z
     .strictObject({
-      placement: z
-        .strictObject({ session: Placement.default('in-memory'), room: Placement.default('in-memory'), lobby: Placement.default('in-memory') })
-        .default({ session: 'in-memory', room: 'in-memory', lobby: 'in-memory' }),
       /** Messages that may wait in one actor's mailbox; past it new ones are refused with `server/overloaded`. */
       mailboxCapacity: z
         .strictObject({ session: z.number().int().min(1).default(256), room: z.number().int().min(1).default(1024), lobby: z.number().int().min(1).default(4096) })
@@ -52,9 +55,41 @@ export const ConfigSchema = z.strictObject({
       askTimeoutMs: z.number().int().min(100).default(5000),
     })
     .default({
-      placement: { session: 'in-memory', room: 'in-memory', lobby: 'in-memory' },
       mailboxCapacity: { session: 256, room: 1024, lobby: 4096 },
       askTimeoutMs: 5000,
+    }),
+  cluster: z
+    .strictObject({
+      /** Redis holding the directory (who lives where) and carrying messages between processes. */
+      redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+      /** Prefix of every Redis key and channel: several clusters can share one Redis. */
+      name: z.string().regex(/^[A-Za-z0-9_-]+$/).default('playhouse'),
+      /** Worker actors a `worker` process starts, and where comedy places them. */
+      workers: z.number().int().min(1).max(256).default(2),
+      workerMode: WorkerMode.default('forked'),
+      /** `host:port` of comedy-node listeners, for `workerMode: remote` (workers go round-robin over them). */
+      remoteHosts: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).default([]),
+      /** Allow remote hosts on public addresses (comedy's listeners have no authentication). */
+      allowPublicRemote: z.boolean().default(false),
+      /** How often a process reports that it is alive (and its load); missing this many times over = dead. */
+      heartbeatMs: z.number().int().min(100).default(1000),
+      deadAfterMs: z.number().int().min(300).default(4000),
+      /** A `worker` process serves its workers' metrics, merged, on this port (0 = any free port). */
+      metricsPort: z.number().int().min(0).max(65535).default(9464),
+      /** A stopping process finishes its mailboxes and games for at most this long. */
+      drainTimeoutMs: z.number().int().min(0).default(10_000),
+    })
+    .default({
+      redisUrl: 'redis://127.0.0.1:6379',
+      name: 'playhouse',
+      workers: 2,
+      workerMode: 'forked',
+      remoteHosts: [],
+      allowPublicRemote: false,
+      heartbeatMs: 1000,
+      deadAfterMs: 4000,
+      metricsPort: 9464,
+      drainTimeoutMs: 10_000,
     }),
 });
 
@@ -62,7 +97,7 @@ export type PlayhouseConfig = z.infer<typeof ConfigSchema> & { readonly auth: { 
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variable → config path, and how to read it. */
-const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' | 'string']> = [
+const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' | 'string' | 'list']> = [
   ['PORT', ['port'], 'number'],
   ['HOST', ['host'], 'string'],
   ['PLAYHOUSE_GATEWAY_ID', ['gatewayId'], 'string'],
@@ -71,8 +106,16 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_MAX_MESSAGE_BYTES', ['limits', 'maxMessageBytes'], 'number'],
   ['PLAYHOUSE_REQUESTS_PER_SECOND', ['limits', 'requestsPerSecond'], 'number'],
   ['PLAYHOUSE_REQUEST_BURST', ['limits', 'requestBurst'], 'number'],
-  ['PLAYHOUSE_SESSION_PLACEMENT', ['actors', 'placement', 'session'], 'string'],
-  ['PLAYHOUSE_ROOM_PLACEMENT', ['actors', 'placement', 'room'], 'string'],
+  ['PLAYHOUSE_ROLE', ['role'], 'string'],
+  ['REDIS_URL', ['cluster', 'redisUrl'], 'string'],
+  ['PLAYHOUSE_CLUSTER', ['cluster', 'name'], 'string'],
+  ['PLAYHOUSE_WORKERS', ['cluster', 'workers'], 'number'],
+  ['PLAYHOUSE_WORKER_MODE', ['cluster', 'workerMode'], 'string'],
+  ['PLAYHOUSE_REMOTE_HOSTS', ['cluster', 'remoteHosts'], 'list'],
+  ['PLAYHOUSE_HEARTBEAT_MS', ['cluster', 'heartbeatMs'], 'number'],
+  ['PLAYHOUSE_DEAD_AFTER_MS', ['cluster', 'deadAfterMs'], 'number'],
+  ['PLAYHOUSE_DRAIN_TIMEOUT_MS', ['cluster', 'drainTimeoutMs'], 'number'],
+  ['PLAYHOUSE_METRICS_PORT', ['cluster', 'metricsPort'], 'number'],
 ];
 
 export class ConfigError extends Error {
@@ -92,7 +135,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   for (const [variable, path, kind] of ENVIRONMENT) {
     const raw = env[variable];
     if (raw === undefined || raw === '') continue;
-    const value = kind === 'number' ? Number(raw) : raw;
+    const value = kind === 'number' ? Number(raw) : kind === 'list' ? raw.split(',').map((item) => item.trim()).filter(Boolean) : raw;
     if (kind === 'number' && !Number.isFinite(value)) {
       problems.push(`${variable}=${raw}: not a number`);
       continue;

@@ -7,6 +7,7 @@
  * (`_total` counters, `_seconds` histograms) so dashboards can be built on them.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { NodeInfo } from '../actors/cluster/backplane';
 import type { ActorKind } from '../actors/messages';
 import type { ActorMetrics } from '../actors/ports';
 
@@ -100,6 +101,38 @@ export class PlayhouseMetrics implements ActorMetrics {
 
   mailboxOverflow(kind: ActorKind): void {
     this.mailboxOverflows.inc({ kind });
+  }
+
+  snapshot(): Promise<object[]> {
+    return this.registry.getMetricsAsJSON() as Promise<object[]>;
+  }
+
+  /** A gateway of a cluster reports every live node's actors and connections (as of their last heartbeat). */
+  watchCluster(members: () => readonly NodeInfo[]): void {
+    new Gauge({
+      name: 'playhouse_cluster_node_actors',
+      help: 'Sessions and rooms on each live worker of the cluster, as of its last heartbeat.',
+      labelNames: ['node', 'slot', 'kind'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const node of members()) {
+          if (node.role !== 'worker') continue;
+          this.set({ node: node.id, slot: node.slot, kind: 'session' }, node.sessions);
+          this.set({ node: node.id, slot: node.slot, kind: 'room' }, node.rooms);
+        }
+      },
+    });
+    new Gauge({
+      name: 'playhouse_cluster_nodes',
+      help: 'Live nodes of the cluster by role, and how many of them are draining.',
+      labelNames: ['role', 'draining'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const node of members()) this.inc({ role: node.role, draining: String(node.draining) });
+      },
+    });
   }
 }
 

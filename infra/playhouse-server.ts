@@ -1,14 +1,19 @@
 /**
- * One Playhouse process: the actor system (sessions, rooms, lobby) and a
- * gateway (HTTP + Socket.IO) in front of it. `npm start` runs this; tests start
- * it on port 0.
+ * A Playhouse gateway process: HTTP + Socket.IO in front of the actors. In the
+ * `single` role the actors (sessions, rooms, lobby) live in this process
+ * (`npm start`; tests start it on port 0); in the `gateway` role they live on
+ * the cluster's workers, reached through Redis.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connectGatewayActors } from '../actors/cluster/gateway-actors';
 import { gatewayAddress, type GatewayMessage } from '../actors/messages';
 import { startActorSystem, type ActorSystemHandle } from '../actors/system';
 import { ACTOR_RESOURCES } from './actor-resources';
 import { PlayerTokens } from './auth/player-tokens';
+import { RedisBackplane } from './cluster/redis-backplane';
+import { actorSettings } from './cluster/worker-supervisor';
+import { processGames } from './game-catalog';
 import type { PlayhouseConfig } from './config';
 import { loadDemoAssets } from './gateway/demo-assets';
 import { createRoutes } from './gateway/http-routes';
@@ -23,7 +28,11 @@ export interface RunningPlayhouse {
   readonly actors: ActorSystemHandle;
   readonly gateway: SocketGateway;
   readonly http: HttpServer;
-  /** Stops taking connections, tells clients why, stops the actors. */
+  /**
+   * Stops taking connections, tells clients why, stops the actors. A gateway
+   * of a cluster drains: /healthz turns 503 first, clients are told to move
+   * and their players keep their seats for the drain timeout.
+   */
   stop(): Promise<void>;
 }
 
@@ -32,14 +41,30 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
   const metrics = processMetrics();
   const tokens = new PlayerTokens(config.auth.secret, config.auth.tokenTtlSeconds);
   let gateway: SocketGateway | undefined;
-  const settingsFor = (kind: 'session' | 'room' | 'lobby') => ({ mailboxCapacity: config.actors.mailboxCapacity[kind], askTimeoutMs: config.actors.askTimeoutMs });
-
-  const actors = await startActorSystem({
-    placement: config.actors.placement,
-    settings: { session: settingsFor('session'), room: settingsFor('room'), lobby: settingsFor('lobby') },
-    resources: ACTOR_RESOURCES,
-    gateway: { address: gatewayAddress(config.gatewayId), deliver: (message: GatewayMessage) => gateway?.deliver(message) },
-  });
+  const address = gatewayAddress(config.gatewayId);
+  const deliver = (message: GatewayMessage) => gateway?.deliver(message);
+  let actors: ActorSystemHandle;
+  if (config.role === 'gateway') {
+    const backplane = await RedisBackplane.connect({ url: config.cluster.redisUrl, name: config.cluster.name, log });
+    const cluster = await connectGatewayActors({
+      backplane,
+      gateway: { address, deliver },
+      slot: config.gatewayId,
+      heartbeatMs: config.cluster.heartbeatMs,
+      deadAfterMs: config.cluster.deadAfterMs,
+      askTimeoutMs: config.actors.askTimeoutMs,
+      ports: { metrics, log, games: processGames() },
+      settings: actorSettings(config),
+      connections: () => gateway?.connections ?? 0,
+      onSessionsLost: (players) => gateway?.sessionsLost(players),
+    });
+    metrics.watchCluster(() => cluster.members());
+    actors = cluster;
+  } else if (config.role === 'single') {
+    actors = await startActorSystem({ settings: actorSettings(config), resources: ACTOR_RESOURCES, gateway: { address, deliver } });
+  } else {
+    throw new Error(`startPlayhouse runs the single and gateway roles, not '${config.role}' (see infra/cluster/worker-supervisor.ts)`);
+  }
 
   let accepting = true;
   const http = createServer(createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting }));
@@ -51,7 +76,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
   const port = (http.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, gateway: config.gatewayId, placement: config.actors.placement }, 'playhouse listening');
+  log.info({ url, gateway: config.gatewayId, role: config.role }, 'playhouse listening');
 
   return {
     port,
@@ -61,7 +86,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
     http,
     async stop() {
       accepting = false;
-      await gateway?.close();
+      await gateway?.close(undefined, config.role === 'gateway' ? config.cluster.drainTimeoutMs : 0);
       await actors.stop();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   'rate/limited': 'Too many messages; slow down and retry after the given delay.',
   'session/replaced': 'The same player connected again elsewhere; this connection is closed.',
   'session/flood': 'The connection sent far more than the rate limit allows and was closed.',
+  'session/lost': 'The server process holding the session stopped; log in and connect again.',
   // Matchmaking and rooms.
   'match/unknown-game': 'No game of that name is installed.',
   'match/already-in-room': 'The player is already seated in a room; leave it first.',
@@ -29,6 +30,7 @@ export const ERROR_CODES = {
   'room/not-member': 'The player is not seated in this room.',
   'room/full': 'The room has no free seat.',
   'room/not-over': 'A rematch can only be asked for once the game is over.',
+  'room/lost': 'The server process running the room stopped; the game is gone (find a new match).',
   // Moves: the room's own checks.
   'move/not-started': 'The game has not started yet (waiting for players).',
   'move/game-over': 'The game is over; no more moves are accepted.',
@@ -41,6 +43,7 @@ export const ERROR_CODES = {
   // Server.
   'server/overloaded': 'A mailbox is full; the message was not processed. Retry later.',
   'server/shutting-down': 'The server is shutting down; reconnect elsewhere.',
+  'server/unavailable': 'The part of the cluster that handles this did not answer; the message may not have been processed. Retry shortly.',
   'server/internal': 'An unexpected server error; the message changed nothing.',
 } as const;
 

@@ -154,6 +154,8 @@ export interface RoomPlayerMessage {
 export interface ErrorMessage extends ErrorBody {
   /** The event that caused the error, when there is one. */
   readonly event?: string;
+  /** The room the error is about (`room/lost`). */
+  readonly roomId?: string;
 }
 
 // ---- Typed Socket.IO event maps ------------------------------------------

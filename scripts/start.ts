@@ -1,37 +1,53 @@
 /**
- * `npm start`: one Playhouse process with embedded defaults (no services
- * needed). Prints where to open the demo. SIGINT/SIGTERM stop it cleanly.
+ * `npm start`: one Playhouse process. By default the `single` role — gateway
+ * and every actor in this process, embedded defaults, no services needed —
+ * and prints where to open the demo. In a cluster the same command starts a
+ * `gateway` or a `worker` process (`--role`, or PLAYHOUSE_ROLE).
+ * SIGINT/SIGTERM stop it gracefully (a cluster process drains first).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../infra/config';
+import { ConfigError, loadConfig, type ConfigInput, type PlayhouseConfig } from '../infra/config';
+import { startWorkers } from '../infra/cluster/worker-supervisor';
+import { processLogger } from '../infra/logger';
 import { startPlayhouse } from '../infra/playhouse-server';
+
+const USAGE = `usage: npm start -- [--role single|gateway|worker] [--port N] [--host ADDRESS] [--workers N] [--worker-mode forked|threaded|in-memory|remote]
+Environment: PORT, HOST, PLAYHOUSE_ROLE, REDIS_URL, PLAYHOUSE_WORKERS, PLAYHOUSE_WORKER_MODE, LOG_LEVEL, PLAYHOUSE_TOKEN_SECRET, ... (see README "Configuration")`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
+      role: { type: 'string' },
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
+      workers: { type: 'string' },
+      'worker-mode': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.log('usage: npm start -- [--port N] [--host ADDRESS]\nEnvironment: PORT, HOST, LOG_LEVEL, PLAYHOUSE_TOKEN_SECRET, ... (see README "Configuration")');
+    console.log(USAGE);
     return;
   }
-  const config = loadConfig({
+  const overrides: ConfigInput = {
+    ...(values.role !== undefined ? { role: values.role as ConfigInput['role'] } : {}),
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
-  });
+    cluster: {
+      ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}),
+      ...(values['worker-mode'] !== undefined ? { workerMode: values['worker-mode'] as NonNullable<ConfigInput['cluster']>['workerMode'] } : {}),
+    },
+  };
+  const config = loadConfig(overrides);
   process.env.LOG_LEVEL = config.log.level;
-  const server = await startPlayhouse(config);
-  console.log(`\nPlayhouse is running.\n  Demo (open in two browser tabs): ${server.url}/\n  Health: ${server.url}/healthz   Metrics: ${server.url}/metrics\n`);
+  const stop = config.role === 'worker' ? await startWorkerRole(config) : await startGatewayRole(config);
 
   let stopping = false;
-  const stop = (signal: string) => {
+  const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: shutting down`);
-    server.stop().then(
+    processLogger().info({ signal, role: config.role }, 'shutting down');
+    stop().then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);
@@ -39,8 +55,24 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function startGatewayRole(config: PlayhouseConfig): Promise<() => Promise<void>> {
+  const server = await startPlayhouse(config);
+  if (config.role === 'single') {
+    console.log(`\nPlayhouse is running.\n  Demo (open in two browser tabs): ${server.url}/\n  Health: ${server.url}/healthz   Metrics: ${server.url}/metrics\n`);
+  }
+  // A line a launcher (scripts/cluster.ts, tests) can wait for.
+  console.log(`PLAYHOUSE_READY role=${config.role} url=${server.url}`);
+  return () => server.stop();
+}
+
+async function startWorkerRole(config: PlayhouseConfig): Promise<() => Promise<void>> {
+  const workers = await startWorkers(config, processLogger());
+  console.log(`PLAYHOUSE_READY role=worker workers=${workers.slots.join(',')} metrics=${workers.metricsUrl}`);
+  return () => workers.stop();
 }
 
 main().catch((error: unknown) => {

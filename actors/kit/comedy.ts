@@ -7,8 +7,8 @@
  */
 import { EventEmitter } from 'node:events';
 
-/** How an actor is placed: in this process, a child process, or a worker thread. */
-export type PlacementMode = 'in-memory' | 'forked' | 'threaded';
+/** How an actor is placed: in this process, a child process, a worker thread, or a process on another host. */
+export type PlacementMode = 'in-memory' | 'forked' | 'threaded' | 'remote';
 
 /** A reference to an actor: messages are plain JSON objects, one per call. */
 export interface ActorHandle {
@@ -29,8 +29,11 @@ export interface SelfHandle extends ActorHandle {
 export interface ChildOptions {
   mode: PlacementMode;
   customParameters: object;
-  /** Respawn a forked child whose process died (~200 ms; state is lost). */
+  /** Respawn a forked or remote child whose process died (~200 ms; state is lost). */
   onCrash?: 'respawn';
+  /** Remote mode: the comedy listener to create the actor through. */
+  host?: string;
+  port?: number;
 }
 
 export interface RootHandle {
@@ -41,6 +44,8 @@ export interface RootHandle {
 
 export interface ComedySystem {
   rootActor(): Promise<RootHandle>;
+  /** Accepts remote actor creation on `host:port` (comedy's node listener; no authentication); resolves with the bound port. */
+  listen(port: number, host: string): Promise<number>;
   destroy(): Promise<void>;
   getBus(): EventEmitter;
 }
@@ -129,6 +134,13 @@ export function createComedySystem(options: SystemOptions): ComedySystem {
         createChild: (modulePath, childOptions) => root.createChild(modulePath, childOptions),
         createLocalChild: (definition) => root.createChild(definition, { mode: 'in-memory' }),
       };
+    },
+    async listen(port, host) {
+      await system.listen(port, host);
+      // comedy keeps its net.Server on the system; port 0 means "any free port", so report the real one.
+      const server = (system as unknown as { server?: { address(): { port: number } | string | null } }).server;
+      const address = server?.address();
+      return typeof address === 'object' && address ? address.port : port;
     },
     destroy: () => system.destroy(),
     getBus: () => system.getBus(),

@@ -1,27 +1,38 @@
 /**
- * Base of every Playhouse actor: one comedy topic (`receive`), one bounded
- * serial mailbox, replies that are always plain data (never thrown errors),
- * and messaging by address through the parent router.
+ * Base of every Playhouse actor (session, room, lobby): one bounded serial
+ * mailbox, replies that are always plain data (never thrown errors), and
+ * messaging by address through the host it lives in.
+ *
+ * An actor is a plain object inside a worker (see actors/worker/actor-host.ts),
+ * not a comedy actor of its own: comedy places and supervises the *workers*,
+ * each hosting thousands of these. One comedy actor per player cost 2.2 KB of
+ * heap and several promises per message; an actor here costs its own fields.
  */
 import { refusal } from '../../protocol/errors';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { LocalRouter, SpawnReply } from './local-router';
-import type { ActorLog, ActorMetrics } from '../ports';
-import type { SelfHandle } from './comedy';
+import type { ActorLog, ActorMetrics, GameCatalog } from '../ports';
+import type { SpawnReply, SpawnRequest } from './local-router';
 import { Mailbox, MailboxFullError } from './mailbox';
 
-/** Settings every actor gets from the router in its custom parameters. */
+/** Settings every actor of a kind gets. */
 export interface ActorSettings {
   readonly mailboxCapacity: number;
   /** How long an `ask` waits for a reply before giving up. */
   readonly askTimeoutMs: number;
 }
 
-/** What the router hands to each child it creates. */
-export interface ChildParameters<P> {
+/** What the host hands an actor: its name, its settings, the outside world, and messaging. */
+export interface ActorContext {
   readonly address: Address;
   readonly settings: ActorSettings;
-  readonly params: P;
+  readonly metrics: ActorMetrics;
+  readonly log: ActorLog;
+  readonly games: GameCatalog;
+  tell(to: Address, message: object): void;
+  ask(to: Address, message: object): Promise<unknown>;
+  spawn(request: SpawnRequest): Promise<SpawnReply>;
+  /** Destroys the actor at `address` (an actor retiring itself). */
+  retire(address: Address): void;
 }
 
 export class AskTimeoutError extends Error {
@@ -33,60 +44,48 @@ export class AskTimeoutError extends Error {
 
 export abstract class MailboxActor<M extends object, P> {
   protected abstract readonly kind: ActorKind;
-  protected self!: SelfHandle;
-  protected address!: Address;
-  protected params!: P;
-  protected settings!: ActorSettings;
-  private mailbox!: Mailbox;
-  /** The router, when it lives in this process: messages then skip comedy's in-memory hop. */
-  private router: LocalRouter | undefined;
+  protected readonly address: Address;
+  protected readonly settings: ActorSettings;
+  protected readonly metrics: ActorMetrics;
+  protected readonly log: ActorLog;
+  private readonly mailbox: Mailbox;
 
   constructor(
-    protected readonly metrics: ActorMetrics,
-    protected readonly log: ActorLog,
-  ) {}
-
-  /** comedy lifecycle hook. */
-  async initialize(self: SelfHandle): Promise<void> {
-    const parameters = self.getCustomParameters() as ChildParameters<P>;
-    this.self = self;
-    this.address = parameters.address;
-    this.params = parameters.params;
-    this.settings = parameters.settings;
+    private readonly context: ActorContext,
+    protected readonly params: P,
+  ) {
+    this.address = context.address;
+    this.settings = context.settings;
+    this.metrics = context.metrics;
+    this.log = context.log;
     this.mailbox = new Mailbox(this.settings.mailboxCapacity, (delta) => this.metrics.mailboxDepthChanged(this.kind, delta));
-    await this.started();
   }
 
-  /** Called by a router in the same process right after creating this actor. */
-  bindRouter(router: LocalRouter): void {
-    this.router = router;
+  /** Messages accepted and not yet finished. */
+  get depth(): number {
+    return this.mailbox.depth;
   }
 
-  /** comedy lifecycle hook. */
-  async destroy(): Promise<void> {
-    await this.stopped();
-  }
-
-  /** The single comedy topic: every message enters the mailbox, one at a time. */
+  /** The single entry point: every message enters the mailbox, one at a time. */
   receive(message: M): Promise<unknown> {
     return this.mailbox.post(() => this.handle(message)).catch((error: unknown) => this.failure(error, message));
   }
 
   protected abstract handle(message: M): unknown;
 
-  /** Runs once the actor is initialised, before any message. */
-  protected started(): void | Promise<void> {}
+  /** Runs once, after construction and before any message. */
+  started(): void | Promise<void> {}
 
   /** Runs when the actor is destroyed. */
-  protected stopped(): void | Promise<void> {}
+  stopped(): void | Promise<void> {}
+
+  protected get games(): GameCatalog {
+    return this.context.games;
+  }
 
   /** Sends without waiting for an answer. */
   protected tell(to: Address, message: object): void {
-    if (this.router) return this.router.tell({ to, message });
-    this.self
-      .getParent()
-      .send('tell', { to, message })
-      .catch((error: unknown) => this.log.debug({ to, err: String(error) }, 'tell failed (actor system stopping?)'));
+    this.context.tell(to, message);
   }
 
   /** Sends and waits for the reply; rejects with AskTimeoutError after askTimeoutMs. */
@@ -94,7 +93,8 @@ export abstract class MailboxActor<M extends object, P> {
     const timeoutMs = this.settings.askTimeoutMs;
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => reject(new AskTimeoutError(to, timeoutMs)), timeoutMs);
-      (this.router ? this.router.ask({ to, message }) : this.self.getParent().sendAndReceive('ask', { to, message }))
+      this.context
+        .ask(to, message)
         .then(
           (reply) => resolve(reply as R),
           (error: unknown) => reject(error),
@@ -103,10 +103,9 @@ export abstract class MailboxActor<M extends object, P> {
     });
   }
 
-  /** Asks the router to create an actor (or find the existing one) at `address`. */
-  protected async spawn(kind: ActorKind, address: Address, params: object): Promise<SpawnReply> {
-    if (this.router) return this.router.spawn({ kind, address, params });
-    return (await this.self.getParent().sendAndReceive('spawn', { kind, address, params })) as SpawnReply;
+  /** Asks the host to create an actor (or find the existing one) at `address`. */
+  protected spawn(kind: ActorKind, address: Address, params: object): Promise<SpawnReply> {
+    return this.context.spawn({ kind, address, params });
   }
 
   /** Puts a message in this actor's own mailbox (timers use this). */
@@ -114,16 +113,9 @@ export abstract class MailboxActor<M extends object, P> {
     return this.receive(message);
   }
 
-  /** Asks the router to destroy this actor once the current message is done. */
+  /** Asks the host to destroy this actor once the current message is done. */
   protected retire(): void {
-    if (this.router) {
-      void this.router.retire({ address: this.address });
-      return;
-    }
-    this.self
-      .getParent()
-      .send('retire', { address: this.address })
-      .catch((error: unknown) => this.log.debug({ address: this.address, err: String(error) }, 'retire failed (actor system stopping?)'));
+    this.context.retire(this.address);
   }
 
   /** Any error escaping a handler becomes a typed reply; the actor keeps running. */

@@ -8,26 +8,13 @@ import { randomInt } from 'node:crypto';
 import { refusal } from '../../protocol/errors';
 import { MailboxActor } from '../kit/mailbox-actor';
 import { roomAddress, type FindMatchReply, type LobbyMessage, type RoomMessage, type RoomParams } from '../messages';
-import { RESOURCE, type ActorLog, type ActorMetrics, type GameCatalog } from '../ports';
 import type { JoinResult } from '../room/match';
 
-export default class LobbyActor extends MailboxActor<LobbyMessage, object> {
-  static inject(): string[] {
-    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games];
-  }
-
+export class LobbyActor extends MailboxActor<LobbyMessage, object> {
   protected readonly kind = 'lobby' as const;
   /** Rooms with free seats, per game, oldest first (fill rooms before opening new ones). */
   private readonly openRooms = new Map<string, string[]>();
   private roomsOpened = 0;
-
-  constructor(
-    metrics: ActorMetrics,
-    log: ActorLog,
-    private readonly games: GameCatalog,
-  ) {
-    super(metrics, log);
-  }
 
   protected handle(message: LobbyMessage): unknown {
     switch (message.type) {

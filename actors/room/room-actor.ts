@@ -4,40 +4,31 @@
  * handled in order: check → apply → broadcast. Real-time games tick on a timer
  * that posts into the same mailbox, so ticks and moves never interleave.
  */
-import { MailboxActor } from '../kit/mailbox-actor';
+import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
 import { LOBBY, sessionAddress, type LobbyMessage, type RoomMessage, type RoomParams, type SessionMessage } from '../messages';
-import { RESOURCE, type ActorLog, type ActorMetrics, type GameCatalog } from '../ports';
 import { Match } from './match';
 import { SeededRandom } from './seeded-random';
 
-export default class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
-  static inject(): string[] {
-    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games];
-  }
-
+export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   protected readonly kind = 'room' as const;
-  private match!: Match;
+  private readonly match: Match;
   private ticker: NodeJS.Timeout | undefined;
   private tickQueued = false;
   private lastTickAt = 0;
   private closed = false;
 
-  constructor(
-    metrics: ActorMetrics,
-    log: ActorLog,
-    private readonly games: GameCatalog,
-  ) {
-    super(metrics, log);
+  constructor(context: ActorContext, params: RoomParams) {
+    super(context, params);
+    const game = context.games.get(params.game);
+    if (!game) throw new Error(`unknown game ${params.game}`);
+    this.match = new Match(params.roomId, game, new SeededRandom(params.seed));
   }
 
-  protected override started(): void {
-    const game = this.games.get(this.params.game);
-    if (!game) throw new Error(`unknown game ${this.params.game}`);
-    this.match = new Match(this.params.roomId, game, new SeededRandom(this.params.seed));
-    this.metrics.roomOpened(game.name);
+  override started(): void {
+    this.metrics.roomOpened(this.params.game);
   }
 
-  protected override stopped(): void {
+  override stopped(): void {
     this.stopTicker();
     if (!this.closed) this.metrics.roomClosed(this.params.game);
   }

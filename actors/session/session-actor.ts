@@ -6,9 +6,9 @@
  * Pushes from rooms go out through the gateway port — the session never sees
  * Socket.IO.
  */
-import { errorBody, refusal as fail } from '../../protocol/errors';
+import { errorBody, refusal as fail, type ErrorBody } from '../../protocol/errors';
 import { PROTOCOL_VERSION, type ServerEventName } from '../../protocol/messages';
-import { MailboxActor } from '../kit/mailbox-actor';
+import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
 import {
   LOBBY,
   roomAddress,
@@ -23,7 +23,6 @@ import {
   type SessionMessage,
   type SessionParams as BaseSessionParams,
 } from '../messages';
-import { RESOURCE, type ActorLog, type ActorMetrics } from '../ports';
 import { TokenBucket, type RateLimit } from './rate-limiter';
 
 export interface SessionParams extends BaseSessionParams {
@@ -35,26 +34,26 @@ interface Connection {
   readonly connectionId: string;
 }
 
-export default class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
-  static inject(): string[] {
-    return [RESOURCE.metrics, RESOURCE.log];
-  }
-
+export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   protected readonly kind = 'session' as const;
   private connection: Connection | null = null;
   private roomId: string | null = null;
-  private bucket!: TokenBucket;
+  /** The connection that detached last, while a grace period runs. */
+  private lastConnectionId: string | null = null;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private readonly bucket: TokenBucket;
 
-  constructor(metrics: ActorMetrics, log: ActorLog) {
-    super(metrics, log);
+  constructor(context: ActorContext, params: SessionParams) {
+    super(context, params);
+    this.bucket = new TokenBucket(params.rateLimit);
   }
 
-  protected override started(): void {
-    this.bucket = new TokenBucket(this.params.rateLimit);
+  override started(): void {
     this.metrics.sessionStarted();
   }
 
-  protected override stopped(): void {
+  override stopped(): void {
+    clearTimeout(this.graceTimer);
     this.metrics.sessionEnded();
   }
 
@@ -63,11 +62,17 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
       case 'attach':
         return this.attach(message.gateway, message.connectionId);
       case 'detach':
-        return this.detach(message.connectionId);
+        return this.detach(message.connectionId, message.graceMs ?? 0);
+      case 'grace-over':
+        return this.connection === null && this.lastConnectionId === message.connectionId ? this.leaveAfterDisconnect() : undefined;
       case 'client':
         return this.client(message);
       case 'push':
         return this.push(message.event, message.payload);
+      case 'rooms-lost':
+        return this.roomsLost(message.roomIds);
+      case 'evict':
+        return this.evict(message.error);
     }
   }
 
@@ -81,6 +86,8 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
       } satisfies GatewayMessage);
     }
     this.connection = { gateway, connectionId };
+    clearTimeout(this.graceTimer);
+    this.lastConnectionId = null;
     // A new device for a seated player: the room sends it the full state (after this reply, in mailbox order).
     if (this.roomId) this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
     return {
@@ -93,9 +100,19 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
   }
 
   /** The connection dropped. Without a grace period (resume comes later) the player leaves at once. */
-  private async detach(connectionId: string): Promise<void> {
+  private async detach(connectionId: string, graceMs: number): Promise<void> {
     if (this.connection?.connectionId !== connectionId) return; // an older, replaced connection
     this.connection = null;
+    this.lastConnectionId = connectionId;
+    if (graceMs > 0 && this.roomId) {
+      this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId }), graceMs);
+      return;
+    }
+    await this.leaveAfterDisconnect();
+  }
+
+  private async leaveAfterDisconnect(): Promise<void> {
+    this.lastConnectionId = null;
     if (this.roomId) {
       const roomId = this.roomId;
       this.roomId = null;
@@ -143,6 +160,27 @@ export default class SessionActor extends MailboxActor<SessionMessage, SessionPa
         return this.ask<ClientReply>(roomAddress(roomId), { type: 'rematch', playerId } satisfies RoomMessage);
       }
     }
+  }
+
+  /** The room died with its worker: the player is free to find a new match. */
+  private roomsLost(roomIds: Readonly<Record<string, true>>): void {
+    if (!this.roomId || roomIds[this.roomId] !== true) return;
+    const roomId = this.roomId;
+    this.roomId = null;
+    this.push('session:error', { ...errorBody('room/lost'), roomId });
+  }
+
+  /** This session's worker is stopping: the device is told to connect again (it gets a new session elsewhere). */
+  private async evict(error: ErrorBody): Promise<void> {
+    const connection = this.connection;
+    this.connection = null;
+    if (connection) this.tell(connection.gateway, { type: 'close', connectionId: connection.connectionId, error } satisfies GatewayMessage);
+    if (this.roomId) {
+      const roomId = this.roomId;
+      this.roomId = null;
+      await this.ask(roomAddress(roomId), { type: 'leave', playerId: this.params.playerId, reason: 'disconnected' } satisfies RoomMessage).catch(() => undefined);
+    }
+    this.retire();
   }
 
   private push(event: ServerEventName, payload: object): void {

@@ -3,4 +3,5 @@ export const ACTOR_RESOURCES: readonly string[] = [
   '/infra/actor-resources/metrics-resource',
   '/infra/actor-resources/log-resource',
   '/infra/actor-resources/games-resource',
+  '/infra/actor-resources/cluster-resource',
 ];

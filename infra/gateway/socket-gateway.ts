@@ -51,6 +51,8 @@ const CLIENT_EVENTS = new Set<string>(Object.keys(CLIENT_EVENT_SCHEMAS));
 export class SocketGateway {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   private readonly sockets = new Map<string, PlayerSocket>();
+  /** Set while draining: players keep their seats this long after we close their connection, to reconnect elsewhere. */
+  private detachGraceMs = 0;
 
   constructor(
     httpServer: HttpServer,
@@ -93,10 +95,29 @@ export class SocketGateway {
     }
   }
 
-  /** Tells every client why, then closes all connections. */
-  async close(error: ErrorBody = errorBody('server/shutting-down')): Promise<void> {
+  /**
+   * Tells every client why, then closes all connections. With `graceMs`
+   * (a gateway of a cluster draining) sessions keep their players seated that
+   * long, so clients reconnect through another gateway and play on.
+   */
+  async close(error: ErrorBody = errorBody('server/shutting-down'), graceMs = 0): Promise<void> {
+    this.detachGraceMs = graceMs;
     for (const socket of this.sockets.values()) socket.emit('session:closed', error);
     await this.io.close();
+  }
+
+  /** The worker holding these players' sessions died: their devices must log in again. */
+  sessionsLost(playerIds: readonly string[]): void {
+    const lost = new Set(playerIds);
+    for (const socket of this.sockets.values()) {
+      if (!lost.has(socket.data.playerId)) continue;
+      socket.emit('session:closed', errorBody('session/lost'));
+      socket.disconnect(true);
+    }
+  }
+
+  get connections(): number {
+    return this.sockets.size;
   }
 
   private async authenticate(socket: PlayerSocket): Promise<void> {
@@ -148,7 +169,7 @@ export class SocketGateway {
     socket.on('disconnect', () => {
       metrics.clientDisconnected();
       this.sockets.delete(socket.id);
-      void socket.data.attached.then((attached) => attached && actors.detach(playerId, socket.id));
+      void socket.data.attached.then((attached) => attached && actors.detach(playerId, socket.id, this.detachGraceMs));
     });
   }
 

@@ -6,31 +6,33 @@ import { ConfigError, loadConfig } from '../../infra/config';
 test('defaults need no environment at all', () => {
   const config = loadConfig({}, {});
   assert.equal(config.port, 8080);
-  assert.deepEqual(config.actors.placement, { session: 'in-memory', room: 'in-memory', lobby: 'in-memory' });
+  assert.equal(config.role, 'single', 'one process, no services, unless told otherwise');
   assert.ok(config.auth.secret.length >= 32, 'a random secret is generated when none is configured');
 });
 
 test('environment variables override the file-less defaults and programmatic overrides', () => {
   const config = loadConfig(
     { port: 9000, limits: { requestsPerSecond: 5 } },
-    { PORT: '7000', PLAYHOUSE_ROOM_PLACEMENT: 'forked', PLAYHOUSE_TOKEN_SECRET: 's'.repeat(40), LOG_LEVEL: 'warn' },
+    { PORT: '7000', PLAYHOUSE_WORKER_MODE: 'threaded', PLAYHOUSE_REMOTE_HOSTS: '10.0.0.5:6161, 10.0.0.6:6161', PLAYHOUSE_TOKEN_SECRET: 's'.repeat(40), LOG_LEVEL: 'warn' },
   );
   assert.equal(config.port, 7000);
   assert.equal(config.limits.requestsPerSecond, 5);
   assert.equal(config.limits.requestBurst, 40, 'unset fields keep their defaults');
-  assert.equal(config.actors.placement.room, 'forked');
+  assert.equal(config.cluster.workerMode, 'threaded');
+  assert.deepEqual(config.cluster.remoteHosts, ['10.0.0.5:6161', '10.0.0.6:6161']);
   assert.equal(config.auth.secret, 's'.repeat(40));
   assert.equal(config.log.level, 'warn');
 });
 
 test('invalid values are refused at boot, each named', () => {
   assert.throws(
-    () => loadConfig({}, { PORT: 'eighty', PLAYHOUSE_ROOM_PLACEMENT: 'cloud', PLAYHOUSE_TOKEN_SECRET: 'short' }),
+    () => loadConfig({}, { PORT: 'eighty', PLAYHOUSE_WORKER_MODE: 'cloud', REDIS_URL: 'localhost:6379', PLAYHOUSE_TOKEN_SECRET: 'short' }),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       const text = error.problems.join('\n');
       assert.match(text, /PORT=eighty: not a number/);
-      assert.match(text, /actors\.placement\.room/);
+      assert.match(text, /cluster\.workerMode/);
+      assert.match(text, /cluster\.redisUrl: must be a redis:\/\/ or rediss:\/\/ URL/);
       assert.match(text, /auth\.secret: must be at least 32 characters/);
       return true;
     },

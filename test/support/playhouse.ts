@@ -81,7 +81,7 @@ export interface Duel {
 }
 
 /** Two new players matched into one Connect Four room, game started. */
-export async function startDuel(test: TestServer): Promise<Duel> {
+export async function startDuel(test: Pick<TestServer, 'player'>): Promise<Duel> {
   const first = await test.player('First');
   const second = await test.player('Second');
   const a = await first.findMatch('connect-four');

@@ -1,0 +1,372 @@
+/**
+ * One process's place in a cluster: it sends messages for actors held
+ * elsewhere to the node that holds them, answers the frames other nodes send
+ * it, places new actors on the least-loaded worker, and notices nodes that
+ * die.
+ *
+ * Where an actor lives is looked up in the directory (and cached); a node
+ * that no longer holds an address answers `miss`, and the sender looks again.
+ * Frames to one node are batched per turn of the event loop.
+ */
+import { hostname } from 'node:os';
+import { refusal } from '../../protocol/errors';
+import type { Envelope, SpawnReply, SpawnRequest } from '../kit/local-router';
+import { LOBBY, type Address } from '../messages';
+import type { ActorLog } from '../ports';
+import type { ActorHost, ClusterLink } from '../worker/actor-host';
+import type { Backplane, NodeInfo, NodeRole } from './backplane';
+import { decodeBatch, encodeBatch, type Frame, type NodeId, type OutgoingFrame } from './frames';
+
+export interface ClusterNodeOptions {
+  readonly id: NodeId;
+  readonly role: NodeRole;
+  readonly slot: string;
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+  /** How long an ask to another node may wait before it is answered `server/unavailable`. */
+  readonly askTimeoutMs: number;
+  readonly log: ActorLog;
+  /** Connected clients, for gateways' heartbeats. */
+  readonly connections?: () => number;
+}
+
+/** What a node learns when another node dies: the addresses that node held. */
+export type NodeDownListener = (node: NodeId, lost: readonly Address[]) => void;
+
+export type SpawnedReply = SpawnReply & { readonly node?: NodeId };
+
+interface PendingAsk {
+  readonly node: NodeId;
+  readonly envelope: Envelope;
+  readonly resolve: (value: unknown) => void;
+  readonly timer: NodeJS.Timeout;
+  readonly retried: boolean;
+}
+
+const GATEWAY_PREFIX = 'gateway:';
+
+/** Cached locations kept at most; past it the oldest are forgotten (and looked up again if needed). */
+const LOCATION_CACHE_LIMIT = 200_000;
+
+export class ClusterNode implements ClusterLink {
+  private readonly locations = new Map<Address, NodeId>();
+  private readonly lookups = new Map<Address, Promise<NodeId | undefined>>();
+  private readonly pending = new Map<number, PendingAsk>();
+  private readonly outbox = new Map<NodeId, OutgoingFrame[]>();
+  private readonly live = new Map<NodeId, NodeInfo>();
+  private readonly downListeners: NodeDownListener[] = [];
+  private readonly gone = new Set<NodeId>();
+  /** Actors placed on each node since its last heartbeat, so a burst of placements spreads out. */
+  private readonly placedSinceHeartbeat = new Map<NodeId, number>();
+  private nextId = 1;
+  private flushScheduled = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private draining = false;
+  private stopped = false;
+
+  constructor(
+    private readonly host: ActorHost,
+    private readonly backplane: Backplane,
+    private readonly options: ClusterNodeOptions,
+  ) {}
+
+  get id(): NodeId {
+    return this.options.id;
+  }
+
+  /** Joins the cluster: receives its frames, reports itself alive, learns who else is. */
+  async start(): Promise<void> {
+    this.backplane.onDown((node) => this.nodeDown(node));
+    await this.backplane.listen(this.id, (batch) => this.receive(batch));
+    await this.beat();
+    this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatMs);
+    this.heartbeatTimer.unref();
+    this.host.connect(this);
+  }
+
+  onNodeDown(listener: NodeDownListener): void {
+    this.downListeners.push(listener);
+  }
+
+  /** Takes no new sessions or rooms from now on (placement skips this node). */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await this.beat();
+  }
+
+  /** Leaves the cluster: says so at once, so others need not wait for the heartbeat to expire. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    this.flush();
+    for (const [id, ask] of this.pending) {
+      clearTimeout(ask.timer);
+      ask.resolve(refusal('server/shutting-down'));
+      this.pending.delete(id);
+    }
+    await this.backplane.announceDown(this.id).catch(() => undefined);
+  }
+
+  /** Live nodes as of the last heartbeat. */
+  members(): readonly NodeInfo[] {
+    return [...this.live.values()];
+  }
+
+  // ---- ClusterLink: what the host hands over for addresses it does not hold
+
+  tell(envelope: Envelope): void {
+    const node = this.cached(envelope.to);
+    if (node) return this.enqueue(node, { k: 'tell', to: envelope.to, m: envelope.message });
+    void this.locate(envelope.to).then((found) => {
+      if (found) this.enqueue(found, { k: 'tell', to: envelope.to, m: envelope.message });
+      else this.options.log.debug({ to: envelope.to }, 'tell to an address nobody holds: dropped');
+    });
+  }
+
+  ask(envelope: Envelope): Promise<unknown> {
+    const node = this.cached(envelope.to);
+    if (node) return this.sendAsk(node, envelope, false);
+    return this.locate(envelope.to).then((found) => (found ? this.sendAsk(found, envelope, false) : notHeld(envelope.to)));
+  }
+
+  /** Creates the actor on the least-loaded live worker that is not draining. */
+  async spawn(request: SpawnRequest): Promise<SpawnedReply> {
+    const node = this.pickWorker();
+    if (!node) return refusal('server/unavailable', 'no worker is available');
+    this.placedSinceHeartbeat.set(node, (this.placedSinceHeartbeat.get(node) ?? 0) + 1);
+    const reply =
+      node === this.id
+        ? await this.spawnHere(request)
+        : ((await this.expectReply(node, { to: request.address, message: {} }, true, (id) => ({ k: 'spawn', id, req: request }))) as SpawnedReply);
+    if (reply.ok && reply.node) this.remember(request.address, reply.node);
+    return reply;
+  }
+
+  released(address: Address): void {
+    this.forget(address, this.id);
+    void this.backplane.release(address, this.id).catch(() => undefined);
+  }
+
+  /** Where `address` lives, from the cache or the directory; undefined if nobody live holds it. */
+  async locate(address: Address): Promise<NodeId | undefined> {
+    if (this.host.holds(address)) return this.id;
+    const cached = this.cached(address);
+    if (cached) return cached;
+    let lookup = this.lookups.get(address);
+    if (!lookup) {
+      lookup = this.lookUp(address).finally(() => this.lookups.delete(address));
+      this.lookups.set(address, lookup);
+    }
+    return lookup;
+  }
+
+  // ---- internals
+
+  private async lookUp(address: Address): Promise<NodeId | undefined> {
+    // A gateway's address names its node: no directory entry needed.
+    if (address.startsWith(GATEWAY_PREFIX)) {
+      const node = address.slice(GATEWAY_PREFIX.length);
+      return this.live.has(node) ? node : undefined;
+    }
+    const owner = await this.backplane.owner(address).catch(() => undefined);
+    if (owner && this.live.has(owner)) {
+      this.remember(address, owner);
+      return owner;
+    }
+    // The one lobby of the cluster is created on first use (and again if its worker died).
+    if (address === LOBBY) {
+      const spawned = await this.spawn({ kind: 'lobby', address: LOBBY, params: {} });
+      return spawned.ok ? spawned.node : undefined;
+    }
+    return undefined;
+  }
+
+  private async spawnHere(request: SpawnRequest): Promise<SpawnedReply> {
+    if (this.options.role !== 'worker') return refusal('server/internal', 'only workers hold actors');
+    const reply = await this.host.spawnHere(request);
+    if (!reply.ok) return reply;
+    const owner = await this.backplane.claim(request.address, this.id);
+    if (owner !== this.id && this.live.has(owner)) {
+      // Another node created it first (two gateways opening one player's session): theirs wins.
+      await this.host.retire({ address: request.address });
+      return { ok: true, created: false, node: owner };
+    }
+    return { ok: true, created: reply.created, node: this.id };
+  }
+
+  private sendAsk(node: NodeId, envelope: Envelope, retried: boolean): Promise<unknown> {
+    if (node === this.id) return this.host.ask(envelope);
+    return this.expectReply(node, envelope, retried, (id) => ({ k: 'ask', id, to: envelope.to, m: envelope.message }));
+  }
+
+  /**
+   * Sends the frame `frame(id)` and resolves with the reply frame of that id, or
+   * `server/unavailable` after the ask timeout. A `miss` reply is looked up again
+   * unless `retried`.
+   */
+  private expectReply(node: NodeId, envelope: Envelope, retried: boolean, frame: (id: number) => OutgoingFrame): Promise<unknown> {
+    return new Promise((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(refusal('server/unavailable', `${envelope.to} (on ${node}) did not answer within ${this.options.askTimeoutMs} ms`));
+      }, this.options.askTimeoutMs);
+      this.pending.set(id, { node, envelope, resolve, timer, retried });
+      this.enqueue(node, frame(id));
+    });
+  }
+
+  private enqueue(node: NodeId, frame: OutgoingFrame): void {
+    let frames = this.outbox.get(node);
+    if (!frames) this.outbox.set(node, (frames = []));
+    frames.push(frame);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const [node, frames] of this.outbox) this.backplane.send(node, encodeBatch(this.id, frames));
+    this.outbox.clear();
+  }
+
+  private receive(text: string): void {
+    let frames: readonly Frame[];
+    let from: NodeId;
+    try {
+      const batch = decodeBatch(text);
+      frames = batch.frames;
+      from = batch.from;
+    } catch (error) {
+      this.options.log.error({ err: String(error) }, 'undecodable batch from the cluster bus: dropped');
+      return;
+    }
+    for (const frame of frames) this.handleFrame(from, frame);
+  }
+
+  private handleFrame(from: NodeId, frame: Frame): void {
+    switch (frame.k) {
+      case 'tell':
+        if (this.host.holdsHere(frame.to)) this.host.tell({ to: frame.to, message: frame.m });
+        return;
+      case 'ask':
+        if (!this.host.holdsHere(frame.to)) {
+          this.enqueue(from, { k: 'reply', id: frame.id, miss: true });
+          return;
+        }
+        void this.host.ask({ to: frame.to, message: frame.m }).then((value) => this.enqueue(from, { k: 'reply', id: frame.id, v: value }));
+        return;
+      case 'spawn':
+        void this.spawnHere(frame.req).then((value) => this.enqueue(from, { k: 'reply', id: frame.id, v: value }));
+        return;
+      case 'reply':
+        return this.answered(frame);
+    }
+  }
+
+  private answered(frame: Extract<Frame, { k: 'reply' }>): void {
+    const ask = this.pending.get(frame.id);
+    if (!ask) return; // timed out already
+    this.pending.delete(frame.id);
+    clearTimeout(ask.timer);
+    if (!frame.miss) return ask.resolve(frame.v);
+    // That node does not hold the address (any more): look it up again, once.
+    this.forget(ask.envelope.to, ask.node);
+    if (ask.retried) return ask.resolve(notHeld(ask.envelope.to));
+    void this.lookUp(ask.envelope.to).then((found) =>
+      ask.resolve(found && found !== ask.node ? this.sendAsk(found, ask.envelope, true) : notHeld(ask.envelope.to)),
+    );
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopped) return;
+    const stats = this.host.stats();
+    const info: NodeInfo = {
+      id: this.id,
+      role: this.options.role,
+      slot: this.options.slot,
+      host: hostname(),
+      pid: process.pid,
+      sessions: stats.actors.session,
+      rooms: stats.actors.room,
+      connections: this.options.connections?.() ?? 0,
+      draining: this.draining,
+    };
+    try {
+      await this.backplane.heartbeat(info, this.options.deadAfterMs);
+      const members = await this.backplane.members();
+      const seen = new Set<NodeId>();
+      for (const member of members) {
+        seen.add(member.id);
+        if (!this.gone.has(member.id)) this.live.set(member.id, member);
+      }
+      this.placedSinceHeartbeat.clear();
+      for (const id of [...this.live.keys()]) if (!seen.has(id)) this.nodeDown(id);
+    } catch (error) {
+      this.options.log.warn({ err: String(error) }, 'cluster heartbeat failed');
+    }
+  }
+
+  private pickWorker(): NodeId | undefined {
+    let best: NodeId | undefined;
+    let bestLoad = Infinity;
+    for (const info of this.live.values()) {
+      if (info.role !== 'worker' || info.draining) continue;
+      if (info.id === this.id && this.draining) continue;
+      // Rooms carry the game work; sessions weigh less (a session is mostly idle between moves).
+      const load = info.rooms * 2 + info.sessions + (this.placedSinceHeartbeat.get(info.id) ?? 0) * 2;
+      if (load < bestLoad) {
+        best = info.id;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  private nodeDown(node: NodeId): void {
+    if (node === this.id || this.gone.has(node)) return;
+    this.gone.add(node);
+    this.live.delete(node);
+    this.options.log.warn({ node }, 'cluster node gone');
+    for (const [id, ask] of this.pending) {
+      if (ask.node !== node) continue;
+      this.pending.delete(id);
+      clearTimeout(ask.timer);
+      ask.resolve(refusal('server/unavailable', `${node} stopped before answering`));
+    }
+    for (const [address, owner] of this.locations) if (owner === node) this.locations.delete(address);
+    void this.backplane
+      .sweep(node)
+      .then(async () => (this.downListeners.length > 0 ? this.backplane.ownedBy(node) : []))
+      .then((lost) => {
+        for (const listener of this.downListeners) listener(node, lost);
+      })
+      .catch((error: unknown) => this.options.log.warn({ node, err: String(error) }, 'cleaning up after a dead node failed'));
+  }
+
+  private cached(address: Address): NodeId | undefined {
+    const node = this.locations.get(address);
+    return node && this.live.has(node) ? node : undefined;
+  }
+
+  private remember(address: Address, node: NodeId): void {
+    if (this.locations.size >= LOCATION_CACHE_LIMIT) {
+      const oldest = this.locations.keys().next();
+      if (!oldest.done) this.locations.delete(oldest.value);
+    }
+    this.locations.set(address, node);
+  }
+
+  private forget(address: Address, node: NodeId): void {
+    if (this.locations.get(address) === node) this.locations.delete(address);
+  }
+}
+
+function notHeld(address: Address): unknown {
+  if (address.startsWith('room:')) return refusal('room/not-found');
+  if (address.startsWith('session:')) return refusal('session/lost');
+  return refusal('server/unavailable', `nobody holds ${address}`);
+}

@@ -1,0 +1,68 @@
+/**
+ * A gateway's view of the actors when they live on workers: the same
+ * ActorSystemHandle as the single-process server, reached over the cluster's
+ * backplane. The gateway holds no actors; its only endpoint is its own
+ * address, where sessions send what goes to devices.
+ */
+import { ActorHost, type HostPorts } from '../worker/actor-host';
+import type { ActorSettings } from '../kit/mailbox-actor';
+import { sessionAddress, type ActorKind, type Address, type GatewayMessage } from '../messages';
+import { sessionCalls, type ActorSystemHandle } from '../system';
+import type { Backplane, NodeInfo } from './backplane';
+import { ClusterNode } from './cluster-node';
+
+export interface GatewayActorsOptions {
+  readonly backplane: Backplane;
+  /** This gateway's address ('gateway:<id>') and what to do with messages sessions send it. */
+  readonly gateway: { readonly address: Address; deliver(message: GatewayMessage): void };
+  readonly slot: string;
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+  readonly askTimeoutMs: number;
+  readonly ports: HostPorts;
+  readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
+  connections(): number;
+  /** Players whose session died with its worker: their devices must log in again. */
+  onSessionsLost(playerIds: readonly string[]): void;
+}
+
+export interface GatewayActors extends ActorSystemHandle {
+  /** Live nodes of the cluster (for /metrics). */
+  members(): readonly NodeInfo[];
+}
+
+const SESSION_PREFIX = 'session:';
+
+export async function connectGatewayActors(options: GatewayActorsOptions): Promise<GatewayActors> {
+  const host = new ActorHost(options.ports, options.settings);
+  host.bindEndpoint(options.gateway.address, (message) => options.gateway.deliver(message as GatewayMessage));
+  const node = new ClusterNode(host, options.backplane, {
+    id: options.gateway.address.slice('gateway:'.length),
+    role: 'gateway',
+    slot: options.slot,
+    heartbeatMs: options.heartbeatMs,
+    deadAfterMs: options.deadAfterMs,
+    askTimeoutMs: options.askTimeoutMs,
+    log: options.ports.log,
+    connections: options.connections,
+  });
+  node.onNodeDown((_node, lost) => {
+    const players = lost.filter((address) => address.startsWith(SESSION_PREFIX)).map((address) => address.slice(SESSION_PREFIX.length));
+    if (players.length > 0) options.onSessionsLost(players);
+  });
+  await node.start();
+  return {
+    async openSession(params) {
+      const address = sessionAddress(params.playerId);
+      if (await node.locate(address)) return { ok: true };
+      const reply = await node.spawn({ kind: 'session', address, params });
+      return { ok: reply.ok };
+    },
+    ...sessionCalls(host, options.gateway.address),
+    members: () => node.members(),
+    async stop() {
+      await node.stop();
+      await options.backplane.close();
+    },
+  };
+}

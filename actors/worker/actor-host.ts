@@ -1,0 +1,210 @@
+/**
+ * The actors of one worker: sessions, rooms and the lobby, by address.
+ *
+ * Actors address each other by name ('room:abc', 'session:p1', 'lobby',
+ * 'gateway:gw1'), never by object reference. The host delivers to the actors
+ * it holds straight into their mailboxes, to local endpoints (the gateway of a
+ * single-process server), and hands everything else to the cluster link, which
+ * knows which process holds it. The host holds no game state: it only routes.
+ */
+import { refusal } from '../../protocol/errors';
+import type { Envelope, LocalRouter, SpawnReply, SpawnRequest } from '../kit/local-router';
+import type { ActorContext, ActorSettings, MailboxActor } from '../kit/mailbox-actor';
+import { LobbyActor } from '../lobby/lobby-actor';
+import type { ActorKind, Address, Failure } from '../messages';
+import type { ActorLog, ActorMetrics, GameCatalog } from '../ports';
+import { RoomActor } from '../room/room-actor';
+import { SessionActor } from '../session/session-actor';
+
+export interface HostPorts {
+  readonly metrics: ActorMetrics;
+  readonly log: ActorLog;
+  readonly games: GameCatalog;
+}
+
+export interface HostStats {
+  readonly actors: Readonly<Record<ActorKind, number>>;
+  /** Messages waiting in (or being handled by) this host's mailboxes. */
+  readonly queued: number;
+}
+
+/** Where messages for actors this host does not hold go (another process of the cluster). */
+export interface ClusterLink {
+  tell(envelope: Envelope): void;
+  ask(envelope: Envelope): Promise<unknown>;
+  /** Creates an actor on whichever worker placement picks (possibly this one). */
+  spawn(request: SpawnRequest): Promise<SpawnReply>;
+  /** An actor of this host retired: the cluster forgets where it was. */
+  released(address: Address): void;
+}
+
+type AnyActor = MailboxActor<object, object>;
+type ActorClass = new (context: ActorContext, params: never) => AnyActor;
+
+const ACTOR_CLASSES: Readonly<Record<ActorKind, ActorClass>> = {
+  session: SessionActor,
+  room: RoomActor,
+  lobby: LobbyActor,
+};
+
+interface Hosted {
+  readonly kind: ActorKind;
+  readonly actor: AnyActor;
+}
+
+export class ActorHost implements LocalRouter {
+  private readonly actors = new Map<Address, Hosted>();
+  private readonly endpoints = new Map<Address, (message: object) => void>();
+  private cluster: ClusterLink | undefined;
+
+  constructor(
+    private readonly ports: HostPorts,
+    private readonly settings: Readonly<Record<ActorKind, ActorSettings>>,
+  ) {}
+
+  /** Messages for addresses this host does not hold go through `link` from now on. */
+  connect(link: ClusterLink): void {
+    this.cluster = link;
+  }
+
+  /** A local endpoint that is not an actor (a gateway in this process). */
+  bindEndpoint(address: Address, deliver: (message: object) => void): void {
+    this.endpoints.set(address, deliver);
+  }
+
+  /** An actor of this host. */
+  holds(address: Address): boolean {
+    return this.actors.has(address);
+  }
+
+  /** An actor or a local endpoint: something this process delivers to itself. */
+  holdsHere(address: Address): boolean {
+    return this.actors.has(address) || this.endpoints.has(address);
+  }
+
+  /** Creates the actor here unless it already exists. */
+  async spawnHere(request: SpawnRequest): Promise<SpawnReply> {
+    if (this.actors.has(request.address)) return { ok: true, created: false };
+    const context = this.contextFor(request.kind, request.address);
+    let actor: AnyActor;
+    try {
+      actor = new ACTOR_CLASSES[request.kind](context, request.params as never);
+      this.actors.set(request.address, { kind: request.kind, actor });
+      await actor.started();
+    } catch (error) {
+      this.actors.delete(request.address);
+      this.ports.log.error({ address: request.address, err: String(error) }, 'actor failed to start');
+      return refusal('server/internal', `could not start ${request.address}: ${String(error)}`);
+    }
+    return { ok: true, created: true };
+  }
+
+  /** Creates an actor where placement says (here, without a cluster). */
+  spawn(request: SpawnRequest): Promise<SpawnReply> {
+    return this.cluster ? this.cluster.spawn(request) : this.spawnHere(request);
+  }
+
+  /** Fire-and-forget delivery. A message to an address that no longer exists is dropped. */
+  tell(envelope: Envelope): void {
+    const hosted = this.actors.get(envelope.to);
+    if (hosted) {
+      void hosted.actor.receive(envelope.message);
+      return;
+    }
+    const endpoint = this.endpoints.get(envelope.to);
+    if (endpoint) endpoint(envelope.message);
+    else this.cluster?.tell(envelope);
+  }
+
+  /** Delivery with a reply. Unknown addresses become typed failures; a local actor's receive never throws. */
+  ask(envelope: Envelope): Promise<unknown> {
+    const hosted = this.actors.get(envelope.to);
+    if (hosted) return hosted.actor.receive(envelope.message);
+    if (this.cluster && !this.endpoints.has(envelope.to)) return this.cluster.ask(envelope);
+    return Promise.resolve(notFound(envelope.to));
+  }
+
+  /** An actor is done (room ended, player gone): forget its address and let it stop. */
+  async retire(request: { address: Address }): Promise<void> {
+    const hosted = this.actors.get(request.address);
+    if (!hosted) return;
+    this.actors.delete(request.address);
+    this.cluster?.released(request.address);
+    await stopQuietly(hosted.actor, this.ports.log);
+  }
+
+  /** Stops every actor (the process is stopping). */
+  async shutdown(): Promise<void> {
+    const all = [...this.actors.values()];
+    this.actors.clear();
+    await Promise.all(all.map((hosted) => stopQuietly(hosted.actor, this.ports.log)));
+  }
+
+  /** Addresses of every actor of a kind held here. */
+  addressesOf(kind: ActorKind): Address[] {
+    const addresses: Address[] = [];
+    for (const [address, hosted] of this.actors) if (hosted.kind === kind) addresses.push(address);
+    return addresses;
+  }
+
+  stats(): HostStats {
+    const actors: Record<ActorKind, number> = { session: 0, room: 0, lobby: 0 };
+    let queued = 0;
+    for (const hosted of this.actors.values()) {
+      actors[hosted.kind]++;
+      queued += hosted.actor.depth;
+    }
+    return { actors, queued };
+  }
+
+  private contextFor(kind: ActorKind, address: Address): ActorContext {
+    return new HostedContext(this, address, this.settings[kind], this.ports);
+  }
+}
+
+/** An actor's view of its host. A class, not closures: one small object per actor. */
+class HostedContext implements ActorContext {
+  readonly metrics: ActorMetrics;
+  readonly log: ActorLog;
+  readonly games: GameCatalog;
+
+  constructor(
+    private readonly host: ActorHost,
+    readonly address: Address,
+    readonly settings: ActorSettings,
+    ports: HostPorts,
+  ) {
+    this.metrics = ports.metrics;
+    this.log = ports.log;
+    this.games = ports.games;
+  }
+
+  tell(to: Address, message: object): void {
+    this.host.tell({ to, message });
+  }
+
+  ask(to: Address, message: object): Promise<unknown> {
+    return this.host.ask({ to, message });
+  }
+
+  spawn(request: SpawnRequest): Promise<SpawnReply> {
+    return this.host.spawn(request);
+  }
+
+  retire(address: Address): void {
+    void this.host.retire({ address });
+  }
+}
+
+async function stopQuietly(actor: AnyActor, log: ActorLog): Promise<void> {
+  try {
+    await actor.stopped();
+  } catch (error) {
+    log.warn({ err: String(error) }, 'actor failed while stopping');
+  }
+}
+
+function notFound(address: Address): Failure {
+  if (address.startsWith('room:')) return refusal('room/not-found');
+  return refusal('server/internal', `no actor at ${address}`);
+}

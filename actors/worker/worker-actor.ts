@@ -1,0 +1,147 @@
+/**
+ * A worker: the comedy actor that hosts a share of the game's sessions, rooms
+ * and (on one worker) the lobby. comedy places workers — in this process,
+ * forked, in a worker thread, or on another host — and supervises them; the
+ * actors inside a worker are lightweight (see actors/worker/actor-host.ts).
+ *
+ * In a cluster the worker joins the backplane (Redis) itself, so gateways and
+ * other workers reach it directly, not through the process that placed it.
+ */
+import { randomBytes } from 'node:crypto';
+import { errorBody } from '../../protocol/errors';
+import { ClusterNode } from '../cluster/cluster-node';
+import type { Backplane } from '../cluster/backplane';
+import type { SelfHandle } from '../kit/comedy';
+import type { ActorSettings } from '../kit/mailbox-actor';
+import type { ActorKind, Address, SessionMessage } from '../messages';
+import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
+import { ActorHost, type HostStats } from './actor-host';
+
+export interface WorkerClusterParameters {
+  readonly redisUrl: string;
+  readonly name: string;
+  /** This worker's slot, unique in the cluster ('host-1234-w1'); a restarted worker keeps it. */
+  readonly slot: string;
+  readonly heartbeatMs: number;
+  readonly deadAfterMs: number;
+}
+
+export interface WorkerParameters {
+  readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
+  /** Absent for the in-process worker of a single-process server. */
+  readonly cluster?: WorkerClusterParameters;
+}
+
+export interface WorkerStats extends HostStats {
+  readonly nodeId: string;
+  readonly pid: number;
+}
+
+const DRAIN_POLL_MS = 100;
+
+export default class WorkerActor {
+  static inject(): string[] {
+    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games, RESOURCE.cluster];
+  }
+
+  /** Set in `initialize`; a worker in the caller's process is used through it directly. */
+  host!: ActorHost;
+  private node: ClusterNode | undefined;
+  private backplane: Backplane | undefined;
+  private nodeId = 'local';
+
+  constructor(
+    private readonly metrics: ActorMetrics,
+    private readonly log: ActorLog,
+    private readonly games: GameCatalog,
+    private readonly cluster: ClusterConnector,
+  ) {}
+
+  /** comedy lifecycle hook. */
+  async initialize(self: SelfHandle): Promise<void> {
+    const parameters = self.getCustomParameters() as WorkerParameters;
+    this.host = new ActorHost({ metrics: this.metrics, log: this.log, games: this.games }, parameters.settings);
+    if (parameters.cluster) await this.joinCluster(parameters.cluster, parameters.settings.session.askTimeoutMs);
+  }
+
+  /** comedy topic: what this worker holds. */
+  stats(): WorkerStats {
+    return { ...this.host.stats(), nodeId: this.nodeId, pid: process.pid };
+  }
+
+  /** comedy topic: this worker process's metrics, for its supervisor to merge and serve. */
+  metricsSnapshot(): Promise<object[]> {
+    return this.metrics.snapshot();
+  }
+
+  /**
+   * comedy topic: stop taking new work, let running games finish (for at most
+   * `timeoutMs`), send the remaining players to log in elsewhere, finish what
+   * is in the mailboxes, then leave the cluster.
+   */
+  async drain(request: { timeoutMs: number }): Promise<WorkerStats> {
+    const deadline = Date.now() + request.timeoutMs;
+    await this.node?.drain();
+    while (this.host.stats().actors.room > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
+    const evict: SessionMessage = { type: 'evict', error: errorBody('server/shutting-down', 'the server holding your session is stopping; connect again') };
+    for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message: evict });
+    while (this.host.stats().queued > 0 && Date.now() < deadline + request.timeoutMs) await delay(DRAIN_POLL_MS);
+    const stats = this.stats();
+    await this.leaveCluster();
+    return stats;
+  }
+
+  /** comedy lifecycle hook: the worker is being destroyed. */
+  async destroy(): Promise<void> {
+    await this.host.shutdown();
+    await this.leaveCluster();
+  }
+
+  private async joinCluster(cluster: WorkerClusterParameters, askTimeoutMs: number): Promise<void> {
+    this.backplane = await this.cluster.connect({ url: cluster.redisUrl, name: cluster.name });
+    this.nodeId = `${cluster.slot}.${randomBytes(3).toString('hex')}`;
+    this.node = new ClusterNode(this.host, this.backplane, {
+      id: this.nodeId,
+      role: 'worker',
+      slot: cluster.slot,
+      heartbeatMs: cluster.heartbeatMs,
+      deadAfterMs: cluster.deadAfterMs,
+      askTimeoutMs,
+      log: this.log,
+    });
+    this.node.onNodeDown((_node, lost) => this.roomsLost(lost));
+    await this.node.start();
+    // A restarted worker replaces its previous incarnation: say at once that that one is gone.
+    for (const member of this.node.members()) {
+      if (member.slot === cluster.slot && member.id !== this.nodeId) await this.backplane.announceDown(member.id);
+    }
+    this.log.info({ node: this.nodeId, pid: process.pid }, 'worker joined the cluster');
+  }
+
+  /** Players whose room died with another worker hear it from their session. */
+  private roomsLost(lost: readonly Address[]): void {
+    const roomIds: Record<string, true> = {};
+    let any = false;
+    for (const address of lost) {
+      if (!address.startsWith('room:')) continue;
+      roomIds[address.slice('room:'.length)] = true;
+      any = true;
+    }
+    if (!any) return;
+    const message: SessionMessage = { type: 'rooms-lost', roomIds };
+    for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message });
+  }
+
+  private async leaveCluster(): Promise<void> {
+    const node = this.node;
+    const backplane = this.backplane;
+    this.node = undefined;
+    this.backplane = undefined;
+    await node?.stop();
+    await backplane?.close();
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,16 @@
+/** comedy resource: connects a worker to the cluster's Redis backplane, injected into workers as 'Cluster'. */
+import type { Backplane } from '../../actors/cluster/backplane';
+import type { ClusterConnector } from '../../actors/ports';
+import { RedisBackplane } from '../cluster/redis-backplane';
+import { processLogger } from '../logger';
+
+export default class ClusterResource {
+  static getName(): string {
+    return 'Cluster';
+  }
+  getResource(): ClusterConnector {
+    return {
+      connect: (options): Promise<Backplane> => RedisBackplane.connect({ ...options, log: processLogger() }),
+    };
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Test support: a real cluster on this machine — gateway and worker processes
+ * started with `scripts/start.ts` as real child processes against the real
+ * Redis, each cluster under its own name so runs never see each other.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { REDIS_URL } from './services';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const START = path.join(ROOT, 'scripts', 'start.ts');
+
+export interface ClusterProcess {
+  readonly role: string;
+  readonly child: ChildProcess;
+  /** Gateways: base URL. */
+  readonly url: string;
+  /** The fields of the process's PLAYHOUSE_READY line (url=..., listen=..., workers=...). */
+  readonly ready: Readonly<Record<string, string>>;
+  /** Everything the process printed (stdout and stderr), for failure messages. */
+  output(): string;
+  /** Resolves when the process exits, with its exit code or signal. */
+  readonly exited: Promise<number | NodeJS.Signals>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface TestCluster {
+  readonly name: string;
+  readonly gateways: ClusterProcess[];
+  readonly workers: ClusterProcess[];
+  env: NodeJS.ProcessEnv;
+  startGateway(): Promise<ClusterProcess>;
+  startWorkers(count: number, mode?: 'forked' | 'threaded' | 'in-memory' | 'remote', extraEnv?: NodeJS.ProcessEnv): Promise<ClusterProcess>;
+  /** Logs a guest in and connects it over WebSocket to `gateway`. */
+  player(gateway: ClusterProcess, name?: string): Promise<PlayhouseClient>;
+  /** Closes every client, stops every process (SIGKILL after a bound), leaves nothing behind. */
+  stop(): Promise<void>;
+}
+
+export interface ClusterTimings {
+  readonly heartbeatMs?: number;
+  readonly deadAfterMs?: number;
+  readonly drainTimeoutMs?: number;
+}
+
+export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
+  const name = `test-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const clients: PlayhouseClient[] = [];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    REDIS_URL,
+    PLAYHOUSE_CLUSTER: name,
+    PLAYHOUSE_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    PLAYHOUSE_HEARTBEAT_MS: String(timings.heartbeatMs ?? 250),
+    PLAYHOUSE_DEAD_AFTER_MS: String(timings.deadAfterMs ?? 1500),
+    PLAYHOUSE_DRAIN_TIMEOUT_MS: String(timings.drainTimeoutMs ?? 5000),
+    PLAYHOUSE_METRICS_PORT: '0',
+    LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? 'warn',
+  };
+  let gatewayCount = 0;
+  const cluster: TestCluster = {
+    name,
+    gateways: [],
+    workers: [],
+    env,
+    async startGateway() {
+      const gateway = await startProcess('gateway', { ...cluster.env, PLAYHOUSE_GATEWAY_ID: `${name}-gw${++gatewayCount}` });
+      cluster.gateways.push(gateway);
+      return gateway;
+    },
+    async startWorkers(count, mode = 'forked', extraEnv = {}) {
+      const workers = await startProcess('worker', { ...cluster.env, PLAYHOUSE_WORKERS: String(count), PLAYHOUSE_WORKER_MODE: mode, ...extraEnv });
+      cluster.workers.push(workers);
+      return workers;
+    },
+    async player(gateway, playerName) {
+      const login = await guestLogin(gateway.url, playerName);
+      const client = await PlayhouseClient.connect({ url: gateway.url, token: login.token, io: { transports: ['websocket'] } });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      for (const client of clients) client.close();
+      await Promise.all([...cluster.gateways, ...cluster.workers].map((process) => stopProcess(process)));
+    },
+  };
+  return cluster;
+}
+
+/** Starts `scripts/start.ts --role <role>` and resolves once it prints its ready line. */
+export function startProcess(role: 'gateway' | 'worker', env: NodeJS.ProcessEnv): Promise<ClusterProcess> {
+  return startScript(role, START, ['--role', role], env);
+}
+
+/** Starts a script of scripts/ through tsx and resolves once it prints `PLAYHOUSE_READY`; rejects (with its output) if it exits first. */
+export async function startScript(role: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ClusterProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(ROOT, script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? 0)));
+  const ready = await new Promise<Record<string, string>>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      output += `${line}\n`;
+      if (line.startsWith('PLAYHOUSE_READY ')) resolve(Object.fromEntries(line.split(' ').slice(1).map((field) => field.split('=', 2) as [string, string])));
+    });
+    void exited.then((how) => reject(new Error(`${role} exited (${how}) before it was ready:\n${output}`)));
+  });
+  return {
+    role,
+    child,
+    url: ready.url ?? '',
+    ready,
+    exited,
+    output: () => output,
+    kill: (signal = 'SIGTERM') => void child.kill(signal),
+  };
+}
+
+async function stopProcess(process: ClusterProcess, boundMs = 15_000): Promise<void> {
+  if (process.child.exitCode !== null || process.child.signalCode !== null) return;
+  process.child.kill('SIGTERM');
+  const timer = setTimeout(() => process.child.kill('SIGKILL'), boundMs);
+  await process.exited;
+  clearTimeout(timer);
+}
