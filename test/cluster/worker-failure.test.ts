@@ -1,0 +1,73 @@
+/**
+ * A worker killed with SIGKILL mid-game: every player of the lost room hears
+ * a clear event (their room is gone, or their session is), nobody hangs, new
+ * rooms go to the surviving worker, and the dead worker is restarted.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, test } from 'node:test';
+import type { NodeInfo } from '../../actors/cluster/backplane';
+import type { ErrorMessage } from '../../protocol/messages';
+import type { PlayhouseClient } from '../../protocol/client';
+import { createTestCluster, type TestCluster } from '../support/cluster';
+import { stateWhere } from '../support/playhouse';
+import { eventually, needRedis, REDIS_URL } from '../support/services';
+
+let cluster: TestCluster | undefined;
+after(() => cluster?.stop());
+
+function redis(...args: string[]): string {
+  return execFileSync('redis-cli', ['-u', REDIS_URL, ...args]).toString().trim();
+}
+
+function members(name: string): NodeInfo[] {
+  const ids = redis('smembers', `${name}:nodes`).split('\n').filter(Boolean);
+  return ids.map((id) => redis('get', `${name}:alive:${id}`)).filter(Boolean).map((json) => JSON.parse(json) as NodeInfo);
+}
+
+/** What the player hears first once its room's worker died: its room is lost, or its whole session. */
+function nextFailure(client: PlayhouseClient): Promise<ErrorMessage> {
+  return Promise.race([client.waitFor('error', (error) => error.code === 'room/lost', 15_000), client.waitFor('closed', () => true, 15_000)]);
+}
+
+test('a worker killed mid-game: clear events, new rooms elsewhere, the worker comes back', async (t) => {
+  if (!(await needRedis(t))) return;
+  cluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
+  await cluster.startWorkers(2, 'forked');
+  const gateway = await cluster.startGateway();
+  const alice = await cluster.player(gateway, 'Alice');
+  const bob = await cluster.player(gateway, 'Bob');
+  const seat = await alice.findMatch('connect-four');
+  await bob.findMatch('connect-four');
+  await Promise.all([alice, bob].map((client) => stateWhere(client, seat.roomId, (state) => state.status === 'playing')));
+
+  const roomNode = redis('get', `${cluster.name}:dir:room:${seat.roomId}`);
+  const victim = members(cluster.name).find((member) => member.id === roomNode);
+  assert.ok(victim, `the room's worker ${roomNode} is a live member`);
+  const sessionNodes = new Map([alice, bob].map((client) => [client, redis('get', `${cluster!.name}:dir:session:${client.playerId}`)]));
+
+  const heard = [alice, bob].map((client) => nextFailure(client));
+  process.kill(victim.pid, 'SIGKILL');
+  const events = await Promise.all(heard);
+  [alice, bob].forEach((client, i) => {
+    const expected = sessionNodes.get(client) === victim.id ? 'session/lost' : 'room/lost';
+    assert.equal(events[i]!.code, expected, `${client.playerId} was told what it lost`);
+  });
+
+  // The supervisor restarts the worker: its slot is filled again by a new node.
+  const restarted = await eventually(() => members(cluster!.name).find((member) => member.slot === victim.slot && member.id !== victim.id), 'the killed worker restarted');
+  assert.notEqual(restarted.pid, victim.pid);
+  assert.equal(redis('exists', `${cluster.name}:dir:room:${seat.roomId}`), '0', "the dead worker's directory entries are gone");
+
+  // Players play on in a new room (a player whose session was lost logs in again).
+  const again = await Promise.all(
+    [alice, bob].map(async (client) => (sessionNodes.get(client) === victim.id ? cluster!.player(gateway, 'Again') : client)),
+  );
+  const next = await again[0]!.findMatch('connect-four');
+  assert.equal((await again[1]!.findMatch('connect-four')).roomId, next.roomId);
+  assert.notEqual(next.roomId, seat.roomId);
+  const [playing] = await Promise.all(again.map((client) => stateWhere(client, next.roomId, (state) => state.status === 'playing')));
+  const mover = again.find((client) => client.playerId === (playing!.view as { currentPlayer: string }).currentPlayer)!;
+  const accepted = await mover.move(next.roomId, 'drop', { column: 3 });
+  assert.ok(accepted.version > playing!.version);
+});
