@@ -60,6 +60,8 @@ export class ClusterNode implements ClusterLink {
   private readonly placedSinceHeartbeat = new Map<NodeId, number>();
   private nextId = 1;
   private flushScheduled = false;
+  /** The members read in flight, shared by everyone who needs it. */
+  private membersRead: Promise<void> | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private draining = false;
   private stopped = false;
@@ -167,10 +169,10 @@ export class ClusterNode implements ClusterLink {
     // A gateway's address names its node: no directory entry needed.
     if (address.startsWith(GATEWAY_PREFIX)) {
       const node = address.slice(GATEWAY_PREFIX.length);
-      return this.live.has(node) ? node : undefined;
+      return (await this.isLive(node)) ? node : undefined;
     }
     const owner = await this.backplane.owner(address).catch(() => undefined);
-    if (owner && this.live.has(owner)) {
+    if (owner && (await this.isLive(owner))) {
       this.remember(address, owner);
       return owner;
     }
@@ -187,7 +189,7 @@ export class ClusterNode implements ClusterLink {
     const reply = await this.host.spawnHere(request);
     if (!reply.ok) return reply;
     const owner = await this.backplane.claim(request.address, this.id);
-    if (owner !== this.id && this.live.has(owner)) {
+    if (owner !== this.id && (await this.isLive(owner))) {
       // Another node created it first (two gateways opening one player's session): theirs wins.
       await this.host.retire({ address: request.address });
       return { ok: true, created: false, node: owner };
@@ -297,17 +299,39 @@ export class ClusterNode implements ClusterLink {
     };
     try {
       await this.backplane.heartbeat(info, this.options.deadAfterMs);
-      const members = await this.backplane.members();
-      const seen = new Set<NodeId>();
-      for (const member of members) {
-        seen.add(member.id);
-        if (!this.gone.has(member.id)) this.live.set(member.id, member);
-      }
+      await this.learnMembers();
       this.placedSinceHeartbeat.clear();
-      for (const id of [...this.live.keys()]) if (!seen.has(id)) this.nodeDown(id);
     } catch (error) {
       this.options.log.warn({ err: String(error) }, 'cluster heartbeat failed');
     }
+  }
+
+  /** Reads who is alive now: new nodes join `live`, nodes whose heartbeat expired are down. */
+  private learnMembers(): Promise<void> {
+    this.membersRead ??= this.backplane
+      .members()
+      .then((members) => {
+        const seen = new Set<NodeId>();
+        for (const member of members) {
+          seen.add(member.id);
+          if (!this.gone.has(member.id)) this.live.set(member.id, member);
+        }
+        for (const id of [...this.live.keys()]) if (!seen.has(id)) this.nodeDown(id);
+      })
+      .finally(() => (this.membersRead = undefined));
+    return this.membersRead;
+  }
+
+  /**
+   * Whether `node` is alive. A node that joined since our last heartbeat is not
+   * in `live` yet (a gateway that just started, a worker just placed): read the
+   * members again rather than drop what is addressed to it.
+   */
+  private async isLive(node: NodeId): Promise<boolean> {
+    if (this.live.has(node)) return true;
+    if (this.gone.has(node)) return false;
+    await this.learnMembers().catch(() => undefined);
+    return this.live.has(node);
   }
 
   private pickWorker(): NodeId | undefined {

@@ -53,3 +53,12 @@ test('remote listeners and remote workers refuse public addresses unless allowed
   const cluster = createTestCluster();
   await assert.rejects(cluster.startWorkers(1, 'remote', { PLAYHOUSE_REMOTE_HOSTS: '8.8.8.8:6161' }), /8\.8\.8\.8 is not a private address/);
 });
+
+test('a gateway that joined since the workers last heartbeat still gets its players’ pushes', async (t) => {
+  if (!(await needRedis(t))) return;
+  // Workers read the members only every 4 s here: the gateway below joins between two reads.
+  const cluster = createTestCluster({ heartbeatMs: 4000, deadAfterMs: 12_000 });
+  started.push(cluster);
+  await cluster.startWorkers(2, 'forked');
+  await playOneGame(cluster);
+});
