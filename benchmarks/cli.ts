@@ -27,7 +27,9 @@ options:
   --duration S      measured seconds (default 20; --quick: 3)
   --think MS        duel: mean think time before a move, uniform 0..2×MS (default 100; 0 = saturate)
   --quick           a run of seconds, for CI smoke tests
-  --target T        playhouse, ceiling or both (default both)
+  --target T        playhouse, cluster, ceiling, both (= playhouse,ceiling) or a comma list (default both)
+  --cluster-workers N    cluster target: forked workers (default 2)
+  --cluster-gateways N   cluster target: gateways (default 1; the load is spread over them)
   --workers N       load-generator worker threads (default: one per 500 clients, 1..4)
   --latency MS      added round-trip latency per client (bad mobile network)
   --drop-rate R     probability per client per second that its connection drops
@@ -45,6 +47,8 @@ async function main(): Promise<void> {
       think: { type: 'string' },
       quick: { type: 'boolean', default: false },
       target: { type: 'string', default: 'both' },
+      'cluster-workers': { type: 'string', default: '2' },
+      'cluster-gateways': { type: 'string', default: '1' },
       workers: { type: 'string' },
       latency: { type: 'string', default: '0' },
       'drop-rate': { type: 'string', default: '0' },
@@ -76,8 +80,10 @@ async function main(): Promise<void> {
   const network = { latencyMs: number('latency', values.latency, 0), dropRate: number('drop-rate', values['drop-rate'], 0) };
   const workers = Math.round(number('workers', values.workers, Math.min(4, Math.max(1, Math.ceil(options.clients / 500))), 1));
   const warmupS = number('warmup', values.warmup, quick ? 1 : 3);
-  const targets: TargetName[] = values.target === 'both' ? ['playhouse', 'ceiling'] : [values.target as TargetName];
-  if (!targets.every((t) => t === 'playhouse' || t === 'ceiling')) throw new Error(`--target must be playhouse, ceiling or both`);
+  const targets = parseTargets(values.target);
+  const cluster = { workers: Math.round(number('cluster-workers', values['cluster-workers'], 2, 1)), gateways: Math.round(number('cluster-gateways', values['cluster-gateways'], 1, 1)) };
+  // Idle measures the heap of the one process holding the clients; a cluster spreads them over several.
+  if (scenario.name === 'idle' && targets.includes('cluster')) throw new Error('the idle scenario measures one process: run it against playhouse and ceiling');
 
   const interactive = process.stderr.isTTY;
   let lastPrinted = 0;
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
   if (playhouseEnv) process.stderr.write('saturation run: Playhouse runs with its per-session rate limit lifted (PLAYHOUSE_REQUESTS_PER_SECOND=100000)\n');
 
   const startedAt = new Date();
-  const results: { playhouse?: TargetResult; ceiling?: TargetResult } = {};
+  const results: Partial<Record<TargetName, TargetResult>> = {};
   for (const target of targets) {
     results[target] = await runTarget(target, {
       scenario,
@@ -104,6 +110,7 @@ async function main(): Promise<void> {
       network,
       workers,
       warmupS,
+      cluster,
       progress,
       ...(values.profile ? { profileDir: values.profile } : {}),
       ...(playhouseEnv ? { playhouseEnv } : {}),
@@ -116,6 +123,16 @@ async function main(): Promise<void> {
     writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`\nJSON written to ${values.out}\n`);
   }
+}
+
+const TARGETS: readonly TargetName[] = ['playhouse', 'cluster', 'ceiling'];
+
+/** `both` (one process and the ceiling) or a comma list; run in the order playhouse, cluster, ceiling. */
+function parseTargets(raw: string | undefined): TargetName[] {
+  const asked = (raw === 'both' || raw === undefined ? 'playhouse,ceiling' : raw).split(',').map((t) => t.trim());
+  const unknown = asked.filter((t) => !TARGETS.includes(t as TargetName));
+  if (unknown.length > 0 || asked.length === 0) throw new Error(`--target takes ${TARGETS.join(', ')}, both, or a comma list of them; got '${raw}'`);
+  return TARGETS.filter((t) => asked.includes(t));
 }
 
 main().then(

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { NetworkOptions } from './flaky-link';
 import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
 import type { Scenario, ScenarioOptions, WorkerInit } from './scenario';
-import { startServer, type TargetName } from './server-process';
+import { startServer, type ClusterShape, type TargetName } from './server-process';
 
 export interface TargetResult {
   readonly moves_per_s: number;
@@ -44,6 +44,8 @@ export interface RunSettings {
   readonly profileDir?: string;
   /** Extra environment for the Playhouse server (e.g. lifted rate limits for saturation runs). */
   readonly playhouseEnv?: NodeJS.ProcessEnv;
+  /** Gateways and workers of the cluster target. */
+  readonly cluster: ClusterShape;
   /** Called about once a second with a one-line status. */
   readonly progress: (line: string) => void;
 }
@@ -55,7 +57,8 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
   const { scenario, options, network } = settings;
   const server = await startServer(target, {
     ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
-    ...(target === 'playhouse' && settings.playhouseEnv ? { env: settings.playhouseEnv } : {}),
+    ...(target !== 'ceiling' && settings.playhouseEnv ? { env: settings.playhouseEnv } : {}),
+    cluster: settings.cluster,
   });
   const workers: Worker[] = [];
   try {
@@ -70,7 +73,9 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
 
     const shares = split(options.clients, settings.workers);
     shares.forEach((clients, workerIndex) => {
-      const init: WorkerInit = { driverModule: scenario.driverModule, url: server.url, clients, workerIndex, options, network };
+      // With several gateways, each load worker's clients use one of them, in turn.
+      const url = server.urls[workerIndex % server.urls.length]!;
+      const init: WorkerInit = { driverModule: scenario.driverModule, url, clients, workerIndex, options, network };
       const worker = new Worker(WORKER_ENTRY, { workerData: init });
       workers.push(worker);
       let markReady!: () => void;
@@ -116,6 +121,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
 
       const before = await scenario.measureServer?.(server, 'before', sumGauges(gauges).connected);
       const cpu0 = server.cpuSeconds();
+      const redis0 = server.redisCpuSeconds();
       const loadgen0 = process.cpuUsage();
       const t0 = performance.now();
       window = emptyCounters();
@@ -127,6 +133,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       measuring = false;
       const seconds = (performance.now() - t0) / 1000;
       const cpu = server.cpuSeconds() - cpu0;
+      const redisCpu = server.redisCpuSeconds() - redis0;
       const loadgen = process.cpuUsage(loadgen0);
       const rssMb = server.rssBytes() / 2 ** 20;
       const sum = sumGauges(gauges);
@@ -137,7 +144,12 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       status('done');
 
       const derived = scenario.derive?.(window.extra, sum.playing, seconds);
-      return summarize({ window, total, rtt, observe, seconds, cpu, rssMb, loadgenCpuS: (loadgen.user + loadgen.system) / 1e6, sum, extra: { ...before, ...after, ...derived } });
+      // The cluster's backplane: reported beside the Node processes' CPU, not inside it.
+      const redis: Record<string, number> =
+        target === 'cluster'
+          ? { redis_cpu_pct: round((redisCpu / seconds) * 100, 1), redis_cpu_us_per_move: window.legalApplied > 0 ? round((redisCpu / window.legalApplied) * 1e6, 1) : 0 }
+          : {};
+      return summarize({ window, total, rtt, observe, seconds, cpu, rssMb, loadgenCpuS: (loadgen.user + loadgen.system) / 1e6, sum, extra: { ...before, ...after, ...derived, ...redis } });
     } finally {
       clearInterval(ticker);
     }

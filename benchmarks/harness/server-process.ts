@@ -1,14 +1,18 @@
 /**
- * The server under test, as a child process: Playhouse (`scripts/start.ts`) or
- * the ceiling (`benchmarks/ceiling/server.ts`). Reads its CPU time and memory
- * from /proc for the whole process tree, so actors forked into child processes
- * are counted too.
+ * The server under test, as a child process: Playhouse in one process
+ * (`scripts/start.ts`), Playhouse as a local cluster (`scripts/cluster.ts`: one
+ * gateway and forked workers against the local Redis), or the ceiling
+ * (`benchmarks/ceiling/server.ts`). Reads CPU time and memory from /proc for
+ * the whole process tree, so gateways and forked workers are all counted;
+ * Redis, which the cluster shares with anything else on the machine, is read
+ * separately.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-export type TargetName = 'playhouse' | 'ceiling';
+export type TargetName = 'playhouse' | 'cluster' | 'ceiling';
 
 /** Bytes, read in the server's main process right after a forced full GC. */
 export interface MemoryAfterGc {
@@ -20,19 +24,51 @@ export interface MemoryAfterGc {
 }
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const ENTRY: Readonly<Record<TargetName, string>> = {
-  playhouse: 'scripts/start.ts',
-  ceiling: 'benchmarks/ceiling/server.ts',
-};
+
+/** How to start each target, and the line that says where it listens. */
+interface Launch {
+  readonly entry: string;
+  readonly args: readonly string[];
+  readonly listening: RegExp;
+}
+
+function launchOf(target: TargetName, cluster: ClusterShape): Launch {
+  switch (target) {
+    case 'playhouse':
+      return { entry: 'scripts/start.ts', args: ['--port', '0', '--host', '127.0.0.1'], listening: /url=(http:\/\/127\.0\.0\.1:\d+)/ };
+    case 'cluster':
+      return {
+        entry: 'scripts/cluster.ts',
+        args: ['--gateways', String(cluster.gateways), '--workers', String(cluster.workers), '--port', '0'],
+        // The launcher prints each gateway's ready line, then its own once all are up.
+        listening: /role=gateway url=(http:\/\/\S+)[\s\S]*PLAYHOUSE_READY role=cluster/,
+      };
+    case 'ceiling':
+      return { entry: 'benchmarks/ceiling/server.ts', args: ['--port', '0', '--host', '127.0.0.1'], listening: /listening on (http:\/\/127\.0\.0\.1:\d+)/ };
+  }
+}
+
+/** The cluster target's size: gateways and forked workers. */
+export interface ClusterShape {
+  readonly gateways: number;
+  readonly workers: number;
+}
+const START_TIMEOUT_MS = 60_000;
+/** A cluster drains gateways then workers (PLAYHOUSE_DRAIN_TIMEOUT_MS each, set short below). */
+const STOP_TIMEOUT_MS = 20_000;
 /** Linux USER_HZ: /proc reports CPU time in these ticks. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ServerProcess {
   readonly target: TargetName;
   readonly url: string;
+  /** Every address clients may use (a cluster's gateways; one for the others). */
+  readonly urls: readonly string[];
   readonly pid: number;
   /** CPU seconds (user + system) used so far by the server and its descendants. */
   cpuSeconds(): number;
+  /** CPU seconds used so far by the Redis server the cluster target talks to (0 for the others). */
+  redisCpuSeconds(): number;
   /** Resident memory of the server and its descendants, in bytes. */
   rssBytes(): number;
   /** Forces a full GC in the server's main process and returns its memory afterwards. */
@@ -44,27 +80,44 @@ export interface ServerOptions {
   /** Write a V8 CPU profile of the server's main process into this folder (node --cpu-prof). */
   readonly profileDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** For the cluster target (default: 1 gateway, 2 workers). */
+  readonly cluster?: ClusterShape;
 }
 
 export async function startServer(target: TargetName, options: ServerOptions = {}): Promise<ServerProcess> {
-  // One file per thread (V8 names them by pid and thread id); the largest is the main thread.
-  const profiling = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}/${target}`] : [];
+  const launch = launchOf(target, options.cluster ?? { gateways: 1, workers: 2 });
+  // One file per thread (V8 names them by pid and thread id); the largest is each process's main thread.
+  // A cluster is several processes: NODE_OPTIONS carries the flag to the gateways and forked workers too.
+  const profileFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profileDir, target)}`] : [];
+  const clusterEnv: NodeJS.ProcessEnv =
+    target === 'cluster'
+      ? {
+          PLAYHOUSE_CLUSTER: `bench-${randomBytes(3).toString('hex')}`,
+          PLAYHOUSE_METRICS_PORT: '0',
+          PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000',
+          ...(profileFlags.length > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${profileFlags.join(' ')}`.trim() } : {}),
+        }
+      : {};
   const child = spawn(
     process.execPath,
-    [...profiling, '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), ENTRY[target], '--port', '0', '--host', '127.0.0.1'],
+    [...(target === 'cluster' ? [] : profileFlags), '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), launch.entry, ...launch.args],
     {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', ...options.env },
+      env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...clusterEnv, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   );
-  const url = await listeningUrl(child, target);
+  const urls = await listeningUrls(child, target, launch.listening);
+  const url = urls[0]!;
   const pid = child.pid!;
+  const redisPids = target === 'cluster' ? pidsNamed('redis-server') : [];
   return {
     target,
     url,
+    urls,
     pid,
     cpuSeconds: () => processTree(pid).reduce((sum, id) => sum + cpuTicks(id), 0) / CLOCK_TICKS_PER_SECOND,
+    redisCpuSeconds: () => redisPids.reduce((sum, id) => sum + cpuTicks(id), 0) / CLOCK_TICKS_PER_SECOND,
     rssBytes: () => processTree(pid).reduce((sum, id) => sum + rss(id), 0),
     collectGarbage: () =>
       new Promise((resolve) => {
@@ -80,16 +133,18 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   };
 }
 
-function listeningUrl(child: ChildProcess, target: TargetName): Promise<string> {
+/** Waits for `listening` in the output; returns every URL it names (all gateways of a cluster). */
+function listeningUrls(child: ChildProcess, target: TargetName, listening: RegExp): Promise<string[]> {
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => fail(new Error(`${target} did not start within 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => fail(new Error(`${target} did not start within ${START_TIMEOUT_MS / 1000} s:\n${output}`)), START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:\d+/.exec(output);
+      const match = listening.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(match[0]);
+        const urls = [...output.matchAll(/role=gateway url=(http:\/\/\S+)/g)].map((m) => m[1]!);
+        resolve(urls.length > 0 ? urls : [match[1]!]);
       }
     };
     const fail = (error: Error) => {
@@ -103,13 +158,22 @@ function listeningUrl(child: ChildProcess, target: TargetName): Promise<string> 
   });
 }
 
+/** SIGTERM (a cluster drains its gateways, then its workers), SIGKILL past a bound; no descendant survives. */
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
+  const family = processTree(child.pid!).slice(1);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
+  for (const pid of family) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone, as it should be
+    }
+  }
 }
 
 /** The pid and all its descendants, from /proc/<pid>/task/<tid>/children. */
@@ -126,6 +190,20 @@ function processTree(pid: number): number[] {
     }
   }
   return all;
+}
+
+/** Processes whose command name is `name` (Redis: the cluster's backplane, shared with the machine). */
+function pidsNamed(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
 function cpuTicks(pid: number): number {

@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { needRedis } from '../support/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -76,6 +77,30 @@ test('duel on a bad network (added latency, dropped connections): drops happen, 
   assert.equal((total.reconnects ?? 0) + (total.reconnects_skipped_at_stop ?? 0), total.drops, 'every dropped player came back (unless the run ended first)');
   assert.ok(result.moves_per_s > 0);
 });
+
+test('duel on a local cluster (2 gateways, 2 forked workers, Redis), quick: nothing lost, nothing left running', async (t) => {
+  if (!(await needRedis(t))) return;
+  const report = await bench('duel', ['--target', 'cluster', '--cluster-gateways', '2', '--cluster-workers', '2', '--workers', '2']);
+  const result = assertClean('cluster', report.results.cluster, report.clients);
+  assert.ok(result.moves_per_s > 0, 'moves were played');
+  assert.equal(result.clients_playing, report.clients, 'every client was seated and playing');
+  assert.ok((result.extra.redis_cpu_pct ?? -1) >= 0, 'Redis CPU is reported apart');
+  assert.deepEqual(benchClusterProcesses(), [], 'the launcher, its gateways and workers all exited');
+});
+
+/** Pids of processes started for a bench cluster (their environment names it bench-…). */
+function benchClusterProcesses(): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').some((v) => v.startsWith('PLAYHOUSE_CLUSTER=bench-'))) found.push(Number(entry));
+    } catch {
+      // not ours to read, or gone
+    }
+  }
+  return found;
+}
 
 test('arena, quick: inputs answered, illegal inputs refused, ticks observed', async () => {
   const report = await bench('arena', ['--target', 'playhouse']);
