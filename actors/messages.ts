@@ -99,7 +99,9 @@ export type RoomMessage =
   /** The player's device (re)connected: push it the full state. */
   | { readonly type: 'sync'; readonly playerId: string }
   /** The room's own timer: advance a real-time game. */
-  | { readonly type: 'tick' };
+  | { readonly type: 'tick' }
+  /** The lobby's worker died: the new lobby knows no rooms yet. */
+  | { readonly type: 'lobby-lost' };
 
 export type MoveReply = Reply<MoveAccepted>;
 

@@ -27,6 +27,8 @@ export interface ActorMetrics {
   moveRejected(game: string, code: string): void;
   mailboxDepthChanged(kind: ActorKind, delta: number): void;
   mailboxOverflow(kind: ActorKind): void;
+  /** One batch of frames crossed between this process and another node of the cluster. */
+  clusterBatch(direction: 'sent' | 'received', frames: number, bytes: number): void;
   /** This process's metrics in a form another process can merge (a worker's supervisor serves the sum). */
   snapshot(): Promise<object[]>;
 }

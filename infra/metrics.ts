@@ -51,6 +51,9 @@ export class PlayhouseMetrics implements ActorMetrics {
   /** Labelled children looked up once, not hashed on every move. */
   private readonly children = new Map<string, { inc(): void } | { observe(value: number): void }>();
   private readonly mailboxOverflows = new Counter({ name: 'playhouse_mailbox_overflows_total', help: 'Messages refused because a mailbox was full.', labelNames: ['kind'], registers: [this.registry] });
+  private readonly clusterBatches = new Counter({ name: 'playhouse_cluster_batches_total', help: 'Batches of frames this process sent to or received from other nodes of the cluster.', labelNames: ['direction'], registers: [this.registry] });
+  private readonly clusterFrames = new Counter({ name: 'playhouse_cluster_frames_total', help: 'Frames (messages, asks, replies, spawns) in those batches.', labelNames: ['direction'], registers: [this.registry] });
+  private readonly clusterBytes = new Counter({ name: 'playhouse_cluster_bytes_total', help: 'JSON bytes of those batches.', labelNames: ['direction'], registers: [this.registry] });
   private readonly wireErrors = new Counter({ name: 'playhouse_wire_errors_total', help: 'Messages refused by the gateway before reaching an actor, by error code.', labelNames: ['code'], registers: [this.registry] });
 
   constructor() {
@@ -101,6 +104,12 @@ export class PlayhouseMetrics implements ActorMetrics {
 
   mailboxOverflow(kind: ActorKind): void {
     this.mailboxOverflows.inc({ kind });
+  }
+
+  clusterBatch(direction: 'sent' | 'received', frames: number, bytes: number): void {
+    this.clusterBatches.inc({ direction });
+    this.clusterFrames.inc({ direction }, frames);
+    this.clusterBytes.inc({ direction }, bytes);
   }
 
   snapshot(): Promise<object[]> {

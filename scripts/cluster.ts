@@ -22,8 +22,11 @@ interface Started {
   readonly ready: string;
 }
 
+/** V8 profiling flags this launcher was started with (the load tester's --profile) go to every process it starts. */
+const PROFILING = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
+
 function start(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', START, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...PROFILING, '--import', 'tsx', START, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

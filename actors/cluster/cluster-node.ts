@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { refusal } from '../../protocol/errors';
 import type { Envelope, SpawnReply, SpawnRequest } from '../kit/local-router';
 import { LOBBY, type Address } from '../messages';
-import type { ActorLog } from '../ports';
+import type { ActorLog, ActorMetrics } from '../ports';
 import type { ActorHost, ClusterLink } from '../worker/actor-host';
 import type { Backplane, NodeInfo, NodeRole } from './backplane';
 import { decodeBatch, encodeBatch, type Frame, type NodeId, type OutgoingFrame } from './frames';
@@ -26,6 +26,7 @@ export interface ClusterNodeOptions {
   /** How long an ask to another node may wait before it is answered `server/unavailable`. */
   readonly askTimeoutMs: number;
   readonly log: ActorLog;
+  readonly metrics: Pick<ActorMetrics, 'clusterBatch'>;
   /** Connected clients, for gateways' heartbeats. */
   readonly connections?: () => number;
 }
@@ -134,15 +135,21 @@ export class ClusterNode implements ClusterLink {
 
   /** Creates the actor on the least-loaded live worker that is not draining. */
   async spawn(request: SpawnRequest): Promise<SpawnedReply> {
-    const node = this.pickWorker();
-    if (!node) return refusal('server/unavailable', 'no worker is available');
-    this.placedSinceHeartbeat.set(node, (this.placedSinceHeartbeat.get(node) ?? 0) + 1);
-    const reply =
-      node === this.id
-        ? await this.spawnHere(request)
-        : ((await this.expectReply(node, { to: request.address, message: {} }, true, (id) => ({ k: 'spawn', id, req: request }))) as SpawnedReply);
-    if (reply.ok && reply.node) this.remember(request.address, reply.node);
-    return reply;
+    const tried = new Set<NodeId>();
+    for (;;) {
+      const node = this.pickWorker(tried);
+      if (!node) return refusal('server/unavailable', 'no worker is available');
+      tried.add(node);
+      this.placedSinceHeartbeat.set(node, (this.placedSinceHeartbeat.get(node) ?? 0) + 1);
+      const reply =
+        node === this.id
+          ? await this.spawnHere(request)
+          : ((await this.expectReply(node, { to: request.address, message: {} }, true, (id) => ({ k: 'spawn', id, req: request }))) as SpawnedReply);
+      if (reply.ok && reply.node) this.remember(request.address, reply.node);
+      // The chosen worker died before answering (we had not noticed yet): place it on another one.
+      if (!reply.ok && reply.error.code === 'server/unavailable' && node !== this.id) continue;
+      return reply;
+    }
   }
 
   released(address: Address): void {
@@ -231,7 +238,11 @@ export class ClusterNode implements ClusterLink {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const [node, frames] of this.outbox) this.backplane.send(node, encodeBatch(this.id, frames));
+    for (const [node, frames] of this.outbox) {
+      const batch = encodeBatch(this.id, frames);
+      this.options.metrics.clusterBatch('sent', frames.length, batch.length);
+      this.backplane.send(node, batch);
+    }
     this.outbox.clear();
   }
 
@@ -246,6 +257,7 @@ export class ClusterNode implements ClusterLink {
       this.options.log.error({ err: String(error) }, 'undecodable batch from the cluster bus: dropped');
       return;
     }
+    this.options.metrics.clusterBatch('received', frames.length, text.length);
     for (const frame of frames) this.handleFrame(from, frame);
   }
 
@@ -334,11 +346,11 @@ export class ClusterNode implements ClusterLink {
     return this.live.has(node);
   }
 
-  private pickWorker(): NodeId | undefined {
+  private pickWorker(exclude: ReadonlySet<NodeId>): NodeId | undefined {
     let best: NodeId | undefined;
     let bestLoad = Infinity;
     for (const info of this.live.values()) {
-      if (info.role !== 'worker' || info.draining) continue;
+      if (info.role !== 'worker' || info.draining || exclude.has(info.id)) continue;
       if (info.id === this.id && this.draining) continue;
       // Rooms carry the game work; sessions weigh less (a session is mostly idle between moves).
       const load = info.rooms * 2 + info.sessions + (this.placedSinceHeartbeat.get(info.id) ?? 0) * 2;

@@ -44,6 +44,7 @@ export async function connectGatewayActors(options: GatewayActorsOptions): Promi
     deadAfterMs: options.deadAfterMs,
     askTimeoutMs: options.askTimeoutMs,
     log: options.ports.log,
+    metrics: options.ports.metrics,
     connections: options.connections,
   });
   node.onNodeDown((_node, lost) => {

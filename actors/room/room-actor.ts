@@ -34,6 +34,11 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   }
 
   protected handle(message: RoomMessage): unknown {
+    if (message.type === 'lobby-lost') {
+      // The lobby died with its worker and comes back empty: an open room says again that it has seats.
+      if (!this.closed && this.match.isOpen) this.reportToLobby();
+      return undefined;
+    }
     const wasOpen = this.match.isOpen;
     const reply = this.dispatch(message);
     this.flush();
@@ -43,7 +48,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     return reply;
   }
 
-  private dispatch(message: RoomMessage): unknown {
+  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' }>): unknown {
     const game = this.params.game;
     switch (message.type) {
       case 'join':

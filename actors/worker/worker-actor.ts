@@ -13,7 +13,7 @@ import { ClusterNode } from '../cluster/cluster-node';
 import type { Backplane } from '../cluster/backplane';
 import type { SelfHandle } from '../kit/comedy';
 import type { ActorSettings } from '../kit/mailbox-actor';
-import type { ActorKind, Address, SessionMessage } from '../messages';
+import { LOBBY, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
 import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
 import { ActorHost, type HostStats } from './actor-host';
 
@@ -108,6 +108,7 @@ export default class WorkerActor {
       deadAfterMs: cluster.deadAfterMs,
       askTimeoutMs,
       log: this.log,
+      metrics: this.metrics,
     });
     this.node.onNodeDown((_node, lost) => this.roomsLost(lost));
     await this.node.start();
@@ -118,8 +119,15 @@ export default class WorkerActor {
     this.log.info({ node: this.nodeId, pid: process.pid }, 'worker joined the cluster');
   }
 
-  /** Players whose room died with another worker hear it from their session. */
+  /**
+   * Players whose room died with another worker hear it from their session;
+   * if the lobby died, this worker's open rooms offer their seats to the new one.
+   */
   private roomsLost(lost: readonly Address[]): void {
+    if (lost.includes(LOBBY)) {
+      const lobbyLost: RoomMessage = { type: 'lobby-lost' };
+      for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message: lobbyLost });
+    }
     const roomIds: Record<string, true> = {};
     let any = false;
     for (const address of lost) {

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { NetworkOptions } from './flaky-link';
 import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
 import type { Scenario, ScenarioOptions, WorkerInit } from './scenario';
-import { startServer, type ClusterShape, type TargetName } from './server-process';
+import { startServer, type ClusterShape, type ServerProcess, type TargetName } from './server-process';
 
 export interface TargetResult {
   readonly moves_per_s: number;
@@ -122,6 +122,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       const before = await scenario.measureServer?.(server, 'before', sumGauges(gauges).connected);
       const cpu0 = server.cpuSeconds();
       const redis0 = server.redisCpuSeconds();
+      const traffic0 = await clusterTraffic(server);
       const loadgen0 = process.cpuUsage();
       const t0 = performance.now();
       window = emptyCounters();
@@ -134,6 +135,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       const seconds = (performance.now() - t0) / 1000;
       const cpu = server.cpuSeconds() - cpu0;
       const redisCpu = server.redisCpuSeconds() - redis0;
+      const traffic1 = await clusterTraffic(server);
       const loadgen = process.cpuUsage(loadgen0);
       const rssMb = server.rssBytes() / 2 ** 20;
       const sum = sumGauges(gauges);
@@ -147,7 +149,14 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       // The cluster's backplane: reported beside the Node processes' CPU, not inside it.
       const redis: Record<string, number> =
         target === 'cluster'
-          ? { redis_cpu_pct: round((redisCpu / seconds) * 100, 1), redis_cpu_us_per_move: window.legalApplied > 0 ? round((redisCpu / window.legalApplied) * 1e6, 1) : 0 }
+          ? {
+              redis_cpu_pct: round((redisCpu / seconds) * 100, 1),
+              redis_cpu_us_per_move: perMove(redisCpu * 1e6, window.legalApplied),
+              // Between processes, every node's sends counted once: what the actor hops of one move cost on the wire.
+              cluster_batches_per_move: perMove(traffic1.batches - traffic0.batches, window.legalApplied),
+              cluster_frames_per_move: perMove(traffic1.frames - traffic0.frames, window.legalApplied),
+              cluster_bytes_per_move: perMove(traffic1.bytes - traffic0.bytes, window.legalApplied),
+            }
           : {};
       return summarize({ window, total, rtt, observe, seconds, cpu, rssMb, loadgenCpuS: (loadgen.user + loadgen.system) / 1e6, sum, extra: { ...before, ...after, ...derived, ...redis } });
     } finally {
@@ -192,6 +201,23 @@ function summarize(m: Measured): TargetResult {
     extra_total: m.total.extra,
     loadgen_cpu_pct: round((m.loadgenCpuS / m.seconds) * 100, 1),
   };
+}
+
+function perMove(amount: number, moves: number): number {
+  return moves > 0 ? round(amount / moves, 1) : 0;
+}
+
+/** Batches, frames and bytes every node of a cluster has sent so far, from their /metrics. */
+async function clusterTraffic(server: ServerProcess): Promise<{ batches: number; frames: number; bytes: number }> {
+  const sum = { batches: 0, frames: 0, bytes: 0 };
+  for (const url of server.metricsUrls) {
+    const text = await (await fetch(url)).text();
+    for (const [key, name] of [['batches', 'playhouse_cluster_batches_total'], ['frames', 'playhouse_cluster_frames_total'], ['bytes', 'playhouse_cluster_bytes_total']] as const) {
+      const match = new RegExp(`^${name}\\{direction="sent"\\} (\\S+)$`, 'm').exec(text);
+      if (match) sum[key] += Number(match[1]);
+    }
+  }
+  return sum;
 }
 
 function split(total: number, parts: number): number[] {

@@ -64,6 +64,8 @@ export interface ServerProcess {
   readonly url: string;
   /** Every address clients may use (a cluster's gateways; one for the others). */
   readonly urls: readonly string[];
+  /** Prometheus endpoints of every process (a cluster's gateways and worker supervisor; empty for the others). */
+  readonly metricsUrls: readonly string[];
   readonly pid: number;
   /** CPU seconds (user + system) used so far by the server and its descendants. */
   cpuSeconds(): number;
@@ -87,34 +89,31 @@ export interface ServerOptions {
 export async function startServer(target: TargetName, options: ServerOptions = {}): Promise<ServerProcess> {
   const launch = launchOf(target, options.cluster ?? { gateways: 1, workers: 2 });
   // One file per thread (V8 names them by pid and thread id); the largest is each process's main thread.
-  // A cluster is several processes: NODE_OPTIONS carries the flag to the gateways and forked workers too.
+  // The cluster launcher hands these flags on to its gateways and workers, and comedy to forked workers.
   const profileFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profileDir, target)}`] : [];
   const clusterEnv: NodeJS.ProcessEnv =
     target === 'cluster'
-      ? {
-          PLAYHOUSE_CLUSTER: `bench-${randomBytes(3).toString('hex')}`,
-          PLAYHOUSE_METRICS_PORT: '0',
-          PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000',
-          ...(profileFlags.length > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${profileFlags.join(' ')}`.trim() } : {}),
-        }
+      ? { PLAYHOUSE_CLUSTER: `bench-${randomBytes(3).toString('hex')}`, PLAYHOUSE_METRICS_PORT: '0', PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000' }
       : {};
   const child = spawn(
     process.execPath,
-    [...(target === 'cluster' ? [] : profileFlags), '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), launch.entry, ...launch.args],
+    [...profileFlags, '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), launch.entry, ...launch.args],
     {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...clusterEnv, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },
   );
-  const urls = await listeningUrls(child, target, launch.listening);
+  const { urls, output } = await listeningUrls(child, target, launch.listening);
   const url = urls[0]!;
+  const metricsUrls = target === 'cluster' ? [...urls.map((u) => `${u}/metrics`), ...[...output.matchAll(/metrics=(http:\/\/\S+)/g)].map((m) => m[1]!)] : [];
   const pid = child.pid!;
   const redisPids = target === 'cluster' ? pidsNamed('redis-server') : [];
   return {
     target,
     url,
     urls,
+    metricsUrls,
     pid,
     cpuSeconds: () => processTree(pid).reduce((sum, id) => sum + cpuTicks(id), 0) / CLOCK_TICKS_PER_SECOND,
     redisCpuSeconds: () => redisPids.reduce((sum, id) => sum + cpuTicks(id), 0) / CLOCK_TICKS_PER_SECOND,
@@ -134,7 +133,7 @@ export async function startServer(target: TargetName, options: ServerOptions = {
 }
 
 /** Waits for `listening` in the output; returns every URL it names (all gateways of a cluster). */
-function listeningUrls(child: ChildProcess, target: TargetName, listening: RegExp): Promise<string[]> {
+function listeningUrls(child: ChildProcess, target: TargetName, listening: RegExp): Promise<{ urls: string[]; output: string }> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => fail(new Error(`${target} did not start within ${START_TIMEOUT_MS / 1000} s:\n${output}`)), START_TIMEOUT_MS);
@@ -144,7 +143,7 @@ function listeningUrls(child: ChildProcess, target: TargetName, listening: RegEx
       if (match) {
         clearTimeout(timer);
         const urls = [...output.matchAll(/role=gateway url=(http:\/\/\S+)/g)].map((m) => m[1]!);
-        resolve(urls.length > 0 ? urls : [match[1]!]);
+        resolve({ urls: urls.length > 0 ? urls : [match[1]!], output });
       }
     };
     const fail = (error: Error) => {

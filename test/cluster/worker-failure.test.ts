@@ -71,3 +71,27 @@ test('a worker killed mid-game: clear events, new rooms elsewhere, the worker co
   const accepted = await mover.move(next.roomId, 'drop', { column: 3 });
   assert.ok(accepted.version > playing!.version);
 });
+
+test("the lobby's worker killed: rooms waiting for players on other workers are offered again by the new lobby", async (t) => {
+  if (!(await needRedis(t))) return;
+  const lobbyCluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
+  t.after(() => lobbyCluster.stop());
+  await lobbyCluster.startWorkers(2, 'forked');
+  const gateway = await lobbyCluster.startGateway();
+  // One waiting room per game: placement puts the second room on the other worker, so one of them is not the lobby's.
+  const waiting = await Promise.all(['connect-four', 'arena'].map(async (game) => ({ game, seat: await (await lobbyCluster.player(gateway, 'Waiting')).findMatch(game) })));
+  const lobbyNode = redis('get', `${lobbyCluster.name}:dir:lobby`);
+  const survivor = waiting.find(({ seat }) => redis('get', `${lobbyCluster.name}:dir:room:${seat.roomId}`) !== lobbyNode);
+  assert.ok(survivor, 'a waiting room lives on a worker other than the lobby’s');
+  const victim = members(lobbyCluster.name).find((member) => member.id === lobbyNode)!;
+
+  process.kill(victim.pid, 'SIGKILL');
+  // The waiting room offers its seats again, which opens a new lobby on a live worker.
+  await eventually(() => {
+    const node = redis('get', `${lobbyCluster.name}:dir:lobby`);
+    return node !== '' && node !== lobbyNode ? true : undefined;
+  }, 'a new lobby');
+  const newcomer = await lobbyCluster.player(gateway, 'Newcomer');
+  const seat = await newcomer.findMatch(survivor.game);
+  assert.equal(seat.roomId, survivor.seat.roomId, 'the newcomer was seated in the room that was waiting');
+});
