@@ -45,8 +45,14 @@ export type ClientRequest =
   | { readonly event: 'room:rematch'; readonly request: RoomRequest };
 
 export type SessionMessage =
-  /** A connection (on some gateway) now speaks for this player; an older one is replaced. */
-  | { readonly type: 'attach'; readonly gateway: Address; readonly connectionId: string }
+  /**
+   * A connection (on some gateway) now speaks for this player; an older one is replaced.
+   * With `resume` (the nonce of the session's current resume token, checked by the gateway's
+   * signature, and the last sequence number the device received) the device gets what it missed.
+   */
+  | { readonly type: 'attach'; readonly gateway: Address; readonly connectionId: string; readonly resume?: ResumeClaim }
+  /** The device has every numbered message up to `seq`. */
+  | { readonly type: 'delivered'; readonly seq: number }
   /**
    * That connection is gone. With `graceMs` the player keeps their seat that
    * long, waiting for the device to come back (a draining gateway sends its
@@ -63,7 +69,24 @@ export type SessionMessage =
   /** The session's worker is stopping: tell the device why, leave the room, go away. */
   | { readonly type: 'evict'; readonly error: ErrorBody };
 
-export type AttachReply = Reply<SessionReady>;
+/** A message the session numbered for its device (kept until acknowledged, replayed after a resume). */
+export interface NumberedMessage {
+  readonly seq: number;
+  readonly event: ServerEventName;
+  readonly payload: object;
+}
+
+export interface ResumeClaim {
+  readonly nonce: string;
+  readonly lastSeq: number;
+}
+
+/** What the gateway needs to open a connection: the session:ready fields, the nonce to sign, the messages to replay first. */
+export type AttachAccepted = Omit<SessionReady, 'resumeToken'> & {
+  readonly resumeNonce: string;
+  readonly replay: readonly NumberedMessage[];
+};
+export type AttachReply = Reply<AttachAccepted>;
 export type ClientReply = Reply<MatchFound> | Reply<MoveAccepted> | Reply<object>;
 
 // ---- Lobby -----------------------------------------------------------------
@@ -98,6 +121,8 @@ export type RoomMessage =
   | { readonly type: 'rematch'; readonly playerId: string }
   /** The player's device (re)connected: push it the full state. */
   | { readonly type: 'sync'; readonly playerId: string }
+  /** The player's connection dropped (`away`) and the seat is held for the grace period, or it came back. */
+  | { readonly type: 'presence'; readonly playerId: string; readonly away: boolean }
   /** The room's own timer: advance a real-time game. */
   | { readonly type: 'tick' }
   /** The lobby's worker died: the new lobby knows no rooms yet. */
@@ -109,7 +134,7 @@ export type MoveReply = Reply<MoveAccepted>;
 
 /** The only messages actors send towards devices; the gateway adapts them to Socket.IO. */
 export type GatewayMessage =
-  | { readonly type: 'push'; readonly connectionId: string; readonly event: ServerEventName; readonly payload: object }
+  | { readonly type: 'push'; readonly connectionId: string; readonly event: ServerEventName; readonly payload: object; readonly seq?: number }
   | { readonly type: 'close'; readonly connectionId: string; readonly error: ErrorBody };
 
 // ---- Router (the process's switchboard) -------------------------------------

@@ -13,6 +13,7 @@ import {
   type AttachReply,
   type ClientReply,
   type GatewayMessage,
+  type ResumeClaim,
   type SessionMessage,
 } from './messages';
 import type { SessionParams } from './session/session-actor';
@@ -31,7 +32,9 @@ export interface ActorSystemOptions {
 /** What the gateway may do with actors: reach a player's session, and nothing else. */
 export interface ActorSystemHandle {
   openSession(params: SessionParams): Promise<{ ok: boolean }>;
-  attach(playerId: string, connectionId: string): Promise<AttachReply>;
+  attach(playerId: string, connectionId: string, resume?: ResumeClaim): Promise<AttachReply>;
+  /** The device has every numbered message up to `seq`. */
+  delivered(playerId: string, seq: number): void;
   /** The connection is gone; with `graceMs` the player keeps their seat that long, waiting to come back. */
   detach(playerId: string, connectionId: string, graceMs?: number): void;
   request(playerId: string, message: Extract<SessionMessage, { type: 'client' }>): Promise<ClientReply>;
@@ -67,10 +70,14 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
  * What a gateway sends a player's session, through whichever host routes for
  * it: the worker's own (single process) or a gateway's cluster-connected one.
  */
-export function sessionCalls(host: ActorHost, gateway: Address): Pick<ActorSystemHandle, 'attach' | 'detach' | 'request' | 'stats'> {
+export function sessionCalls(host: ActorHost, gateway: Address): Pick<ActorSystemHandle, 'attach' | 'delivered' | 'detach' | 'request' | 'stats'> {
   const ask = async <R>(to: Address, message: object): Promise<R> => (await host.ask({ to, message })) as R;
   return {
-    attach: (playerId, connectionId) => ask<AttachReply>(sessionAddress(playerId), { type: 'attach', gateway, connectionId } satisfies SessionMessage),
+    attach: (playerId, connectionId, resume) =>
+      ask<AttachReply>(sessionAddress(playerId), { type: 'attach', gateway, connectionId, ...(resume ? { resume } : {}) } satisfies SessionMessage),
+    delivered(playerId, seq) {
+      host.tell({ to: sessionAddress(playerId), message: { type: 'delivered', seq } satisfies SessionMessage });
+    },
     detach(playerId, connectionId, graceMs) {
       host.tell({ to: sessionAddress(playerId), message: { type: 'detach', connectionId, graceMs } satisfies SessionMessage });
     },

@@ -92,6 +92,13 @@ export interface GameRules<S, T, M extends Record<string, unknown> = Record<stri
   playerJoined?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
   /** A player leaves a running game. Without this hook the leaver forfeits and the game ends. */
   playerLeft?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
+  /**
+   * The player's connection dropped; their seat is held for the grace period. Games may react (pause a
+   * turn timer, let the others wait); without this hook nothing changes but the seat's `away` flag.
+   */
+  playerAway?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
+  /** The player came back within the grace period. */
+  playerBack?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
 }
 
 /** Identity function that lets TypeScript infer the state and tunables types of a game. */

@@ -40,12 +40,27 @@ export const ConfigSchema = z.strictObject({
       floodEventsPerSecond: z.number().int().min(10).default(200),
     })
     .default({ maxMessageBytes: 4096, maxFrameBytes: 64 * 1024, requestsPerSecond: 20, requestBurst: 40, floodEventsPerSecond: 200 }),
+  /**
+   * Socket.IO heartbeats: the server pings every `pingIntervalMs` and drops a connection that has not
+   * answered within `pingTimeoutMs` more — so a phone that vanished without closing (a half-open
+   * connection) is noticed within interval + timeout, and its session's grace period starts.
+   */
   heartbeat: z
     .strictObject({
-      pingIntervalMs: z.number().int().min(1000).default(10_000),
-      pingTimeoutMs: z.number().int().min(1000).default(5_000),
+      pingIntervalMs: z.number().int().min(100).default(10_000),
+      pingTimeoutMs: z.number().int().min(100).default(5_000),
     })
     .default({ pingIntervalMs: 10_000, pingTimeoutMs: 5_000 }),
+  resume: z
+    .strictObject({
+      /** A dropped player's session (and seat) waits this long for the device to resume; then the player leaves. */
+      graceMs: z.number().int().min(0).default(30_000),
+      /** Numbered messages a session keeps until the client acknowledges them; past it, a resume gets a snapshot. */
+      bufferMessages: z.number().int().min(1).max(100_000).default(256),
+      /** Recent action ids (and their results) a session remembers, to answer a retried action without applying it again. */
+      actionWindow: z.number().int().min(1).max(10_000).default(128),
+    })
+    .default({ graceMs: 30_000, bufferMessages: 256, actionWindow: 128 }),
   actors: z
     .strictObject({
       /** Messages that may wait in one actor's mailbox; past it new ones are refused with `server/overloaded`. */
@@ -107,6 +122,11 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_REQUESTS_PER_SECOND', ['limits', 'requestsPerSecond'], 'number'],
   ['PLAYHOUSE_REQUEST_BURST', ['limits', 'requestBurst'], 'number'],
   ['PLAYHOUSE_ROLE', ['role'], 'string'],
+  ['PLAYHOUSE_PING_INTERVAL_MS', ['heartbeat', 'pingIntervalMs'], 'number'],
+  ['PLAYHOUSE_PING_TIMEOUT_MS', ['heartbeat', 'pingTimeoutMs'], 'number'],
+  ['PLAYHOUSE_RESUME_GRACE_MS', ['resume', 'graceMs'], 'number'],
+  ['PLAYHOUSE_RESUME_BUFFER', ['resume', 'bufferMessages'], 'number'],
+  ['PLAYHOUSE_ACTION_WINDOW', ['resume', 'actionWindow'], 'number'],
   ['REDIS_URL', ['cluster', 'redisUrl'], 'string'],
   ['PLAYHOUSE_CLUSTER', ['cluster', 'name'], 'string'],
   ['PLAYHOUSE_WORKERS', ['cluster', 'workers'], 'number'],

@@ -11,6 +11,7 @@ import { gatewayAddress, type GatewayMessage } from '../actors/messages';
 import { startActorSystem, type ActorSystemHandle } from '../actors/system';
 import { ACTOR_RESOURCES } from './actor-resources';
 import { PlayerTokens } from './auth/player-tokens';
+import { ResumeTokens } from './auth/resume-tokens';
 import { RedisBackplane } from './cluster/redis-backplane';
 import { actorSettings } from './cluster/worker-supervisor';
 import { processGames } from './game-catalog';
@@ -68,7 +69,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
 
   let accepting = true;
   const http = createServer(createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting }));
-  gateway = new SocketGateway(http, { config, actors, tokens, metrics, log });
+  gateway = new SocketGateway(http, { config, actors, tokens, resumeTokens: new ResumeTokens(config.auth.secret), metrics, log });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   'session/replaced': 'The same player connected again elsewhere; this connection is closed.',
   'session/flood': 'The connection sent far more than the rate limit allows and was closed.',
   'session/lost': 'The server process holding the session stopped; log in and connect again.',
+  'session/resume-refused': 'The resume token is not this session\'s current one (reused, forged, expired or another player\'s); connect without it.',
   // Matchmaking and rooms.
   'match/unknown-game': 'No game of that name is installed.',
   'match/already-in-room': 'The player is already seated in a room; leave it first.',

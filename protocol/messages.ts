@@ -19,6 +19,13 @@ export const HandshakeAuth = z.object({
   token: z.string().min(1).max(4096),
   // Some Socket.IO clients (socket.io-client-java) send every auth value as a string: accept "1" as 1.
   protocol: z.union([z.number().int(), z.string().regex(/^\d{1,6}$/).transform(Number)]),
+  /** Resuming a session: the resume token of the last `session:ready` and the last message sequence number received. */
+  resume: z
+    .strictObject({
+      token: z.string().min(1).max(512),
+      lastSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    })
+    .optional(),
 });
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
@@ -61,6 +68,12 @@ export const RoomRequest = z.strictObject({
 });
 export type RoomRequest = z.infer<typeof RoomRequest>;
 
+/** `session:ack`: the client has every numbered message up to `seq` (no acknowledgement callback). */
+export const DeliveredRequest = z.strictObject({
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+});
+export type DeliveredRequest = z.infer<typeof DeliveredRequest>;
+
 /** Schema of each client event's single argument. */
 export const CLIENT_EVENT_SCHEMAS = {
   'match:find': FindMatchRequest,
@@ -99,6 +112,8 @@ export interface SeatInfo {
   readonly playerId: string;
   readonly name: string;
   readonly seat: number;
+  /** The player's connection dropped and the seat is held for them (the grace period runs). */
+  readonly away?: true;
 }
 
 export interface Outcome {
@@ -114,6 +129,16 @@ export interface SessionReady {
   readonly protocol: number;
   /** Rooms the player is seated in; a device replacing another connection of the player gets the room's state pushed. */
   readonly rooms: readonly string[];
+  /** Present this (with the last `seq` received) in the next handshake to resume; a new one comes with every `session:ready`. */
+  readonly resumeToken: string;
+  /**
+   * How this connection continues the session: `fresh` (nothing to resume; seated rooms push their full state),
+   * `replay` (the missed messages follow, in order, then live ones) or `snapshot` (too much was missed:
+   * the full state of each seated room follows instead).
+   */
+  readonly resumed: 'fresh' | 'replay' | 'snapshot';
+  /** The sequence number of the last numbered message before this connection: the next one is `seq + 1`. */
+  readonly seq: number;
 }
 
 /** The full state of a room as one player may see it. */
@@ -148,7 +173,8 @@ export interface RoomOverMessage {
 export interface RoomPlayerMessage {
   readonly roomId: string;
   readonly playerId: string;
-  readonly change: 'joined' | 'left';
+  /** `away`: the player's connection dropped and the seat is held for the grace period; `back`: it resumed. */
+  readonly change: 'joined' | 'left' | 'away' | 'back';
 }
 
 export interface ErrorMessage extends ErrorBody {
@@ -163,20 +189,32 @@ export interface ErrorMessage extends ErrorBody {
 type Ack<T extends object> = (reply: Reply<T>) => void;
 
 export interface ClientToServerEvents {
+  /** Cumulative: every numbered message up to `seq` arrived. Sent without an acknowledgement callback. */
+  'session:ack': (request: DeliveredRequest) => void;
   'match:find': (request: FindMatchRequest, ack: Ack<MatchFound>) => void;
   'room:move': (request: MoveRequest, ack: Ack<MoveAccepted>) => void;
   'room:leave': (request: RoomRequest, ack: Ack<object>) => void;
   'room:rematch': (request: RoomRequest, ack: Ack<object>) => void;
 }
 
+/**
+ * Server events the session numbers: each carries its sequence number as a
+ * second argument, is kept until the client acknowledges it (`session:ack`)
+ * and is replayed after a resume.
+ */
+export const NUMBERED_EVENTS = ['room:state', 'room:delta', 'room:over', 'room:player', 'session:error'] as const;
+
 export interface ServerToClientEvents {
   'session:ready': (message: SessionReady) => void;
-  'room:state': (message: RoomStateMessage) => void;
-  'room:delta': (message: RoomDeltaMessage) => void;
-  'room:over': (message: RoomOverMessage) => void;
-  'room:player': (message: RoomPlayerMessage) => void;
-  /** Errors not tied to an acknowledgement (unknown events, events sent without ack). */
-  'session:error': (message: ErrorMessage) => void;
+  'room:state': (message: RoomStateMessage, seq: number) => void;
+  'room:delta': (message: RoomDeltaMessage, seq: number) => void;
+  'room:over': (message: RoomOverMessage, seq: number) => void;
+  'room:player': (message: RoomPlayerMessage, seq: number) => void;
+  /**
+   * Errors not tied to an acknowledgement: from the session (numbered, e.g. `room/lost`) or refusals at the
+   * wire of messages sent without an acknowledgement callback (not numbered: no `seq`).
+   */
+  'session:error': (message: ErrorMessage, seq?: number) => void;
   /** Sent just before the server closes the connection, saying why. */
   'session:closed': (message: ErrorMessage) => void;
 }

@@ -9,7 +9,7 @@
 import { isInvalid, type GameContext, type MoveContext } from '../../games/api';
 import { refusal as refuse } from '../../protocol/errors';
 import { describeIssues } from '../../protocol/wire-checks';
-import type { MatchFound, Outcome, RoomDeltaMessage, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
+import type { MatchFound, Outcome, RoomDeltaMessage, RoomPlayerMessage, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
 import type { Failure, Ok } from '../messages';
 import type { LoadedGame } from '../ports';
 import type { SeededRandom } from './seeded-random';
@@ -159,6 +159,22 @@ export class Match {
     return { ok: true };
   }
 
+  /** The player's connection dropped (seat held for the grace period), or they came back. */
+  presence(playerId: string, away: boolean): Ok | Failure {
+    const seat = this.seatOf(playerId);
+    if (!seat) return refuse('room/not-member');
+    if ((seat.away === true) === away) return { ok: true };
+    const { away: _wasAway, ...present } = seat;
+    const updated: SeatInfo = away ? { ...present, away: true } : present;
+    this.seats = this.seats.map((s) => (s.playerId === playerId ? updated : s));
+    this.broadcastPlayerChange(playerId, away ? 'away' : 'back');
+    const rules = this.game.rules;
+    const hook = away ? rules.playerAway : rules.playerBack;
+    if (this.status === 'playing' && hook) this.state = hook.call(rules, this.state, playerId, this.context());
+    this.changed();
+    return { ok: true };
+  }
+
   /** A player's device reconnected: send it the full state it may have missed. */
   sync(playerId: string): Ok | Failure {
     if (!this.seatOf(playerId)) return refuse('room/not-member');
@@ -249,7 +265,7 @@ export class Match {
     return delta === undefined ? undefined : { roomId: this.roomId, version: this.version, delta };
   }
 
-  private broadcastPlayerChange(changed: string, change: 'joined' | 'left'): void {
+  private broadcastPlayerChange(changed: string, change: RoomPlayerMessage['change']): void {
     for (const { playerId } of this.seats) {
       if (playerId !== changed) this.outbox.push({ playerId, event: 'room:player', payload: { roomId: this.roomId, playerId: changed, change } });
     }

@@ -65,6 +65,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         return this.match.rematch(message.playerId);
       case 'sync':
         return this.match.sync(message.playerId);
+      case 'presence':
+        return this.match.presence(message.playerId, message.away);
       case 'tick': {
         this.tickQueued = false;
         const now = Date.now();

@@ -5,7 +5,14 @@
  * what only it knows (rate, membership) and forwards to the lobby or the room.
  * Pushes from rooms go out through the gateway port — the session never sees
  * Socket.IO.
+ *
+ * It also makes dropped connections invisible to the game: every message for
+ * the device is numbered and kept until acknowledged (`OutboundLog`), a device
+ * coming back on any gateway with its resume token gets what it missed, an
+ * action retried after a drop gets its first answer (`RecentActions`), and a
+ * dropped player keeps the seat for a grace period, the room told they are away.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { errorBody, refusal as fail, type ErrorBody } from '../../protocol/errors';
 import { PROTOCOL_VERSION, type ServerEventName } from '../../protocol/messages';
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
@@ -14,6 +21,7 @@ import {
   roomAddress,
   type Address,
   type AttachReply,
+  type ResumeClaim,
   type ClientReply,
   type ClientRequest,
   type FindMatchReply,
@@ -23,11 +31,18 @@ import {
   type SessionMessage,
   type SessionParams as BaseSessionParams,
 } from '../messages';
+import { OutboundLog } from './outbound-log';
 import { TokenBucket, type RateLimit } from './rate-limiter';
+import { RecentActions } from './recent-actions';
 
 export interface SessionParams extends BaseSessionParams {
   readonly rateLimit: RateLimit;
+  /** Unacknowledged messages kept for a resume, and recent action ids remembered (config `resume`). */
+  readonly delivery: { readonly bufferMessages: number; readonly actionWindow: number };
 }
+
+/** Refusals that mean "not processed, retry later": a retry with the same action id runs it again. */
+const NOT_APPLIED = new Set(['rate/limited', 'server/overloaded']);
 
 interface Connection {
   readonly gateway: Address;
@@ -41,11 +56,19 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   /** The connection that detached last, while a grace period runs. */
   private lastConnectionId: string | null = null;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** The room was told the player is away (the grace period runs). */
+  private away = false;
   private readonly bucket: TokenBucket;
+  private readonly outbound: OutboundLog;
+  private readonly actions: RecentActions<ClientReply>;
+  /** The secret part of the current resume token; a new one on every attach, so an old token cannot resume. */
+  private resumeNonce = '';
 
   constructor(context: ActorContext, params: SessionParams) {
     super(context, params);
     this.bucket = new TokenBucket(params.rateLimit);
+    this.outbound = new OutboundLog(params.delivery.bufferMessages);
+    this.actions = new RecentActions(params.delivery.actionWindow, (reply) => reply.ok || !NOT_APPLIED.has(reply.error.code));
   }
 
   override started(): void {
@@ -60,13 +83,15 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   protected handle(message: SessionMessage): unknown {
     switch (message.type) {
       case 'attach':
-        return this.attach(message.gateway, message.connectionId);
+        return this.attach(message.gateway, message.connectionId, message.resume);
+      case 'delivered':
+        return this.outbound.acknowledge(Math.min(message.seq, this.outbound.seq));
       case 'detach':
         return this.detach(message.connectionId, message.graceMs ?? 0);
       case 'grace-over':
         return this.connection === null && this.lastConnectionId === message.connectionId ? this.leaveAfterDisconnect() : undefined;
       case 'client':
-        return this.client(message);
+        return this.answer(message);
       case 'push':
         return this.push(message.event, message.payload);
       case 'rooms-lost':
@@ -76,7 +101,12 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     }
   }
 
-  private attach(gateway: Address, connectionId: string): AttachReply {
+  private attach(gateway: Address, connectionId: string, resume: ResumeClaim | undefined): AttachReply {
+    // Resuming: the token must be this session's current one (a reused, rotated-out or expired one is not),
+    // and the device cannot have received a message that was never sent.
+    const caught = resume ? this.outbound.since(resume.lastSeq) : undefined;
+    if (resume && (!sameNonce(resume.nonce, this.resumeNonce) || !caught)) return fail('session/resume-refused');
+
     const previous = this.connection;
     if (previous && previous.connectionId !== connectionId) {
       this.tell(previous.gateway, {
@@ -88,23 +118,42 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.connection = { gateway, connectionId };
     clearTimeout(this.graceTimer);
     this.lastConnectionId = null;
-    // A new device for a seated player: the room sends it the full state (after this reply, in mailbox order).
-    if (this.roomId) this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
+    this.resumeNonce = randomBytes(18).toString('base64url');
+    if (this.away && this.roomId) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: false } satisfies RoomMessage);
+    this.away = false;
+
+    const seq = this.outbound.seq;
+    const resumed = caught?.kind ?? 'fresh';
+    // Fresh or snapshot: what was kept is of no use to the device; the room sends the full state
+    // (after this reply, in mailbox order), numbered like everything else.
+    if (resumed !== 'replay') {
+      this.outbound.clear();
+      if (this.roomId) this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
+    }
     return {
       ok: true,
       playerId: this.params.playerId,
       name: this.params.name,
       protocol: PROTOCOL_VERSION,
       rooms: this.roomId ? [this.roomId] : [],
+      resumeNonce: this.resumeNonce,
+      resumed,
+      seq,
+      replay: caught?.kind === 'replay' ? caught.messages : [],
     };
   }
 
-  /** The connection dropped. Without a grace period (resume comes later) the player leaves at once. */
+  /**
+   * The connection dropped. The session (and the seat) wait `graceMs` for the device to resume;
+   * the room hears the player is away. Without a grace period the player leaves at once.
+   */
   private async detach(connectionId: string, graceMs: number): Promise<void> {
     if (this.connection?.connectionId !== connectionId) return; // an older, replaced connection
     this.connection = null;
     this.lastConnectionId = connectionId;
-    if (graceMs > 0 && this.roomId) {
+    if (graceMs > 0) {
+      if (this.roomId && !this.away) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: true } satisfies RoomMessage);
+      this.away = this.roomId !== null;
       this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId }), graceMs);
       return;
     }
@@ -122,6 +171,11 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     }
     // A new connection may have attached while we waited for the room: then the session lives on.
     if (!this.connection) this.retire();
+  }
+
+  /** A request from the device: answered once per action id, however often the device sends it. */
+  private answer(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
+    return this.actions.answer(message.request.actionId, () => this.client(message)).result;
   }
 
   private async client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
@@ -183,9 +237,17 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.retire();
   }
 
+  /** Numbers the message and keeps it until acknowledged; sends it now if a device is connected. */
   private push(event: ServerEventName, payload: object): void {
+    const { seq } = this.outbound.append(event, payload);
     const connection = this.connection;
-    if (!connection) return; // nobody to deliver to (buffering for resume comes with reconnection support)
-    this.tell(connection.gateway, { type: 'push', connectionId: connection.connectionId, event, payload } satisfies GatewayMessage);
+    if (!connection) return; // kept for the device's resume
+    this.tell(connection.gateway, { type: 'push', connectionId: connection.connectionId, event, payload, seq } satisfies GatewayMessage);
   }
+}
+
+/** Constant-time comparison of two resume nonces (an empty current nonce matches nothing). */
+function sameNonce(claimed: string, current: string): boolean {
+  if (current === '' || claimed.length !== current.length) return false;
+  return timingSafeEqual(Buffer.from(claimed), Buffer.from(current));
 }

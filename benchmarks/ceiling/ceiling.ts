@@ -144,8 +144,9 @@ export async function startCeiling(options: CeilingOptions = {}): Promise<Runnin
       previous.emit('session:closed', errorBody('session/replaced'));
       previous.disconnect(true);
     }
-    socket.emit('session:ready', { playerId: player.playerId, name: player.name, protocol: PROTOCOL_VERSION, rooms: player.room ? [player.room.roomId] : [] });
-    if (player.room) socket.emit('room:state', player.room.stateFor(player.playerId));
+    // No resume here (the ceiling is bare Socket.IO): no resume token, and pushes carry no sequence numbers.
+    socket.emit('session:ready', { playerId: player.playerId, name: player.name, protocol: PROTOCOL_VERSION, rooms: player.room ? [player.room.roomId] : [], resumeToken: '', resumed: 'fresh', seq: 0 });
+    if (player.room) (socket.emit as (event: ServerEventName, payload: object) => boolean)('room:state', player.room.stateFor(player.playerId));
 
     on(socket, 'match:find', findMatch);
     on(socket, 'room:move', (player, { roomId, version, move, payload }) => inRoom(player, roomId, (room) => room.move(player.playerId, version, move, payload)));

@@ -7,29 +7,29 @@
 import type { Server as HttpServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
-import type { GatewayMessage } from '../../actors/messages';
+import type { AttachAccepted, GatewayMessage, ResumeClaim } from '../../actors/messages';
 import type { ActorSystemHandle } from '../../actors/system';
-import { errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
+import { ERROR_CODES, errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
 import {
   CLIENT_EVENT_SCHEMAS,
+  DeliveredRequest,
   type ClientEventName,
   type ClientToServerEvents,
   type ServerEventName,
   type ServerToClientEvents,
 } from '../../protocol/messages';
-import { checkHandshake, checkRequest } from '../../protocol/wire-checks';
+import { checkHandshake, checkRequest, describeIssues } from '../../protocol/wire-checks';
 import type { ActorLog } from '../../actors/ports';
 import type { PlayhouseConfig } from '../config';
 import type { PlayhouseMetrics } from '../metrics';
 import type { PlayerTokens } from '../auth/player-tokens';
+import type { ResumeTokens } from '../auth/resume-tokens';
 
 interface SocketData {
   playerId: string;
   name: string;
-  /** Resolves once the session actor has taken this connection. */
-  attached: Promise<boolean>;
-  /** True once `attached` resolved true: requests then skip awaiting it. */
-  ready: boolean;
+  /** What the session said when it took this connection (in the handshake, before `connection`). */
+  accepted: AttachAccepted;
   /** Flood guard: events seen in the current one-second window. */
   windowStart: number;
   windowCount: number;
@@ -42,17 +42,25 @@ export interface GatewayDependencies {
   readonly config: PlayhouseConfig;
   readonly actors: ActorSystemHandle;
   readonly tokens: PlayerTokens;
+  readonly resumeTokens: ResumeTokens;
   readonly metrics: PlayhouseMetrics;
   readonly log: ActorLog;
 }
 
 const CLIENT_EVENTS = new Set<string>(Object.keys(CLIENT_EVENT_SCHEMAS));
+/** Events without an acknowledgement callback, handled apart from requests. */
+const DELIVERED_EVENT = 'session:ack';
 
 export class SocketGateway {
   readonly io: Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
   private readonly sockets = new Map<string, PlayerSocket>();
-  /** Set while draining: players keep their seats this long after we close their connection, to reconnect elsewhere. */
-  private detachGraceMs = 0;
+  /**
+   * Connections the session has taken but Socket.IO has not opened yet: what actors
+   * send them meanwhile waits here, to follow `session:ready` and the replay in order.
+   */
+  private readonly opening = new Map<string, GatewayMessage[]>();
+  /** Set while draining: players keep their seats at least this long after we close their connection, to reconnect elsewhere. */
+  private drainGraceMs = 0;
 
   constructor(
     httpServer: HttpServer,
@@ -71,8 +79,10 @@ export class SocketGateway {
     this.io.engine.on('connection', (rawSocket: { request: unknown }) => {
       rawSocket.request = null;
     });
+    // The handshake is refused (connect_error with a typed body) for a bad token, a refused resume,
+    // or a session that could not start; the session has taken the connection before it opens.
     this.io.use((socket, next) => {
-      this.authenticate(socket).then(
+      this.open(socket).then(
         () => next(),
         (error: ErrorBody) => {
           deps.metrics.wireError(error.code);
@@ -86,9 +96,12 @@ export class SocketGateway {
   /** The gateway port: what actors send towards devices. */
   deliver(message: GatewayMessage): void {
     const socket = this.sockets.get(message.connectionId);
-    if (!socket) return;
+    if (!socket) {
+      this.opening.get(message.connectionId)?.push(message);
+      return;
+    }
     if (message.type === 'push') {
-      (socket.emit as (event: ServerEventName, payload: object) => boolean)(message.event, message.payload);
+      (socket.emit as (event: ServerEventName, payload: object, seq?: number) => boolean)(message.event, message.payload, message.seq);
     } else {
       socket.emit('session:closed', message.error);
       socket.disconnect(true);
@@ -101,7 +114,7 @@ export class SocketGateway {
    * long, so clients reconnect through another gateway and play on.
    */
   async close(error: ErrorBody = errorBody('server/shutting-down'), graceMs = 0): Promise<void> {
-    this.detachGraceMs = graceMs;
+    this.drainGraceMs = graceMs;
     for (const socket of this.sockets.values()) socket.emit('session:closed', error);
     await this.io.close();
   }
@@ -120,57 +133,101 @@ export class SocketGateway {
     return this.sockets.size;
   }
 
-  private async authenticate(socket: PlayerSocket): Promise<void> {
+  /** Handshake: who the player is, then the session takes the connection (resuming if asked and allowed). */
+  private async open(socket: PlayerSocket): Promise<void> {
     const handshake = checkHandshake(socket.handshake.auth);
     if (!handshake.ok) throw handshake.error;
+    let identity;
     try {
-      const identity = await this.deps.tokens.verify(handshake.value.token);
-      socket.data.playerId = identity.playerId;
-      socket.data.name = identity.name;
+      identity = await this.deps.tokens.verify(handshake.value.token);
     } catch {
       throw errorBody('auth/invalid-token');
     }
-  }
+    const { playerId, name } = identity;
+    socket.data.playerId = playerId;
+    socket.data.name = name;
+    let resume: ResumeClaim | undefined;
+    if (handshake.value.resume) {
+      const nonce = this.deps.resumeTokens.nonceFor(handshake.value.resume.token, playerId);
+      if (!nonce) throw errorBody('session/resume-refused');
+      resume = { nonce, lastSeq: handshake.value.resume.lastSeq };
+    }
 
-  private connected(socket: PlayerSocket): void {
-    const { actors, metrics, config, log } = this.deps;
-    const { playerId, name } = socket.data;
-    metrics.clientConnected();
-    this.sockets.set(socket.id, socket);
-    socket.data.windowStart = Date.now();
-    socket.data.windowCount = 0;
-    socket.data.attached = (async () => {
+    const { actors, config, log } = this.deps;
+    this.opening.set(socket.id, []);
+    try {
       const opened = await actors.openSession({
         playerId,
         name,
         rateLimit: { perSecond: config.limits.requestsPerSecond, burst: config.limits.requestBurst },
+        delivery: { bufferMessages: config.resume.bufferMessages, actionWindow: config.resume.actionWindow },
       });
-      if (!opened.ok) throw new Error('session could not start');
-      const reply = await actors.attach(playerId, socket.id);
-      if (!reply.ok) throw new Error(reply.error.message);
-      socket.emit('session:ready', { playerId: reply.playerId, name: reply.name, protocol: reply.protocol, rooms: reply.rooms });
-      socket.data.ready = true;
-      return true;
-    })().catch((error: unknown) => {
+      if (!opened.ok) throw errorBody('server/internal', 'the session could not start; reconnect');
+      const reply = await actors.attach(playerId, socket.id, resume);
+      if (!reply.ok) throw reply.error;
+      socket.data.accepted = reply;
+    } catch (error) {
+      this.opening.delete(socket.id);
+      if (isErrorBody(error)) throw error;
       log.error({ playerId, err: String(error) }, 'session attach failed');
-      socket.emit('session:closed', errorBody('server/internal', 'the session could not start; reconnect'));
-      socket.disconnect(true);
-      return false;
+      throw errorBody('server/internal', 'the session could not start; reconnect');
+    }
+    // Closed before it opened: the session must not wait for a connection that will never speak.
+    socket.conn.once('close', () => {
+      if (this.opening.delete(socket.id)) actors.detach(playerId, socket.id, this.graceFor('transport close'));
     });
+  }
+
+  private connected(socket: PlayerSocket): void {
+    const { actors, metrics, resumeTokens } = this.deps;
+    const { playerId, accepted } = socket.data;
+    metrics.clientConnected();
+    this.sockets.set(socket.id, socket);
+    socket.data.windowStart = Date.now();
+    socket.data.windowCount = 0;
+
+    const { resumeNonce, replay, ...ready } = accepted;
+    socket.emit('session:ready', { ...ready, resumeToken: resumeTokens.issue(playerId, resumeNonce) });
+    const emit = (socket.emit as (event: ServerEventName, payload: object, seq?: number) => boolean).bind(socket);
+    for (const missed of replay) emit(missed.event, missed.payload, missed.seq);
+    const early = this.opening.get(socket.id) ?? [];
+    this.opening.delete(socket.id);
+    for (const message of early) this.deliver(message);
 
     for (const event of CLIENT_EVENTS) {
       socket.on(event as ClientEventName, (...args: unknown[]) => void this.request(socket, event as ClientEventName, args));
     }
+    socket.on(DELIVERED_EVENT, (...args: unknown[]) => this.delivered(socket, args));
     socket.onAny((event: string, ...args: unknown[]) => {
-      if (CLIENT_EVENTS.has(event) || this.flooded(socket)) return;
+      if (CLIENT_EVENTS.has(event) || event === DELIVERED_EVENT || this.flooded(socket)) return;
       const error = errorBody('protocol/unknown-event', `'${String(event).slice(0, 64)}' is not an event of this protocol`);
       this.refuse(socket, String(event), error, args[args.length - 1]);
     });
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
       metrics.clientDisconnected();
       this.sockets.delete(socket.id);
-      void socket.data.attached.then((attached) => attached && actors.detach(playerId, socket.id, this.detachGraceMs));
+      actors.detach(playerId, socket.id, this.graceFor(reason));
     });
+  }
+
+  /**
+   * How long a dropped player keeps the session and seat: the configured grace period, or at least the
+   * drain timeout while this gateway drains; none when the client itself said goodbye.
+   */
+  private graceFor(reason: string): number {
+    if (reason === 'client namespace disconnect') return 0;
+    return Math.max(this.deps.config.resume.graceMs, this.drainGraceMs);
+  }
+
+  /** `session:ack`: the device has every numbered message up to `seq`. */
+  private delivered(socket: PlayerSocket, args: unknown[]): void {
+    if (this.flooded(socket)) return;
+    const parsed = DeliveredRequest.safeParse(args[0]);
+    if (args.length !== 1 || !parsed.success) {
+      const detail = parsed.success ? `${DELIVERED_EVENT} takes exactly one object, without an acknowledgement callback` : describeIssues(parsed.error, DELIVERED_EVENT);
+      return this.refuse(socket, DELIVERED_EVENT, errorBody('protocol/bad-message', detail.slice(0, 500)), args[args.length - 1]);
+    }
+    this.deps.actors.delivered(socket.data.playerId, parsed.data.seq);
   }
 
   private async request(socket: PlayerSocket, event: ClientEventName, args: unknown[]): Promise<void> {
@@ -182,10 +239,6 @@ export class SocketGateway {
     const started = performance.now();
     let reply: { ok: boolean; error?: ErrorBody };
     try {
-      if (!socket.data.ready && !(await socket.data.attached)) {
-        ack(refusal('server/internal', 'the session could not start; reconnect'));
-        return;
-      }
       reply = await this.deps.actors.request(socket.data.playerId, {
         type: 'client',
         connectionId: socket.id,
@@ -225,4 +278,10 @@ export class SocketGateway {
     }
     return true;
   }
+}
+
+/** A refusal of ours (thrown above), as opposed to an unexpected exception. */
+function isErrorBody(value: unknown): value is ErrorBody {
+  const code = typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }

@@ -33,7 +33,7 @@ test('thousands of sessions that open and retire leave the heap where it was', a
   let opened = 0;
   const churn = async (count: number) => {
     for (let i = 0; i < count; i++, opened++) {
-      await actors.openSession({ playerId: `p${opened}`, name: 'p', rateLimit: { perSecond: 20, burst: 40 } });
+      await actors.openSession({ playerId: `p${opened}`, name: 'p', rateLimit: { perSecond: 20, burst: 40 }, delivery: { bufferMessages: 64, actionWindow: 32 } });
       await actors.attach(`p${opened}`, `c${opened}`);
       actors.detach(`p${opened}`, `c${opened}`); // not in a room: the session retires at once
     }

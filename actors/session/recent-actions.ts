@@ -1,0 +1,36 @@
+/**
+ * The results of a session's recent actions, by action id: a device that did
+ * not hear the answer (the connection dropped) sends the action again with the
+ * same id and gets the first answer — the action is never applied twice. A
+ * retry that arrives while the first attempt is still running waits for it.
+ */
+export class RecentActions<R> {
+  private readonly results = new Map<string, Promise<R>>();
+
+  /** `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are forgotten. */
+  constructor(
+    private readonly window: number,
+    private readonly applied: (result: R) => boolean,
+  ) {}
+
+  /** The first result for `actionId`, running `run` only if the id is new. */
+  answer(actionId: string, run: () => Promise<R>): { readonly result: Promise<R>; readonly repeated: boolean } {
+    const known = this.results.get(actionId);
+    if (known) return { result: known, repeated: true };
+    const result = run();
+    this.results.set(actionId, result);
+    void result.then(
+      (value) => {
+        if (!this.applied(value) && this.results.get(actionId) === result) this.results.delete(actionId);
+      },
+      () => this.results.delete(actionId),
+    );
+    // Maps iterate in insertion order: the first key is the oldest action.
+    if (this.results.size > this.window) this.results.delete(this.results.keys().next().value!);
+    return { result, repeated: false };
+  }
+
+  get size(): number {
+    return this.results.size;
+  }
+}
