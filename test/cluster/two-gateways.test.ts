@@ -5,8 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { PlayhouseClient } from '../../protocol/client';
+import { guestLogin, type PlayhouseClient } from '../../protocol/client';
 import { createTestCluster, type TestCluster } from '../support/cluster';
+import { Device } from '../support/raw-device';
 import { stateWhere, viewOf } from '../support/playhouse';
 import { eventually, needRedis } from '../support/services';
 
@@ -60,4 +61,51 @@ test('players on two gateways play a whole game in one room on a worker', async 
   const workerMetrics = await (await fetch(cluster!.workers[0]!.ready.metrics!)).text();
   assert.match(workerMetrics, /^playhouse_moves_applied_total\{game="connect-four"\} 7$/m);
   assert.match(workerMetrics, /^playhouse_moves_rejected_total\{game="connect-four",reason="move\/not-your-turn"\} 1$/m);
+});
+
+test('a device dropped on one gateway resumes on the other: it gets what it missed, and its retried action counts once', async (t) => {
+  if (!(await needRedis(t))) return;
+  const [north, south] = cluster!.gateways as [NonNullable<TestCluster['gateways'][0]>, NonNullable<TestCluster['gateways'][0]>];
+  const [moverLogin, otherLogin] = await Promise.all([guestLogin(north.url, 'Traveller'), guestLogin(south.url, 'Host')]);
+  const traveller = await Device.connect(north.url, moverLogin.token);
+  const host = await Device.connect(south.url, otherLogin.token);
+  const devices = [traveller, host];
+  try {
+    const seats = [];
+    for (const device of devices) seats.push(await device.request<{ roomId: string; seat: number }>('match:find', { actionId: `find-${device.ready.playerId}`, game: 'connect-four' }));
+    const roomId = (seats[0] as { roomId: string }).roomId;
+    await Promise.all(devices.map((device) => device.waitFor((m) => m.event === 'room:state' && m.payload.status === 'playing', 'playing')));
+    const [first, second] = (seats[0] as { seat: number }).seat === 0 ? [traveller, host] : [host, traveller];
+    const move = (device: Device, column: number, actionId: string) =>
+      device.request<{ version: number }>('room:move', { actionId, roomId, version: device.latestState(roomId)!.version, move: 'drop', payload: { column } });
+
+    // The traveller's move leaves just before its connection drops; the other player answers while it is away.
+    const opening = await move(first, 0, 'opening');
+    assert.ok(opening.ok);
+    await second.waitFor((m) => m.event === 'room:state' && m.payload.version === opening.version, 'the opening seen');
+    const resume = { token: traveller.ready.resumeToken, lastSeq: traveller.lastSeq };
+    traveller.drop();
+    await host.waitFor((m) => m.event === 'room:player' && m.payload.change === 'away', 'away');
+    if (second === host) assert.ok((await move(host, 1, 'reply')).ok);
+
+    const back = await Device.connect(south.url, moverLogin.token, resume);
+    devices.push(back);
+    assert.equal(back.ready.resumed, 'replay');
+    assert.deepEqual(back.ready.rooms, [roomId]);
+    const seqs = back.received.filter((m) => m.seq !== undefined).map((m) => m.seq!);
+    await back.waitFor((m) => m.event === 'room:state' && m.seq === back.ready.seq, 'the replay, up to the newest message');
+    // The missed ones (up to session:ready's seq), then live ones: contiguous, nothing twice.
+    const received = back.received.filter((m) => m.seq !== undefined).map((m) => m.seq!);
+    assert.deepEqual(received, Array.from({ length: received.length }, (_, i) => resume.lastSeq + 1 + i), `in order, no gap, no duplicate (first seen: ${seqs.join(',')})`);
+    assert.ok(received.length >= back.ready.seq - resume.lastSeq);
+    await host.waitFor((m) => m.event === 'room:player' && m.payload.change === 'back', 'back');
+    if (first === traveller) {
+      // Retrying the opening through the other gateway: the first answer, not a second disc.
+      const retried = await back.request<{ version: number }>('room:move', { actionId: 'opening', roomId, version: 0, move: 'drop', payload: { column: 0 } });
+      assert.ok(retried.ok);
+      assert.equal(retried.version, opening.version);
+    }
+  } finally {
+    for (const device of devices) device.close();
+  }
 });
