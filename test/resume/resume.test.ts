@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { guestLogin } from '../../protocol/client';
 import { Device, RefusedHandshake, type Received } from '../support/raw-device';
 import { startTestServer, type TestServer } from '../support/playhouse';
+import { startSilentProxy } from '../support/tcp-proxy';
 
 interface Seated {
   readonly roomId: string;
@@ -229,5 +230,32 @@ test('acknowledgements: malformed ones are refused and change nothing; a client 
     await north.waitFor((m) => m.event === 'room:player' && m.payload.change === 'left', 'left at once');
     assert.ok(!north.received.some((m) => m.event === 'room:player' && m.payload.change === 'away'));
     north.close();
+  });
+});
+
+test('a connection that goes silent (half-open) is noticed by heartbeats; the player is away, then resumes', async () => {
+  await withServer({ resume: { graceMs: 10_000 }, heartbeat: { pingIntervalMs: 200, pingTimeoutMs: 200 } }, async ({ url }) => {
+    const proxy = await startSilentProxy(url);
+    try {
+      const logins = await Promise.all([guestLogin(url, 'Tunnel'), guestLogin(url, 'Open')]);
+      const tunnel = await Device.connect(proxy.url, logins[0].token);
+      const open = await Device.connect(url, logins[1].token);
+      for (const device of [tunnel, open]) assert.ok((await device.request('match:find', { actionId: actionId(), game: 'connect-four' })).ok);
+      await open.waitFor((m) => m.event === 'room:state' && m.payload.status === 'playing', 'playing');
+      await tunnel.waitFor((m) => m.event === 'room:state' && m.payload.status === 'playing', 'playing');
+      const resume = resumeOf(tunnel);
+      const clientNoticed = new Promise<string>((resolve) => tunnel.socket.once('disconnect', resolve));
+      proxy.goSilent();
+      // Nothing was closed: the server finds out because pongs stop coming, the client because pings do.
+      await open.waitFor((m) => m.event === 'room:player' && m.payload.change === 'away', 'the server noticed the silent connection');
+      assert.equal(await clientNoticed, 'ping timeout');
+      const back = await Device.connect(url, logins[0].token, resume);
+      assert.equal(back.ready.resumed, 'replay');
+      await open.waitFor((m) => m.event === 'room:player' && m.payload.change === 'back', 'back');
+      back.close();
+      open.close();
+    } finally {
+      await proxy.close();
+    }
   });
 });
