@@ -122,7 +122,15 @@ export type RoomMessage =
   /** The player's device (re)connected: push it the full state. */
   | { readonly type: 'sync'; readonly playerId: string }
   /** The player's connection dropped (`away`) and the seat is held for the grace period, or it came back. */
-  | { readonly type: 'presence'; readonly playerId: string; readonly away: boolean }
+  | {
+      readonly type: 'presence';
+      readonly playerId: string;
+      readonly away: boolean;
+      /** With `away`: how long the session holds the seat. The room also lets the seat go a little after, should the session die. */
+      readonly graceMs?: number;
+    }
+  /** A player has been away longer than their grace period (and the session never said they left). */
+  | { readonly type: 'away-expired'; readonly playerId: string }
   /** The room's own timer: advance a real-time game. */
   | { readonly type: 'tick' }
   /** The lobby's worker died: the new lobby knows no rooms yet. */

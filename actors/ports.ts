@@ -55,4 +55,29 @@ export interface GameCatalog {
 /** Connects a process to the cluster's shared backplane (Redis in infra/). */
 export interface ClusterConnector {
   connect(options: { readonly url: string; readonly name: string }): Promise<Backplane>;
+  /** Where sessions keep their resume state while their device is away, shared by every worker. */
+  sessionStore(options: { readonly url: string; readonly name: string }): Promise<SessionStateStore>;
+}
+
+/** What a session needs to take up again on another worker: enough to accept its device's resume. */
+export interface SavedSession {
+  readonly playerId: string;
+  readonly name: string;
+  readonly roomId: string | null;
+  readonly resumeNonce: string;
+  /** The last sequence number given out; the restored session goes on from it. */
+  readonly seq: number;
+  /** When the grace period ends (epoch ms). */
+  readonly graceEndsAt: number;
+}
+
+/**
+ * Hot state of sessions whose device is away (Redis in a cluster), so the
+ * death of the worker holding a session does not end the grace period early.
+ */
+export interface SessionStateStore {
+  save(state: SavedSession): Promise<void>;
+  load(playerId: string): Promise<SavedSession | undefined>;
+  remove(playerId: string): Promise<void>;
+  close(): Promise<void>;
 }

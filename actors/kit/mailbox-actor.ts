@@ -10,7 +10,7 @@
  */
 import { refusal } from '../../protocol/errors';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { ActorLog, ActorMetrics, GameCatalog } from '../ports';
+import type { ActorLog, ActorMetrics, GameCatalog, SessionStateStore } from '../ports';
 import type { SpawnReply, SpawnRequest } from './local-router';
 import { Mailbox, MailboxFullError } from './mailbox';
 
@@ -28,6 +28,8 @@ export interface ActorContext {
   readonly metrics: ActorMetrics;
   readonly log: ActorLog;
   readonly games: GameCatalog;
+  /** Away sessions' resume state, shared by the cluster's workers (absent in one process). */
+  readonly sessionStore: SessionStateStore | undefined;
   tell(to: Address, message: object): void;
   ask(to: Address, message: object): Promise<unknown>;
   spawn(request: SpawnRequest): Promise<SpawnReply>;
@@ -59,6 +61,11 @@ export abstract class MailboxActor<M extends object, P> {
     this.metrics = context.metrics;
     this.log = context.log;
     this.mailbox = new Mailbox(this.settings.mailboxCapacity, (delta) => this.metrics.mailboxDepthChanged(this.kind, delta));
+  }
+
+  /** Away sessions' resume state, shared by the cluster (undefined in one process). */
+  protected get sessionStore(): SessionStateStore | undefined {
+    return this.context.sessionStore;
   }
 
   /** Messages accepted and not yet finished. */

@@ -159,6 +159,10 @@ export class Match {
     return { ok: true };
   }
 
+  isAway(playerId: string): boolean {
+    return this.seatOf(playerId)?.away === true;
+  }
+
   /** The player's connection dropped (seat held for the grace period), or they came back. */
   presence(playerId: string, away: boolean): Ok | Failure {
     const seat = this.seatOf(playerId);

@@ -9,10 +9,14 @@ import { LOBBY, sessionAddress, type LobbyMessage, type RoomMessage, type RoomPa
 import { Match } from './match';
 import { SeededRandom } from './seeded-random';
 
+/** How long after a player's grace period the room lets the seat go itself (the session normally does it first). */
+const AWAY_MARGIN_MS = 5000;
+
 export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   protected readonly kind = 'room' as const;
   private readonly match: Match;
   private ticker: NodeJS.Timeout | undefined;
+  private readonly awayTimers = new Map<string, NodeJS.Timeout>();
   private tickQueued = false;
   private lastTickAt = 0;
   private closed = false;
@@ -30,6 +34,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
 
   override stopped(): void {
     this.stopTicker();
+    for (const timer of this.awayTimers.values()) clearTimeout(timer);
     if (!this.closed) this.metrics.roomClosed(this.params.game);
   }
 
@@ -66,7 +71,11 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       case 'sync':
         return this.match.sync(message.playerId);
       case 'presence':
+        this.watchAway(message.playerId, message.away ? message.graceMs : undefined);
         return this.match.presence(message.playerId, message.away);
+      case 'away-expired':
+        // The session should have made the player leave by now; it died with its worker, so the room does.
+        return this.match.isAway(message.playerId) ? this.match.leave(message.playerId) : undefined;
       case 'tick': {
         this.tickQueued = false;
         const now = Date.now();
@@ -100,6 +109,19 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     } else if (!realtime) {
       this.stopTicker();
     }
+  }
+
+  /** A seat held for an away player is let go if nobody claims it a while after the grace period. */
+  private watchAway(playerId: string, graceMs: number | undefined): void {
+    clearTimeout(this.awayTimers.get(playerId));
+    this.awayTimers.delete(playerId);
+    if (graceMs === undefined) return;
+    const timer = setTimeout(() => {
+      this.awayTimers.delete(playerId);
+      void this.enqueueSelf({ type: 'away-expired', playerId });
+    }, graceMs + AWAY_MARGIN_MS);
+    timer.unref();
+    this.awayTimers.set(playerId, timer);
   }
 
   private stopTicker(): void {

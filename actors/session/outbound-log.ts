@@ -54,6 +54,11 @@ export class OutboundLog {
     return { kind: 'replay', messages: this.messages.slice(this.head) };
   }
 
+  /** A session taken up on another worker goes on numbering where its previous incarnation stopped. */
+  continueFrom(seq: number): void {
+    this.lastSeq = Math.max(this.lastSeq, seq);
+  }
+
   /** Forget everything held (the device starts over from a snapshot); numbering goes on. */
   clear(): void {
     this.messages = [];

@@ -31,6 +31,7 @@ import {
   type SessionMessage,
   type SessionParams as BaseSessionParams,
 } from '../messages';
+import type { SavedSession } from '../ports';
 import { OutboundLog } from './outbound-log';
 import { TokenBucket, type RateLimit } from './rate-limiter';
 import { RecentActions } from './recent-actions';
@@ -40,6 +41,9 @@ export interface SessionParams extends BaseSessionParams {
   /** Unacknowledged messages kept for a resume, and recent action ids remembered (config `resume`). */
   readonly delivery: { readonly bufferMessages: number; readonly actionWindow: number };
 }
+
+/** The connection id a restored session waits for its grace period under. */
+const RESTORED = 'restored';
 
 /** Refusals that mean "not processed, retry later": a retry with the same action id runs it again. */
 const NOT_APPLIED = new Set(['rate/limited', 'server/overloaded']);
@@ -63,6 +67,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private readonly actions: RecentActions<ClientReply>;
   /** The secret part of the current resume token; a new one on every attach, so an old token cannot resume. */
   private resumeNonce = '';
+  /** Taken up from the store after its worker died: what was pushed meanwhile is lost, so a resume gets a snapshot. */
+  private restored = false;
 
   constructor(context: ActorContext, params: SessionParams) {
     super(context, params);
@@ -71,13 +77,48 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.actions = new RecentActions(params.delivery.actionWindow, (reply) => reply.ok || !NOT_APPLIED.has(reply.error.code));
   }
 
-  override started(): void {
+  override async started(): Promise<void> {
     this.metrics.sessionStarted();
+    // The worker that held this session may have died while the device was away: take it up from the store.
+    const saved = await this.sessionStore?.load(this.params.playerId).catch((error: unknown) => {
+      this.log.warn({ playerId: this.params.playerId, err: String(error) }, 'could not read a saved session');
+      return undefined;
+    });
+    if (saved) this.restore(saved);
   }
 
   override stopped(): void {
     clearTimeout(this.graceTimer);
     this.metrics.sessionEnded();
+  }
+
+  private restore(saved: SavedSession): void {
+    this.roomId = saved.roomId;
+    this.resumeNonce = saved.resumeNonce;
+    this.outbound.continueFrom(saved.seq);
+    this.away = saved.roomId !== null;
+    this.restored = true;
+    this.lastConnectionId = RESTORED;
+    this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId: RESTORED }), Math.max(0, saved.graceEndsAt - Date.now()));
+  }
+
+  /** Keeps what a resume needs where another worker can find it, for the grace period. */
+  private saveForResume(graceMs: number): void {
+    const store = this.sessionStore;
+    if (!store) return;
+    const state: SavedSession = {
+      playerId: this.params.playerId,
+      name: this.params.name,
+      roomId: this.roomId,
+      resumeNonce: this.resumeNonce,
+      seq: this.outbound.seq,
+      graceEndsAt: Date.now() + graceMs,
+    };
+    store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, 'could not save the session for resume'));
+  }
+
+  private forgetSaved(): void {
+    this.sessionStore?.remove(this.params.playerId).catch(() => undefined);
   }
 
   protected handle(message: SessionMessage): unknown {
@@ -104,8 +145,11 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private attach(gateway: Address, connectionId: string, resume: ResumeClaim | undefined): AttachReply {
     // Resuming: the token must be this session's current one (a reused, rotated-out or expired one is not),
     // and the device cannot have received a message that was never sent.
-    const caught = resume ? this.outbound.since(resume.lastSeq) : undefined;
+    let caught = resume ? this.outbound.since(resume.lastSeq) : undefined;
     if (resume && (!sameNonce(resume.nonce, this.resumeNonce) || !caught)) return fail('session/resume-refused');
+    if (this.restored && caught) caught = { kind: 'snapshot' };
+    if (this.restored || this.lastConnectionId !== null) this.forgetSaved();
+    this.restored = false;
 
     const previous = this.connection;
     if (previous && previous.connectionId !== connectionId) {
@@ -152,8 +196,9 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.connection = null;
     this.lastConnectionId = connectionId;
     if (graceMs > 0) {
-      if (this.roomId && !this.away) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: true } satisfies RoomMessage);
+      if (this.roomId && !this.away) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: true, graceMs } satisfies RoomMessage);
       this.away = this.roomId !== null;
+      this.saveForResume(graceMs);
       this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId }), graceMs);
       return;
     }
@@ -162,6 +207,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
 
   private async leaveAfterDisconnect(): Promise<void> {
     this.lastConnectionId = null;
+    this.forgetSaved();
     if (this.roomId) {
       const roomId = this.roomId;
       this.roomId = null;
@@ -226,6 +272,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
 
   /** This session's worker is stopping: the device is told to connect again (it gets a new session elsewhere). */
   private async evict(error: ErrorBody): Promise<void> {
+    this.forgetSaved();
     const connection = this.connection;
     this.connection = null;
     if (connection) this.tell(connection.gateway, { type: 'close', connectionId: connection.connectionId, error } satisfies GatewayMessage);

@@ -12,7 +12,7 @@ import type { Envelope, LocalRouter, SpawnReply, SpawnRequest } from '../kit/loc
 import type { ActorContext, ActorSettings, MailboxActor } from '../kit/mailbox-actor';
 import { LobbyActor } from '../lobby/lobby-actor';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { ActorLog, ActorMetrics, GameCatalog } from '../ports';
+import type { ActorLog, ActorMetrics, GameCatalog, SessionStateStore } from '../ports';
 import { RoomActor } from '../room/room-actor';
 import { SessionActor } from '../session/session-actor';
 
@@ -66,6 +66,9 @@ export class ActorHost implements LocalRouter {
   connect(link: ClusterLink): void {
     this.cluster = link;
   }
+
+  /** Where this host's sessions keep their resume state while away (a cluster's Redis). */
+  sessionStore: SessionStateStore | undefined;
 
   /** A local endpoint that is not an actor (a gateway in this process). */
   bindEndpoint(address: Address, deliver: (message: object) => void): void {
@@ -193,6 +196,10 @@ class HostedContext implements ActorContext {
 
   retire(address: Address): void {
     void this.host.retire({ address });
+  }
+
+  get sessionStore(): SessionStateStore | undefined {
+    return this.host.sessionStore;
   }
 }
 

@@ -99,6 +99,7 @@ export default class WorkerActor {
 
   private async joinCluster(cluster: WorkerClusterParameters, askTimeoutMs: number): Promise<void> {
     this.backplane = await this.cluster.connect({ url: cluster.redisUrl, name: cluster.name });
+    this.host.sessionStore = await this.cluster.sessionStore({ url: cluster.redisUrl, name: cluster.name });
     this.nodeId = `${cluster.slot}.${randomBytes(3).toString('hex')}`;
     this.node = new ClusterNode(this.host, this.backplane, {
       id: this.nodeId,
@@ -143,10 +144,13 @@ export default class WorkerActor {
   private async leaveCluster(): Promise<void> {
     const node = this.node;
     const backplane = this.backplane;
+    const sessionStore = this.host.sessionStore;
     this.node = undefined;
     this.backplane = undefined;
+    this.host.sessionStore = undefined;
     await node?.stop();
     await backplane?.close();
+    await sessionStore?.close();
   }
 }
 

@@ -155,17 +155,24 @@ export class SocketGateway {
 
     const { actors, config, log } = this.deps;
     this.opening.set(socket.id, []);
+    const params = {
+      playerId,
+      name,
+      rateLimit: { perSecond: config.limits.requestsPerSecond, burst: config.limits.requestBurst },
+      delivery: { bufferMessages: config.resume.bufferMessages, actionWindow: config.resume.actionWindow },
+    };
     try {
-      const opened = await actors.openSession({
-        playerId,
-        name,
-        rateLimit: { perSecond: config.limits.requestsPerSecond, burst: config.limits.requestBurst },
-        delivery: { bufferMessages: config.resume.bufferMessages, actionWindow: config.resume.actionWindow },
-      });
-      if (!opened.ok) throw errorBody('server/internal', 'the session could not start; reconnect');
-      const reply = await actors.attach(playerId, socket.id, resume);
-      if (!reply.ok) throw reply.error;
-      socket.data.accepted = reply;
+      for (let attempt = 1; ; attempt++) {
+        const opened = await actors.openSession(params);
+        if (!opened.ok) throw errorBody('server/internal', 'the session could not start; reconnect');
+        const reply = await actors.attach(playerId, socket.id, resume);
+        // The session's worker died and we had not noticed when we looked it up: now we have, so once more
+        // (a session saved for resume is taken up on a live worker).
+        if (!reply.ok && reply.error.code === 'server/unavailable' && attempt < 2) continue;
+        if (!reply.ok) throw reply.error;
+        socket.data.accepted = reply;
+        break;
+      }
     } catch (error) {
       this.opening.delete(socket.id);
       if (isErrorBody(error)) throw error;

@@ -8,8 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import type { NodeInfo } from '../../actors/cluster/backplane';
 import type { ErrorMessage } from '../../protocol/messages';
-import type { PlayhouseClient } from '../../protocol/client';
+import { guestLogin, type PlayhouseClient } from '../../protocol/client';
 import { createTestCluster, type TestCluster } from '../support/cluster';
+import { Device } from '../support/raw-device';
 import { stateWhere } from '../support/playhouse';
 import { eventually, needRedis, REDIS_URL } from '../support/services';
 
@@ -94,4 +95,44 @@ test("the lobby's worker killed: rooms waiting for players on other workers are 
   const newcomer = await lobbyCluster.player(gateway, 'Newcomer');
   const seat = await newcomer.findMatch(survivor.game);
   assert.equal(seat.roomId, survivor.seat.roomId, 'the newcomer was seated in the room that was waiting');
+});
+
+test('the worker holding an away player’s session dies during the grace period: the player still resumes (with a snapshot)', async (t) => {
+  if (!(await needRedis(t))) return;
+  const resumeCluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
+  t.after(() => resumeCluster.stop());
+  await resumeCluster.startWorkers(2, 'forked');
+  const gateway = await resumeCluster.startGateway();
+  const logins = await Promise.all([guestLogin(gateway.url, 'One'), guestLogin(gateway.url, 'Two')]);
+  const devices = await Promise.all(logins.map((login) => Device.connect(gateway.url, login.token)));
+  t.after(() => devices.forEach((device) => device.close()));
+  let roomId = '';
+  for (const device of devices) roomId = (await device.request<{ roomId: string }>('match:find', { actionId: 'find', game: 'connect-four' }) as { roomId: string }).roomId;
+  await Promise.all(devices.map((device) => device.waitFor((m) => m.event === 'room:state' && m.payload.status === 'playing', 'playing')));
+
+  // The player whose session is not on the room's worker: killing that worker leaves the room running.
+  const roomNode = redis('get', `${resumeCluster.name}:dir:room:${roomId}`);
+  const index = devices.findIndex((device) => redis('get', `${resumeCluster.name}:dir:session:${device.ready.playerId}`) !== roomNode);
+  assert.ok(index >= 0, 'one session lives on a worker other than the room’s');
+  const [away, stays] = [devices[index]!, devices[1 - index]!];
+  const sessionNode = redis('get', `${resumeCluster.name}:dir:session:${away.ready.playerId}`);
+  const resume = { token: away.ready.resumeToken, lastSeq: away.lastSeq };
+  away.drop();
+  await stays.waitFor((m) => m.event === 'room:player' && m.payload.change === 'away', 'away');
+  await eventually(() => (redis('exists', `${resumeCluster.name}:session:${away.ready.playerId}`) === '1' ? true : undefined), 'the session saved for resume');
+
+  const victim = members(resumeCluster.name).find((member) => member.id === sessionNode)!;
+  process.kill(victim.pid, 'SIGKILL');
+  await eventually(() => (redis('exists', `${resumeCluster.name}:alive:${victim.id}`) === '0' ? true : undefined), 'the dead worker noticed');
+
+  const back = await Device.connect(gateway.url, logins[index]!.token, resume);
+  devices.push(back);
+  assert.equal(back.ready.resumed, 'snapshot', 'what was pushed to the dead session is gone: a snapshot, not a replay');
+  assert.deepEqual(back.ready.rooms, [roomId], 'still seated');
+  const state = await back.waitFor((m) => m.event === 'room:state' && m.payload.roomId === roomId && m.seq! > back.ready.seq, 'the full state');
+  assert.equal(state.payload.status, 'playing');
+  await stays.waitFor((m) => m.event === 'room:player' && m.payload.change === 'back', 'back');
+  const mover = (state.payload.view as { currentPlayer: string }).currentPlayer === back.ready.playerId ? back : stays;
+  const moved = await mover.request('room:move', { actionId: 'after-resume', roomId, version: mover.latestState(roomId)!.version, move: 'drop', payload: { column: 3 } });
+  assert.ok(moved.ok, JSON.stringify(moved));
 });
