@@ -172,10 +172,13 @@ export class Match {
     const updated: SeatInfo = away ? { ...present, away: true } : present;
     this.seats = this.seats.map((s) => (s.playerId === playerId ? updated : s));
     this.broadcastPlayerChange(playerId, away ? 'away' : 'back');
+    // Presence is not game state: the version moves (refusing moves made before it) only when the game reacts.
     const rules = this.game.rules;
     const hook = away ? rules.playerAway : rules.playerBack;
-    if (this.status === 'playing' && hook) this.state = hook.call(rules, this.state, playerId, this.context());
-    this.changed();
+    if (this.status === 'playing' && hook) {
+      this.state = hook.call(rules, this.state, playerId, this.context());
+      this.changed();
+    }
     return { ok: true };
   }
 

@@ -177,9 +177,11 @@ test('a device that missed more than the buffer holds gets a snapshot instead of
     watcher.acknowledge();
     const resume = resumeOf(watcher);
     watcher.drop();
-    // The mover walks: every tick the watcher misses a delta or a state, far more than 2.
+    // The mover walks to and fro (away from the nearer edge first): the watcher misses a delta every step, far more than 2.
+    const view = mover.latestState(roomId)!.view as { width: number; positions: Record<string, { x: number }> };
+    const first = view.positions[mover.ready.playerId]!.x < view.width / 2 ? 1 : -1;
     for (let i = 0; i < 5; i++) {
-      const reply = await mover.request('room:move', { actionId: actionId(), roomId, version: 0, move: 'input', payload: { dx: i % 2 === 0 ? 1 : -1, dy: 0 } });
+      const reply = await mover.request('room:move', { actionId: actionId(), roomId, version: 0, move: 'input', payload: { dx: i % 2 === 0 ? first : -first, dy: 0 } });
       assert.ok(reply.ok, JSON.stringify(reply));
       await mover.waitFor((m) => m.event === 'room:delta' && numbered([m])[0]! > resume.lastSeq + 3 + i, 'ticks went by');
     }
