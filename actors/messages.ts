@@ -131,6 +131,8 @@ export type RoomMessage =
     }
   /** A player has been away longer than their grace period (and the session never said they left). */
   | { readonly type: 'away-expired'; readonly playerId: string }
+  /** Sessions that died with their worker (keys are player ids): connected players among them are gone for good. */
+  | { readonly type: 'sessions-lost'; readonly playerIds: Readonly<Record<string, true>> }
   /** The room's own timer: advance a real-time game. */
   | { readonly type: 'tick' }
   /** The lobby's worker died: the new lobby knows no rooms yet. */

@@ -15,12 +15,13 @@ import type { TargetName } from './harness/server-process';
 import { scenario as arena } from './scenarios/arena';
 import { scenario as duel } from './scenarios/duel';
 import { scenario as idle } from './scenarios/idle';
+import { scenario as storm } from './scenarios/storm';
 
-const SCENARIOS: Readonly<Record<string, Scenario>> = { duel, arena, idle };
+const SCENARIOS: Readonly<Record<string, Scenario>> = { duel, arena, idle, storm };
 
 const USAGE = `usage: npm run bench -- <scenario> [options]
 
-scenarios: ${Object.keys(SCENARIOS).join(', ')}   (storm and persist arrive with resume and persistence)
+scenarios: ${Object.keys(SCENARIOS).join(', ')}   (persist arrives with the persistence actor)
 
 options:
   --clients N       connected clients (default per scenario; --quick: 200)

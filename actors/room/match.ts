@@ -159,6 +159,10 @@ export class Match {
     return { ok: true };
   }
 
+  isSeated(playerId: string): boolean {
+    return this.seatOf(playerId) !== undefined;
+  }
+
   isAway(playerId: string): boolean {
     return this.seatOf(playerId)?.away === true;
   }

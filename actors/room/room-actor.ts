@@ -73,6 +73,10 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       case 'presence':
         this.watchAway(message.playerId, message.away ? message.graceMs : undefined);
         return this.match.presence(message.playerId, message.away);
+      case 'sessions-lost':
+        // A connected player's session cannot be resumed (only away ones are saved): free the seat now.
+        for (const playerId of Object.keys(message.playerIds)) if (this.match.isSeated(playerId) && !this.match.isAway(playerId)) this.match.leave(playerId);
+        return undefined;
       case 'away-expired':
         // The session should have made the player leave by now; it died with its worker, so the room does.
         return this.match.isAway(message.playerId) ? this.match.leave(message.playerId) : undefined;

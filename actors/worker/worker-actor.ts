@@ -122,12 +122,24 @@ export default class WorkerActor {
 
   /**
    * Players whose room died with another worker hear it from their session;
-   * if the lobby died, this worker's open rooms offer their seats to the new one.
+   * if the lobby died, this worker's open rooms offer their seats to the new one;
+   * rooms free the seats of connected players whose session died.
    */
   private roomsLost(lost: readonly Address[]): void {
     if (lost.includes(LOBBY)) {
       const lobbyLost: RoomMessage = { type: 'lobby-lost' };
       for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message: lobbyLost });
+    }
+    const playerIds: Record<string, true> = {};
+    let sessions = false;
+    for (const address of lost) {
+      if (!address.startsWith('session:')) continue;
+      playerIds[address.slice('session:'.length)] = true;
+      sessions = true;
+    }
+    if (sessions) {
+      const sessionsLost: RoomMessage = { type: 'sessions-lost', playerIds };
+      for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message: sessionsLost });
     }
     const roomIds: Record<string, true> = {};
     let any = false;

@@ -51,13 +51,31 @@ export function createDriver(options: DriverOptions): ScenarioDriver {
   return new DuelDriver(options);
 }
 
-class DuelDriver implements ScenarioDriver {
+/**
+ * The storm scenario's twist on duel: a share of the clients drop their
+ * connection at random moments and resume through the SDK (same session,
+ * missed messages replayed, unanswered moves re-sent with their action id).
+ */
+export interface StormSettings {
+  /** Share of the clients whose connection drops (0..1). */
+  readonly dropShare: number;
+  /** Drops per second of each of those clients (exponential intervals). */
+  readonly dropsPerSecond: number;
+}
+
+export class DuelDriver implements ScenarioDriver {
   private players: DuelPlayer[] = [];
 
-  constructor(private readonly options: DriverOptions) {}
+  constructor(
+    private readonly options: DriverOptions,
+    private readonly storm?: StormSettings,
+  ) {}
 
   async start(): Promise<void> {
-    this.players = await connectInBatches(this.options.clients, (i) => DuelPlayer.join(this.options, i), this.options.recorder);
+    const storm = this.storm;
+    // Every tenth client in `dropShare × 10` is stormy: the share holds in every worker, whatever its size.
+    const stormyAt = (i: number) => (storm && i % 10 < Math.round(storm.dropShare * 10) ? storm : undefined);
+    this.players = await connectInBatches(this.options.clients, (i) => DuelPlayer.join(this.options, i, stormyAt(i)), this.options.recorder);
     // Everyone seated and, where an opponent arrived, playing (an odd client out may wait alone).
     await settleWithin(30_000, this.players.map((player) => player.playing));
   }
@@ -82,17 +100,21 @@ class DuelPlayer {
   private idleWaiters: Array<() => void> = [];
   private votedInGame = -1;
   private hasPlayed = false;
+  /** Storm: this player's acknowledged moves in game `countedGame`; its discs on the board must match. */
+  private myMoves = 0;
+  private countedGame = -1;
 
   private constructor(
     private readonly options: DriverOptions,
     private readonly token: string,
+    private readonly storm: StormSettings | undefined,
   ) {
     this.playing = new Promise((resolve) => (this.markPlaying = resolve));
   }
 
-  static async join(options: DriverOptions, index: number): Promise<DuelPlayer> {
+  static async join(options: DriverOptions, index: number, storm?: StormSettings): Promise<DuelPlayer> {
     const login = await guestLogin(options.url, `duel-${options.workerIndex}-${index}`);
-    const player = new DuelPlayer(options, login.token);
+    const player = new DuelPlayer(options, login.token, storm);
     await player.connect();
     return player;
   }
@@ -115,9 +137,24 @@ class DuelPlayer {
 
   private async connect(): Promise<void> {
     const { recorder, link } = this.options;
-    this.client = await PlayhouseClient.connect({ url: this.options.url, token: this.token, ackTimeoutMs: 10_000, io: { transports: ['websocket'] } });
+    this.client = await PlayhouseClient.connect({
+      url: this.options.url,
+      token: this.token,
+      ackTimeoutMs: this.storm ? 30_000 : 10_000,
+      // Storm players resume through the SDK; the others (duel's --drop-rate) come back as a new connection.
+      reconnect: this.storm ? { initialDelayMs: 50, maxDelayMs: 1000 } : false,
+      io: { transports: ['websocket'] },
+    });
     recorder.gauges.connected++;
     this.client.on('disconnected', () => recorder.gauges.connected--);
+    if (this.storm) {
+      this.client.on('connection', (event) => {
+        if (event.state !== 'connected') return;
+        recorder.gauges.connected++;
+        recorder.count(`resumed_${event.resumed ?? 'fresh'}`);
+      });
+      this.client.on('dropped', (dropped) => recorder.error(`storm_dropped_request:${dropped.error.code}`));
+    }
     this.client.on('state', (state) => link.oneWay(() => this.onState(state)));
     this.client.on('over', (over) => link.oneWay(() => void this.onOver(over.roomId, over.outcome.reason)));
     // A player who came back before the server noticed the old connection is still seated:
@@ -131,6 +168,7 @@ class DuelPlayer {
 
   private onState(state: RoomStateMessage): void {
     if (state.roomId !== this.roomId || this.stopped) return;
+    if (this.storm) this.checkAppliedOnce(state);
     if (state.status === 'playing' && !this.hasPlayed) {
       this.hasPlayed = true;
       this.options.recorder.gauges.playing++;
@@ -197,6 +235,7 @@ class DuelPlayer {
         (accepted) => {
           this.lastAcceptedVersion = accepted.version;
           this.options.recorder.counters.legalApplied++;
+          if (accepted.state?.gameNumber === this.countedGame || accepted.state === undefined) this.myMoves++;
           waiting.acked = true;
           this.settle();
         },
@@ -207,6 +246,23 @@ class DuelPlayer {
         },
       );
     });
+  }
+
+  /**
+   * Storm: with nothing in flight, this player's discs on the board are exactly its acknowledged moves
+   * of this game — a move applied twice (a retry after a drop) or applied unacknowledged shows here.
+   */
+  private checkAppliedOnce(state: RoomStateMessage): void {
+    if (state.gameNumber !== this.countedGame) {
+      this.countedGame = state.gameNumber;
+      this.myMoves = 0;
+    }
+    if (this.waiting || state.status === 'waiting') return;
+    const seat = state.players.find((player) => player.playerId === this.client.playerId)?.seat;
+    const board = (state.view as BoardView | null)?.board;
+    if (seat === undefined || !board) return;
+    const discs = board.reduce((sum, row) => sum + row.filter((cell) => cell === seat).length, 0);
+    if (discs !== this.myMoves) this.options.recorder.error('move_not_applied_once');
   }
 
   private afterNextMove: (() => void) | undefined;
@@ -257,7 +313,7 @@ class DuelPlayer {
   }
 
   private scheduleDrop(): void {
-    const inMs = this.options.link.nextDropInMs();
+    const inMs = this.storm ? (-Math.log(1 - Math.random()) / this.storm.dropsPerSecond) * 1000 : this.options.link.nextDropInMs();
     if (inMs === undefined) return;
     this.dropTimer = setTimeout(() => void this.drop(), inMs);
   }
@@ -267,6 +323,11 @@ class DuelPlayer {
     if (this.stopped) return;
     this.options.recorder.count('drops');
     (this.client.socket.io.engine as unknown as { close(): void }).close();
+    if (this.storm) {
+      // The SDK reconnects and resumes by itself; in-flight moves are re-sent with their action id.
+      this.scheduleDrop();
+      return;
+    }
     await this.rejoin('after-drop');
   }
 
