@@ -80,10 +80,21 @@ test("the lobby's worker killed: rooms waiting for players on other workers are 
   await lobbyCluster.startWorkers(2, 'forked');
   const gateway = await lobbyCluster.startGateway();
   // One waiting room per game: placement puts the second room on the other worker, so one of them is not the lobby's.
-  const waiting = await Promise.all(['connect-four', 'arena'].map(async (game) => ({ game, seat: await (await lobbyCluster.player(gateway, 'Waiting')).findMatch(game) })));
+  const waiting = await Promise.all(
+    ['connect-four', 'arena'].map(async (game) => {
+      const device = await Device.connect(gateway.url, (await guestLogin(gateway.url, 'Waiting')).token);
+      t.after(() => device.close());
+      const seat = (await device.request<{ roomId: string }>('match:find', { actionId: 'find', game })) as { ok: true; roomId: string };
+      return { game, seat, device };
+    }),
+  );
   const lobbyNode = redis('get', `${lobbyCluster.name}:dir:lobby`);
   const survivor = waiting.find(({ seat }) => redis('get', `${lobbyCluster.name}:dir:room:${seat.roomId}`) !== lobbyNode);
   assert.ok(survivor, 'a waiting room lives on a worker other than the lobby’s');
+  // Its player steps away (a drop: the session is saved for resume), so the seat is held even if that
+  // player's session was on the lobby's worker too — a connected player's seat would be freed with it.
+  survivor.device.drop();
+  await eventually(() => (redis('exists', `${lobbyCluster.name}:session:${survivor.device.ready.playerId}`) === '1' ? true : undefined), 'the waiting player away');
   const victim = members(lobbyCluster.name).find((member) => member.id === lobbyNode)!;
 
   process.kill(victim.pid, 'SIGKILL');
