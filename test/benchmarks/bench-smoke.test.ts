@@ -102,6 +102,19 @@ function benchClusterProcesses(): number[] {
   return found;
 }
 
+test('storm, quick: 30 % of the clients drop and resume; every move applied once, nothing lost or unanswered', async () => {
+  const report = await bench('storm', ['--target', 'playhouse']);
+  const result = report.results.playhouse;
+  assert.ok(result, 'no result');
+  assert.deepEqual(result.errors, {}, 'no move applied other than once, no request dropped by the SDK, nothing unexpected');
+  assert.equal(result.unanswered, 0);
+  assert.equal(result.illegal_rejected, result.illegal_sent);
+  const total = result.extra_total;
+  assert.ok((total.drops ?? 0) > 0, 'connections were dropped');
+  assert.ok((total.resumed_replay ?? 0) > 0, 'players resumed with a replay');
+  assert.ok(result.moves_per_s > 0);
+});
+
 test('arena, quick: inputs answered, illegal inputs refused, ticks observed', async () => {
   const report = await bench('arena', ['--target', 'playhouse']);
   const result = assertClean('playhouse', report.results.playhouse, report.clients);
