@@ -5,8 +5,17 @@
  *   const login = await guestLogin('http://localhost:8080', 'Ada');
  *   const client = await PlayhouseClient.connect({ url: 'http://localhost:8080', token: login.token });
  *   client.on('state', (state) => render(state));   // listen first: the room's state can arrive before findMatch resolves
+ *   client.on('connection', ({ state }) => showBanner(state));   // 'reconnecting' while the network is away
  *   const { roomId } = await client.findMatch('connect-four');
  *   await client.move(roomId, 'drop', { column: 3 });
+ *
+ * Connection loss is the SDK's business, not the game's: a dropped connection
+ * is re-established with exponential backoff and the session resumed (missed
+ * messages replayed, or the full state pushed again). Requests made meanwhile
+ * wait in a bounded queue; requests left unanswered by the drop are sent again
+ * with the same `actionId`, which the server answers without applying twice.
+ *
+ * Only types come from messages.ts: the SDK must not pull zod into browsers.
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { ErrorBody, ErrorCode } from './errors';
@@ -26,13 +35,16 @@ import type {
   SessionReady,
 } from './messages';
 
-/** A refusal from the server, with its catalogue code. */
+/** Codes the SDK itself raises (never sent by a server). */
+export type ClientErrorCode = 'client/timeout' | 'client/disconnected' | 'client/queue-full';
+
+/** A refusal from the server, with its catalogue code, or one of the SDK's own `client/*` codes. */
 export class PlayhouseError extends Error {
-  readonly code: ErrorCode | 'client/timeout' | 'client/disconnected';
+  readonly code: ErrorCode | ClientErrorCode;
   readonly reason?: string;
   readonly retryAfterMs?: number;
 
-  constructor(error: ErrorBody | { code: 'client/timeout' | 'client/disconnected'; message: string }) {
+  constructor(error: ErrorBody | { code: ClientErrorCode; message: string }) {
     super(`${error.code}: ${error.message}`);
     this.name = 'PlayhouseError';
     this.code = error.code;
@@ -53,15 +65,50 @@ export async function guestLogin(url: string, name?: string): Promise<GuestLogin
   return body;
 }
 
+export interface ReconnectOptions {
+  /** Upper bound of the first delay (default 200 ms); each attempt doubles it. */
+  readonly initialDelayMs?: number;
+  /** The delay never exceeds this (default 10 s). */
+  readonly maxDelayMs?: number;
+  /** Attempts in a row before giving up for good (default: never give up). */
+  readonly maxAttempts?: number;
+}
+
 export interface ClientOptions {
   /** Base URL of a gateway, e.g. http://localhost:8080 */
   readonly url: string;
   readonly token: string;
-  /** Milliseconds to wait for an acknowledgement (default 10 s). */
+  /**
+   * A request not answered within this many milliseconds of the call (default 10 s)
+   * rejects with `client/timeout` — time spent queued offline counts.
+   */
   readonly ackTimeoutMs?: number;
-  /** Passed to socket.io-client (transports, reconnection...). */
+  /** Reconnection after a lost connection (default: enabled, with the defaults of ReconnectOptions). `false`: a drop closes the client. */
+  readonly reconnect?: false | ReconnectOptions;
+  /** Requests that may wait, never sent, while the connection is away (default 64); past it they are refused with `client/queue-full`. */
+  readonly maxQueuedActions?: number;
+  /** Passed to socket.io-client (transports...). Its own `reconnection` is always off: the SDK reconnects itself. */
   readonly io?: Partial<ManagerOptions & SocketOptions>;
 }
+
+export type ConnectionState = 'connected' | 'reconnecting' | 'closed';
+
+export interface ConnectionEvent {
+  readonly state: ConnectionState;
+  /** `reconnecting`: the attempt about to be made (1, 2...); `connected`: the attempt that succeeded. */
+  readonly attempt?: number;
+  /** `connected` after a reconnection: how the session continued (see SessionReady.resumed). */
+  readonly resumed?: SessionReady['resumed'];
+  /** `reconnecting` / `closed`: why (a disconnect reason or an error code). */
+  readonly reason?: string;
+}
+
+/** The requests a game makes; `session:ack` is the SDK's own. */
+export type RequestEvent = Exclude<keyof ClientToServerEvents, 'session:ack'>;
+export type RequestOf<E extends RequestEvent> = Parameters<ClientToServerEvents[E]>[0];
+
+/** A request the SDK gave up on (queue full, or no answer in time): its promise rejected with `error`. */
+export type DroppedRequest = { [E in RequestEvent]: { readonly event: E; readonly request: RequestOf<E>; readonly error: PlayhouseError } }[RequestEvent];
 
 /** SDK events: what the server pushed, named for games rather than wire events. */
 export interface ClientEvents {
@@ -69,53 +116,132 @@ export interface ClientEvents {
   delta: RoomDeltaMessage;
   over: RoomOverMessage;
   player: RoomPlayerMessage;
-  /** Errors not tied to a request (unknown event, request without ack). */
+  /** Errors not tied to a request (unknown event, request without ack, `room/lost`, `session/resume-refused`). */
   error: ErrorMessage;
-  /** The server closed the session and says why. */
+  /** The server closed the session and says why (also: a refusal that ends reconnection, e.g. an expired token). */
   closed: ErrorMessage;
+  /** The socket went down (every time, including before a reconnection). */
   disconnected: { reason: string };
+  /** Connection state changes: reconnecting (each attempt), connected again, closed for good. */
+  connection: ConnectionEvent;
+  /**
+   * A request the SDK gave up on: `client/queue-full` (never sent) or `client/timeout` (maybe sent: the
+   * server may still apply it; a retry with a new actionId would be a new action).
+   */
+  dropped: DroppedRequest;
 }
 
 type Listener<E extends keyof ClientEvents> = (payload: ClientEvents[E]) => void;
+
+const DEFAULT_INITIAL_DELAY_MS = 200;
+const DEFAULT_MAX_DELAY_MS = 10_000;
+/** Acknowledge after this many numbered messages, or this long after the first unacknowledged one. */
+const ACK_BATCH = 32;
+const ACK_DELAY_MS = 200;
+/** After these the server does not want this client back (or it cannot come back with the same token). */
+const FINAL_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'session/replaced',
+  'session/flood',
+  'auth/invalid-token',
+  'auth/missing-token',
+  'protocol/version-unsupported',
+]);
+
+/**
+ * The wait before reconnection attempt `attempt` (1-based): "full jitter" — uniform
+ * in [0, min(maxDelayMs, initialDelayMs * 2^(attempt-1))]. The jitter spreads the
+ * reconnections of every client a failed gateway dropped at once.
+ */
+export function reconnectDelay(attempt: number, options: ReconnectOptions = {}, random: () => number = Math.random): number {
+  const initial = options.initialDelayMs ?? DEFAULT_INITIAL_DELAY_MS;
+  const max = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  const ceiling = Math.min(max, initial * 2 ** Math.max(0, attempt - 1));
+  return Math.round(random() * ceiling);
+}
+
+/** Timers of a forgotten client must not keep a Node process alive (browsers have no unref). */
+function unref<T>(timer: T): T {
+  (timer as { unref?: () => void }).unref?.();
+  return timer;
+}
+
+type AnyRequest = RequestOf<RequestEvent>;
+
+interface PendingRequest {
+  readonly event: RequestEvent;
+  readonly request: AnyRequest;
+  readonly resolve: (reply: object) => void;
+  readonly reject: (error: PlayhouseError) => void;
+  timer?: ReturnType<typeof setTimeout>;
+  /** Sent at least once: after a drop it is sent again (same actionId), and does not count against the offline queue. */
+  sent: boolean;
+}
 
 export class PlayhouseClient {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly listeners = new Map<keyof ClientEvents, Set<(payload: never) => void>>();
   private readonly roomStates = new Map<string, RoomStateMessage>();
   private readonly ackTimeoutMs: number;
+  private readonly reconnectOptions: ReconnectOptions | false;
+  private readonly maxQueuedActions: number;
   private readonly actionPrefix = Math.random().toString(36).slice(2, 10);
   private actionCounter = 0;
   private ready: SessionReady | undefined;
 
+  /** Requests not answered yet, sent or queued, in call order (Map keeps insertion order). */
+  private readonly pending = new Map<string, PendingRequest>();
+  private connection: ConnectionState = 'reconnecting';
+  /** True between `session:ready` and the disconnect: requests go out at once. */
+  private live = false;
+  /** Settles `connect()`; unset once the first session is ready (or failed). */
+  private opening: { resolve: () => void; reject: (error: PlayhouseError) => void } | undefined;
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** What the server said in `session:closed` before this connection's disconnect. */
+  private closingWith: ErrorMessage | undefined;
+
+  // Resume: the token of the last session:ready and the last numbered message received.
+  private resumeToken: string | undefined;
+  private lastSeq = 0;
+  private unacked = 0;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+
   private constructor(options: ClientOptions) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.reconnectOptions = options.reconnect === false ? false : (options.reconnect ?? {});
+    this.maxQueuedActions = options.maxQueuedActions ?? 64;
+    const baseAuth = options.io?.auth;
     this.socket = io(options.url, {
-      auth: { token: options.token, protocol: PROTOCOL_VERSION },
-      reconnection: false,
       ...options.io,
+      // A function: each attempt sends the current resume token and last seq.
+      auth: (send) => {
+        if (typeof baseAuth === 'function') baseAuth((data) => send(this.handshakeAuth(data)));
+        else send(this.handshakeAuth(baseAuth ?? { token: options.token, protocol: PROTOCOL_VERSION }));
+      },
+      // socket.io's own reconnection would neither resume nor re-send: the SDK drives reconnection itself.
+      reconnection: false,
     });
-    this.socket.on('room:state', (state) => this.receiveState(state));
-    this.socket.on('room:delta', (delta) => this.emit('delta', delta));
-    this.socket.on('room:over', (over) => this.emit('over', over));
-    this.socket.on('room:player', (change) => this.emit('player', change));
-    this.socket.on('session:error', (error) => this.emit('error', error));
-    this.socket.on('session:closed', (error) => this.emit('closed', error));
-    this.socket.on('disconnect', (reason) => this.emit('disconnected', { reason }));
+    this.socket.on('session:ready', (ready) => this.sessionReady(ready));
+    // The numbered events (NUMBERED_EVENTS in messages.ts): (payload, seq), duplicates of a replay dropped.
+    this.socket.on('room:state', (state, seq) => this.fresh(seq) && this.receiveState(state));
+    this.socket.on('room:delta', (delta, seq) => this.fresh(seq) && this.emit('delta', delta));
+    this.socket.on('room:over', (over, seq) => this.fresh(seq) && this.emit('over', over));
+    this.socket.on('room:player', (change, seq) => this.fresh(seq) && this.emit('player', change));
+    // Refusals at the wire carry no seq: fresh() lets them through.
+    this.socket.on('session:error', (error, seq) => this.fresh(seq) && this.emit('error', error));
+    this.socket.on('session:closed', (error) => this.sessionClosed(error));
+    this.socket.on('disconnect', (reason) => this.disconnected(reason));
+    this.socket.on('connect_error', (error: Error & { data?: ErrorBody }) => this.connectFailed(error));
   }
 
-  /** Connects and resolves once the server's session is ready; rejects with the server's refusal. */
+  /**
+   * Connects and resolves once the server's session is ready; rejects with the server's refusal.
+   * The first connection is not retried: reconnection starts once a session existed.
+   */
   static connect(options: ClientOptions): Promise<PlayhouseClient> {
     const client = new PlayhouseClient(options);
     return new Promise((resolve, reject) => {
-      client.socket.once('session:ready', (ready) => {
-        client.ready = ready;
-        resolve(client);
-      });
-      client.socket.once('connect_error', (error: Error & { data?: ErrorBody }) => {
-        client.socket.close();
-        reject(error.data?.code ? new PlayhouseError(error.data) : new PlayhouseError({ code: 'client/disconnected', message: error.message }));
-      });
-      client.socket.once('session:closed', (error) => reject(new PlayhouseError(error)));
+      client.opening = { resolve: () => resolve(client), reject };
     });
   }
 
@@ -123,8 +249,13 @@ export class PlayhouseClient {
     return this.ready!.playerId;
   }
 
+  /** The latest `session:ready` (a new one with every reconnection). */
   get session(): SessionReady {
     return this.ready!;
+  }
+
+  get connectionState(): ConnectionState {
+    return this.connection;
   }
 
   /** Seats the player in a room of `game`, opening one if none has a free seat. */
@@ -134,7 +265,9 @@ export class PlayhouseClient {
 
   /**
    * Sends a move. `version` defaults to the latest state version this client
-   * saw for the room; the server refuses moves made against an older state.
+   * saw for the room AT CALL TIME — also for a move queued while offline, so it
+   * names the state the player chose it on; the server refuses moves made
+   * against an older state (`move/stale-version`).
    */
   async move(roomId: string, move: string, payload: unknown, version?: number): Promise<MoveAccepted> {
     const seen = version ?? this.roomStates.get(roomId)?.version ?? 0;
@@ -181,7 +314,9 @@ export class PlayhouseClient {
     });
   }
 
+  /** Closes for good: no more reconnection; unanswered requests reject with `client/disconnected`. */
   close(): void {
+    this.shutdown('closed by the client');
     this.socket.close();
   }
 
@@ -189,18 +324,189 @@ export class PlayhouseClient {
     return `${this.actionPrefix}-${++this.actionCounter}`;
   }
 
-  private async call<E extends keyof ClientToServerEvents, T extends object>(event: E, request: Parameters<ClientToServerEvents[E]>[0]): Promise<T> {
-    if (!this.socket.connected) throw new PlayhouseError({ code: 'client/disconnected', message: 'not connected' });
-    let reply: Reply<T>;
-    try {
-      // The typed event map cannot express a generic event here; the reply shape is fixed by the protocol.
-      const timed = this.socket.timeout(this.ackTimeoutMs) as unknown as { emitWithAck(event: string, request: unknown): Promise<Reply<T>> };
-      reply = await timed.emitWithAck(event, request);
-    } catch {
-      throw new PlayhouseError({ code: 'client/timeout', message: `no acknowledgement for ${event} within ${this.ackTimeoutMs} ms` });
+  // ---- Requests ------------------------------------------------------------
+
+  private call<E extends RequestEvent, T extends object>(event: E, request: RequestOf<E>): Promise<T> {
+    if (this.connection === 'closed') return Promise.reject(new PlayhouseError({ code: 'client/disconnected', message: 'the client is closed' }));
+    return new Promise<T>((resolve, reject) => {
+      if (!this.live && this.queued() >= this.maxQueuedActions) {
+        this.drop(event, request, new PlayhouseError({ code: 'client/queue-full', message: `${this.maxQueuedActions} requests already wait for the connection` }), reject);
+        return;
+      }
+      const entry: PendingRequest = { event, request, resolve: resolve as (reply: object) => void, reject, sent: false };
+      // The time limit runs from the call: a game waiting on a move must hear back even if the network never returns.
+      entry.timer = setTimeout(() => {
+        if (this.pending.get(request.actionId) !== entry) return;
+        this.pending.delete(request.actionId);
+        this.drop(event, request, new PlayhouseError({ code: 'client/timeout', message: `no answer to ${event} within ${this.ackTimeoutMs} ms` }), reject);
+      }, this.ackTimeoutMs);
+      this.pending.set(request.actionId, entry);
+      if (this.live) this.send(entry);
+    });
+  }
+
+  /** Requests never sent yet: what the offline queue holds. */
+  private queued(): number {
+    let count = 0;
+    for (const entry of this.pending.values()) if (!entry.sent) count++;
+    return count;
+  }
+
+  private drop<E extends RequestEvent>(event: E, request: RequestOf<E>, error: PlayhouseError, reject: (error: PlayhouseError) => void): void {
+    // Never silently: the game hears of it even if nobody awaits the promise.
+    this.emit('dropped', { event, request, error } as DroppedRequest);
+    reject(error);
+  }
+
+  private send(entry: PendingRequest): void {
+    entry.sent = true;
+    // A plain callback (not emitWithAck): socket.io forgets it on disconnect, and the entry stays pending for a re-send.
+    const emit = this.socket.emit as (event: string, request: unknown, ack: (reply: Reply<object>) => void) => unknown;
+    emit.call(this.socket, entry.event, entry.request, (reply) => {
+      const actionId = entry.request.actionId;
+      if (this.pending.get(actionId) !== entry) return; // timed out, or closed meanwhile
+      this.pending.delete(actionId);
+      clearTimeout(entry.timer);
+      if (reply.ok) entry.resolve(reply);
+      else entry.reject(new PlayhouseError(reply.error));
+    });
+  }
+
+  // ---- Connection ----------------------------------------------------------
+
+  private handshakeAuth(base: object): object {
+    if (this.resumeToken === undefined) return base;
+    return { ...base, resume: { token: this.resumeToken, lastSeq: this.lastSeq } };
+  }
+
+  private sessionReady(ready: SessionReady): void {
+    this.ready = ready;
+    // A server without resume (the benchmark ceiling) sends an empty token: reconnect fresh there.
+    this.resumeToken = typeof ready.resumeToken === 'string' && ready.resumeToken !== '' ? ready.resumeToken : undefined;
+    // fresh / snapshot: the server dropped what it buffered, and numbering goes on from ready.seq.
+    if (ready.resumed !== 'replay' && typeof ready.seq === 'number') this.lastSeq = ready.seq;
+    this.unacked = 0; // the handshake's lastSeq acknowledged everything received so far
+    this.live = true;
+    const attempt = this.attempt;
+    this.attempt = 0;
+    this.connection = 'connected';
+    if (this.opening) {
+      const { resolve } = this.opening;
+      this.opening = undefined;
+      resolve();
+      return;
     }
-    if (!reply.ok) throw new PlayhouseError(reply.error);
-    return reply;
+    // Unanswered requests first, in call order and with their actionIds (the server answers a retry
+    // with its first result), then what was queued — before any listener can send something newer.
+    for (const entry of this.pending.values()) this.send(entry);
+    this.emit('connection', { state: 'connected', attempt, resumed: ready.resumed });
+  }
+
+  private sessionClosed(error: ErrorMessage): void {
+    this.closingWith = error;
+    this.emit('closed', error);
+    if (this.opening) this.failOpening(new PlayhouseError(error));
+  }
+
+  private disconnected(reason: string): void {
+    this.live = false;
+    this.stopAckTimer();
+    const closing = this.closingWith;
+    this.closingWith = undefined;
+    this.emit('disconnected', { reason });
+    if (this.connection === 'closed') return;
+    if (this.opening) return this.failOpening(new PlayhouseError(closing ?? { code: 'client/disconnected', message: `disconnected before the session was ready (${reason})` }));
+    if (closing && FINAL_CODES.has(closing.code)) return this.shutdown(closing.code);
+    // The session is gone: resuming it would only be refused.
+    if (closing?.code === 'session/lost') this.resumeToken = undefined;
+    this.scheduleReconnect(closing?.code ?? reason);
+  }
+
+  private connectFailed(error: Error & { data?: ErrorBody }): void {
+    const body = error.data?.code ? error.data : undefined;
+    if (this.opening) {
+      this.failOpening(body ? new PlayhouseError(body) : new PlayhouseError({ code: 'client/disconnected', message: error.message }));
+      return;
+    }
+    if (this.connection === 'closed') return;
+    if (body?.code === 'session/resume-refused') {
+      // Not this session's token (any more): connect fresh at once, and tell the game it starts over.
+      this.resumeToken = undefined;
+      this.emit('error', body);
+      return this.scheduleReconnect(body.code, 0);
+    }
+    if (body && FINAL_CODES.has(body.code)) {
+      this.emit('closed', body);
+      return this.shutdown(body.code);
+    }
+    this.scheduleReconnect(body?.code ?? error.message);
+  }
+
+  private scheduleReconnect(reason: string, delayMs?: number): void {
+    if (this.reconnectOptions === false) return this.shutdown(reason);
+    const attempt = ++this.attempt;
+    const maxAttempts = this.reconnectOptions.maxAttempts ?? Infinity;
+    if (attempt > maxAttempts) return this.shutdown(`gave up after ${maxAttempts} attempts (${reason})`);
+    this.connection = 'reconnecting';
+    this.emit('connection', { state: 'reconnecting', attempt, reason });
+    if ((this.connection as ConnectionState) !== 'reconnecting') return; // a listener closed the client
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = unref(
+      setTimeout(() => {
+        this.reconnectTimer = undefined;
+        if (this.connection === 'reconnecting') this.socket.connect();
+      }, delayMs ?? reconnectDelay(attempt, this.reconnectOptions)),
+    );
+  }
+
+  private failOpening(error: PlayhouseError): void {
+    const opening = this.opening;
+    this.opening = undefined;
+    this.shutdown(error.code);
+    opening?.reject(error);
+  }
+
+  /** Closed for good: stop every timer, close the socket, reject what still waits. */
+  private shutdown(reason: string): void {
+    if (this.connection === 'closed') return;
+    this.connection = 'closed';
+    this.live = false;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.stopAckTimer();
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    this.socket.close();
+    for (const entry of waiting) {
+      clearTimeout(entry.timer);
+      entry.reject(new PlayhouseError({ code: 'client/disconnected', message: `the connection is closed (${reason})` }));
+    }
+    this.emit('connection', { state: 'closed', reason });
+  }
+
+  // ---- Numbered messages ---------------------------------------------------
+
+  /** True when the message is new; a numbered one at or below the last seq is a duplicate of a replay. */
+  private fresh(seq: number | undefined): boolean {
+    if (typeof seq !== 'number') return true;
+    if (seq <= this.lastSeq) return false;
+    this.lastSeq = seq;
+    // Batched cumulative ack: the server may then forget what it kept for a replay.
+    if (++this.unacked >= ACK_BATCH) this.sendAck();
+    else this.ackTimer ??= unref(setTimeout(() => this.sendAck(), ACK_DELAY_MS));
+    return true;
+  }
+
+  private sendAck(): void {
+    this.stopAckTimer();
+    if (this.unacked === 0 || !this.socket.connected) return;
+    this.unacked = 0;
+    this.socket.emit('session:ack', { seq: this.lastSeq });
+  }
+
+  private stopAckTimer(): void {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
   }
 
   private receiveState(state: RoomStateMessage): void {

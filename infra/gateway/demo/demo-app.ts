@@ -84,7 +84,8 @@ async function newLogin(name: string): Promise<StoredLogin> {
 /** A connected client under the name in the field: reuses this tab's login unless the name changed. */
 async function ensureClient(): Promise<PlayhouseClient> {
   const wanted = ui.name.value.trim();
-  if (client?.socket.connected && (wanted === '' || wanted === client.session.name)) return client;
+  // A client that is reconnecting by itself is kept: it resumes the session when the network comes back.
+  if (client && client.connectionState !== 'closed' && (wanted === '' || wanted === client.session.name)) return client;
   const previous = client;
   client = undefined;
   previous?.close();
@@ -117,17 +118,29 @@ function listen(source: PlayhouseClient): void {
   });
   source.on('player', ({ roomId: room, playerId, change }) => {
     // Arrives before the state without the leaver, so the name can still be looked up.
-    if (current() && room === roomId && change === 'left') showNotice(`${nameOf(source.state(room), playerId)} left the room.`);
+    if (!current() || room !== roomId) return;
+    const who = nameOf(source.state(room), playerId);
+    if (change === 'left') showNotice(`${who} left the room.`);
+    else if (change === 'away') showNotice(`${who} lost their connection; their seat is held while they come back.`);
+    else if (change === 'back') showNotice(`${who} is back.`);
   });
   source.on('closed', (error) => {
     closedBecause = `The server closed the session (${error.code}: ${error.message}).`;
   });
-  source.on('disconnected', ({ reason }) => {
+  // The SDK reconnects and resumes by itself: show it, and give up only when it does.
+  source.on('connection', ({ state, attempt, resumed, reason }) => {
     if (!current()) return;
-    client = undefined;
-    roomId = undefined;
-    showNotice(`${closedBecause ?? `Disconnected (${reason}).`} Press “Find a match” to reconnect.`);
-    render();
+    if (state === 'reconnecting') showNotice(`Connection lost${reason ? ` (${reason})` : ''}; reconnecting… (attempt ${attempt ?? 1})`);
+    else if (state === 'connected') {
+      showNotice(resumed === 'replay' ? 'Reconnected: nothing was missed.' : 'Reconnected.');
+      roomId = source.session.rooms[0];
+      render();
+    } else {
+      client = undefined;
+      roomId = undefined;
+      showNotice(`${closedBecause ?? `Disconnected${reason ? ` (${reason})` : ''}.`} Press “Find a match” to reconnect.`);
+      render();
+    }
   });
 }
 
