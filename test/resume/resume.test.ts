@@ -8,9 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { guestLogin } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '../../protocol/client';
 import { Device, RefusedHandshake, type Received } from '../support/raw-device';
-import { startTestServer, type TestServer } from '../support/playhouse';
+import { startTestServer, stateWhere, type TestServer } from '../support/playhouse';
 import { startSilentProxy } from '../support/tcp-proxy';
 
 interface Seated {
@@ -258,6 +258,43 @@ test('a connection that goes silent (half-open) is noticed by heartbeats; the pl
       open.close();
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+test('the server cuts the connection: the SDK resumes by itself and the game goes on with nothing missed', async () => {
+  await withServer({ resume: { graceMs: 10_000 } }, async (server) => {
+    const sdk = { reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, io: { transports: ['websocket'] } };
+    const logins = await Promise.all([guestLogin(server.url, 'Cut'), guestLogin(server.url, 'Other')]);
+    const [cut, other] = await Promise.all(logins.map((login) => PlayhouseClient.connect({ url: server.url, token: login.token, ...sdk })));
+    try {
+      const seat = await cut!.findMatch('connect-four');
+      await other!.findMatch('connect-four');
+      const playing = await stateWhere(cut!, seat.roomId, (s) => s.status === 'playing');
+      const first = (playing.view as { currentPlayer: string }).currentPlayer === cut!.playerId ? cut! : other!;
+      const states: number[] = [];
+      cut!.on('state', (state) => states.push(state.version));
+      const events: string[] = [];
+      const resumed = new Promise<string | undefined>((resolve) =>
+        cut!.on('connection', (event) => {
+          events.push(event.state);
+          if (event.state === 'connected') resolve(event.resumed);
+        }),
+      );
+      // The server side of the connection goes away (as when a load balancer or the OS drops it).
+      server.server.gateway.io.sockets.sockets.forEach((socket) => {
+        if (socket.data.playerId === cut!.playerId) socket.conn.close();
+      });
+      await other!.waitFor('player', (change) => change.change === 'away');
+      const moved = await first.move(seat.roomId, 'drop', { column: 1 });
+      assert.equal(await resumed, 'replay');
+      assert.deepEqual(events, ['reconnecting', 'connected']);
+      const seen = await stateWhere(cut!, seat.roomId, (s) => s.version >= moved.version);
+      assert.equal(seen.version, moved.version, 'the move made while the connection was down reached the cut player');
+      assert.deepEqual(states, [...new Set(states)], 'no state delivered twice');
+    } finally {
+      cut!.close();
+      other!.close();
     }
   });
 });
