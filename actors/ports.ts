@@ -69,6 +69,8 @@ export interface SavedSession {
   readonly seq: number;
   /** When the grace period ends (epoch ms). */
   readonly graceEndsAt: number;
+  /** Recent action ids and their answers: a request retried after the move to another worker still counts once. */
+  readonly answers: ReadonlyArray<readonly [string, unknown]>;
 }
 
 /**

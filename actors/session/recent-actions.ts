@@ -6,6 +6,8 @@
  */
 export class RecentActions<R> {
   private readonly results = new Map<string, Promise<R>>();
+  /** The same answers once settled, so they can be saved and taken up elsewhere. */
+  private readonly settled = new Map<string, R>();
 
   /** `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are forgotten. */
   constructor(
@@ -21,13 +23,32 @@ export class RecentActions<R> {
     this.results.set(actionId, result);
     void result.then(
       (value) => {
-        if (!this.applied(value) && this.results.get(actionId) === result) this.results.delete(actionId);
+        if (this.results.get(actionId) !== result) return; // already pushed out of the window
+        if (this.applied(value)) this.settled.set(actionId, value);
+        else this.results.delete(actionId);
       },
       () => this.results.delete(actionId),
     );
     // Maps iterate in insertion order: the first key is the oldest action.
-    if (this.results.size > this.window) this.results.delete(this.results.keys().next().value!);
+    if (this.results.size > this.window) {
+      const oldest = this.results.keys().next().value!;
+      this.results.delete(oldest);
+      this.settled.delete(oldest);
+    }
     return { result, repeated: false };
+  }
+
+  /** The settled answers, oldest first (what a session saves for a resume elsewhere). */
+  answered(): Array<readonly [string, R]> {
+    return [...this.settled];
+  }
+
+  /** Answers remembered by a previous incarnation of the session. */
+  remember(answers: ReadonlyArray<readonly [string, R]>): void {
+    for (const [actionId, value] of answers.slice(-this.window)) {
+      this.results.set(actionId, Promise.resolve(value));
+      this.settled.set(actionId, value);
+    }
   }
 
   get size(): number {

@@ -69,6 +69,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private resumeNonce = '';
   /** Taken up from the store after its worker died: what was pushed meanwhile is lost, so a resume gets a snapshot. */
   private restored = false;
+  /** When the current grace period ends (0: none runs). */
+  private graceEndsAt = 0;
 
   constructor(context: ActorContext, params: SessionParams) {
     super(context, params);
@@ -96,14 +98,17 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.roomId = saved.roomId;
     this.resumeNonce = saved.resumeNonce;
     this.outbound.continueFrom(saved.seq);
+    this.actions.remember(saved.answers as ReadonlyArray<readonly [string, ClientReply]>);
     this.away = saved.roomId !== null;
     this.restored = true;
+    this.graceEndsAt = saved.graceEndsAt;
     this.lastConnectionId = RESTORED;
     this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId: RESTORED }), Math.max(0, saved.graceEndsAt - Date.now()));
   }
 
   /** Keeps what a resume needs where another worker can find it, for the grace period. */
   private saveForResume(graceMs: number): void {
+    this.graceEndsAt = Date.now() + graceMs;
     const store = this.sessionStore;
     if (!store) return;
     const state: SavedSession = {
@@ -113,6 +118,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       resumeNonce: this.resumeNonce,
       seq: this.outbound.seq,
       graceEndsAt: Date.now() + graceMs,
+      answers: this.actions.answered(),
     };
     store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, 'could not save the session for resume'));
   }
@@ -162,6 +168,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.connection = { gateway, connectionId };
     clearTimeout(this.graceTimer);
     this.lastConnectionId = null;
+    this.graceEndsAt = 0;
     this.resumeNonce = randomBytes(18).toString('base64url');
     if (this.away && this.roomId) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: false } satisfies RoomMessage);
     this.away = false;
@@ -221,7 +228,15 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
 
   /** A request from the device: answered once per action id, however often the device sends it. */
   private answer(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
-    return this.actions.answer(message.request.actionId, () => this.client(message)).result;
+    const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message));
+    // Answered while the device is away (its connection dropped meanwhile): the saved state must know it.
+    if (!repeated) {
+      void result.then(
+        () => this.connection === null && this.graceEndsAt > Date.now() && this.saveForResume(this.graceEndsAt - Date.now()),
+        () => undefined,
+      );
+    }
+    return result;
   }
 
   private async client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {

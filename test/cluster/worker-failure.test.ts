@@ -127,6 +127,17 @@ test('the worker holding an away player’s session dies during the grace period
   assert.ok(index >= 0, 'one session lives on a worker other than the room’s');
   const [away, stays] = [devices[index]!, devices[1 - index]!];
   const sessionNode = redis('get', `${resumeCluster.name}:dir:session:${away.ready.playerId}`);
+  // The player about to drop makes a move first (after the other, if it is the other's turn).
+  const drop = async (device: Device, column: number, actionId: string) =>
+    device.request<{ version: number }>('room:move', { actionId, roomId, version: device.latestState(roomId)!.version, move: 'drop', payload: { column } });
+  const opening = stays.latestState(roomId)!.view as { currentPlayer: string };
+  if (opening.currentPlayer === stays.ready.playerId) {
+    const first = await drop(stays, 6, 'stays-first');
+    assert.ok(first.ok);
+    await away.waitFor((m) => m.event === 'room:state' && m.payload.version === first.version, 'the other’s move seen');
+  }
+  const beforeDrop = await drop(away, 0, 'before-drop');
+  assert.ok(beforeDrop.ok, JSON.stringify(beforeDrop));
   const resume = { token: away.ready.resumeToken, lastSeq: away.lastSeq };
   away.drop();
   await stays.waitFor((m) => m.event === 'room:player' && m.payload.change === 'away', 'away');
@@ -143,6 +154,10 @@ test('the worker holding an away player’s session dies during the grace period
   const state = await back.waitFor((m) => m.event === 'room:state' && m.payload.roomId === roomId && m.seq! > back.ready.seq, 'the full state');
   assert.equal(state.payload.status, 'playing');
   await stays.waitFor((m) => m.event === 'room:player' && m.payload.change === 'back', 'back');
+  // The move retried after the session moved to another worker: its first answer, not a second disc.
+  const retried = await back.request<{ version: number }>('room:move', { actionId: 'before-drop', roomId, version: 0, move: 'drop', payload: { column: 0 } });
+  assert.ok(retried.ok, JSON.stringify(retried));
+  assert.equal(retried.version, beforeDrop.version);
   const mover = (state.payload.view as { currentPlayer: string }).currentPlayer === back.ready.playerId ? back : stays;
   const moved = await mover.request('room:move', { actionId: 'after-resume', roomId, version: mover.latestState(roomId)!.version, move: 'drop', payload: { column: 3 } });
   assert.ok(moved.ok, JSON.stringify(moved));
