@@ -87,6 +87,8 @@ export interface ClientOptions {
   readonly reconnect?: false | ReconnectOptions;
   /** Requests that may wait, never sent, while the connection is away (default 64); past it they are refused with `client/queue-full`. */
   readonly maxQueuedActions?: number;
+  /** When to acknowledge numbered messages: after `messages` of them (default 64) or `withinMs` after the first (default 5000). */
+  readonly acknowledge?: { readonly messages?: number; readonly withinMs?: number };
   /** Passed to socket.io-client (transports...). Its own `reconnection` is always off: the SDK reconnects itself. */
   readonly io?: Partial<ManagerOptions & SocketOptions>;
 }
@@ -135,9 +137,13 @@ type Listener<E extends keyof ClientEvents> = (payload: ClientEvents[E]) => void
 
 const DEFAULT_INITIAL_DELAY_MS = 200;
 const DEFAULT_MAX_DELAY_MS = 10_000;
-/** Acknowledge after this many numbered messages, or this long after the first unacknowledged one. */
-const ACK_BATCH = 32;
-const ACK_DELAY_MS = 200;
+/**
+ * Acknowledge after this many numbered messages, or this long after the first unacknowledged one.
+ * Acks only let the server trim its resume buffer (a resume names the last seq anyway), so they are
+ * sparse: each one is a message the server must handle, and at one every 200 ms they cost more than moves.
+ */
+const ACK_BATCH = 64;
+const ACK_DELAY_MS = 5000;
 /** After these the server does not want this client back (or it cannot come back with the same token). */
 const FINAL_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'session/replaced',
@@ -204,10 +210,14 @@ export class PlayhouseClient {
   private resumeToken: string | undefined;
   private lastSeq = 0;
   private unacked = 0;
+  private readonly ackBatch: number;
+  private readonly ackDelayMs: number;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(options: ClientOptions) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.ackBatch = options.acknowledge?.messages ?? ACK_BATCH;
+    this.ackDelayMs = options.acknowledge?.withinMs ?? ACK_DELAY_MS;
     this.reconnectOptions = options.reconnect === false ? false : (options.reconnect ?? {});
     this.maxQueuedActions = options.maxQueuedActions ?? 64;
     const baseAuth = options.io?.auth;
@@ -492,8 +502,8 @@ export class PlayhouseClient {
     if (seq <= this.lastSeq) return false;
     this.lastSeq = seq;
     // Batched cumulative ack: the server may then forget what it kept for a replay.
-    if (++this.unacked >= ACK_BATCH) this.sendAck();
-    else this.ackTimer ??= unref(setTimeout(() => this.sendAck(), ACK_DELAY_MS));
+    if (++this.unacked >= this.ackBatch) this.sendAck();
+    else this.ackTimer ??= unref(setTimeout(() => this.sendAck(), this.ackDelayMs));
     return true;
   }
 

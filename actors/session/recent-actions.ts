@@ -9,10 +9,15 @@ export class RecentActions<R> {
   /** The same answers once settled, so they can be saved and taken up elsewhere. */
   private readonly settled = new Map<string, R>();
 
-  /** `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are forgotten. */
+  /**
+   * `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are
+   * forgotten. `keep(result)` is what is remembered of a final answer (a smaller form of it: a window of
+   * full answers per session would cost far more memory than the session itself).
+   */
   constructor(
     private readonly window: number,
     private readonly applied: (result: R) => boolean,
+    private readonly keep: (result: R) => R = (result) => result,
   ) {}
 
   /** The first result for `actionId`, running `run` only if the id is new. */
@@ -24,8 +29,10 @@ export class RecentActions<R> {
     void result.then(
       (value) => {
         if (this.results.get(actionId) !== result) return; // already pushed out of the window
-        if (this.applied(value)) this.settled.set(actionId, value);
-        else this.results.delete(actionId);
+        if (!this.applied(value)) return void this.results.delete(actionId);
+        const kept = this.keep(value);
+        this.settled.set(actionId, kept);
+        this.results.set(actionId, Promise.resolve(kept));
       },
       () => this.results.delete(actionId),
     );

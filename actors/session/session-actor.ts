@@ -76,7 +76,12 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     super(context, params);
     this.bucket = new TokenBucket(params.rateLimit);
     this.outbound = new OutboundLog(params.delivery.bufferMessages);
-    this.actions = new RecentActions(params.delivery.actionWindow, (reply) => reply.ok || !NOT_APPLIED.has(reply.error.code));
+    this.actions = new RecentActions(
+      params.delivery.actionWindow,
+      (reply) => reply.ok || !NOT_APPLIED.has(reply.error.code),
+      // A move's answer carries the mover's new state: remember only its version (see answer()).
+      (reply) => (reply.ok && 'state' in reply ? { ok: true, version: (reply as { version: number }).version } : reply),
+    );
   }
 
   override async started(): Promise<void> {
@@ -229,6 +234,10 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   /** A request from the device: answered once per action id, however often the device sends it. */
   private answer(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
     const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message));
+    // A move answered again: its remembered answer has no state, so the room sends the current one (numbered).
+    if (repeated && message.event === 'room:move' && this.roomId === message.request.roomId) {
+      this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
+    }
     // Answered while the device is away (its connection dropped meanwhile): the saved state must know it.
     if (!repeated) {
       void result.then(

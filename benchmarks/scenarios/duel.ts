@@ -102,7 +102,8 @@ class DuelPlayer {
   private hasPlayed = false;
   /** Storm: this player's acknowledged moves in game `countedGame`; its discs on the board must match. */
   private myMoves = 0;
-  private countedGame = -1;
+  /** Room and game number the count is for. */
+  private countedGame = '';
 
   private constructor(
     private readonly options: DriverOptions,
@@ -146,11 +147,16 @@ class DuelPlayer {
       io: { transports: ['websocket'] },
     });
     recorder.gauges.connected++;
-    this.client.on('disconnected', () => recorder.gauges.connected--);
+    let connected = true;
+    this.client.on('disconnected', () => {
+      if (connected) recorder.gauges.connected--;
+      connected = false;
+    });
     if (this.storm) {
       this.client.on('connection', (event) => {
         if (event.state !== 'connected') return;
-        recorder.gauges.connected++;
+        if (!connected) recorder.gauges.connected++;
+        connected = true;
         recorder.count(`resumed_${event.resumed ?? 'fresh'}`);
       });
       this.client.on('dropped', (dropped) => recorder.error(`storm_dropped_request:${dropped.error.code}`));
@@ -235,7 +241,7 @@ class DuelPlayer {
         (accepted) => {
           this.lastAcceptedVersion = accepted.version;
           this.options.recorder.counters.legalApplied++;
-          if (accepted.state?.gameNumber === this.countedGame || accepted.state === undefined) this.myMoves++;
+          if (accepted.state === undefined || `${accepted.state.roomId}#${accepted.state.gameNumber}` === this.countedGame) this.myMoves++;
           waiting.acked = true;
           this.settle();
         },
@@ -253,8 +259,9 @@ class DuelPlayer {
    * of this game — a move applied twice (a retry after a drop) or applied unacknowledged shows here.
    */
   private checkAppliedOnce(state: RoomStateMessage): void {
-    if (state.gameNumber !== this.countedGame) {
-      this.countedGame = state.gameNumber;
+    const game = `${state.roomId}#${state.gameNumber}`;
+    if (game !== this.countedGame) {
+      this.countedGame = game;
       this.myMoves = 0;
     }
     if (this.waiting || state.status === 'waiting') return;
@@ -304,6 +311,8 @@ class DuelPlayer {
   /** Accounts for a request that failed for a reason other than the one a test move expects. */
   private failed(code: string, prefix = ''): void {
     const recorder = this.options.recorder;
+    // Closing the clients at the end of the run cuts what is still waiting: not a server fault.
+    if (this.stopped && code === 'client/disconnected') return recorder.count('cut_at_stop');
     const drops = this.options.link.dropsConnections;
     if (code === 'client/timeout') {
       if (drops) recorder.count('lost_to_drop');
@@ -321,6 +330,8 @@ class DuelPlayer {
   /** The phone loses its connection: the socket dies without a goodbye, then the player comes back. */
   private async drop(): Promise<void> {
     if (this.stopped) return;
+    // A storm player's connection can only drop while it is up (it may still be coming back from the last drop).
+    if (this.storm && this.client.connectionState !== 'connected') return this.scheduleDrop();
     this.options.recorder.count('drops');
     (this.client.socket.io.engine as unknown as { close(): void }).close();
     if (this.storm) {
