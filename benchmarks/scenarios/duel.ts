@@ -234,6 +234,8 @@ class DuelPlayer {
     const open = openColumns(view);
     const column = open[Math.floor(Math.random() * open.length)]!;
     const waiting = { sentAt: performance.now(), version: state.version, acked: false, seen: false };
+    // The game this move is made in: its answer may come back after a resume, when another game has begun.
+    const game = `${state.roomId}#${state.gameNumber}`;
     this.waiting = waiting;
     this.options.recorder.gauges.inFlight++;
     this.options.link.oneWay(() => {
@@ -241,7 +243,7 @@ class DuelPlayer {
         (accepted) => {
           this.lastAcceptedVersion = accepted.version;
           this.options.recorder.counters.legalApplied++;
-          if (accepted.state === undefined || `${accepted.state.roomId}#${accepted.state.gameNumber}` === this.countedGame) this.myMoves++;
+          if (game === this.countedGame) this.myMoves++;
           waiting.acked = true;
           this.settle();
         },
