@@ -31,6 +31,36 @@ function nextFailure(client: PlayhouseClient): Promise<ErrorMessage> {
   return Promise.race([client.waitFor('error', (error) => error.code === 'room/lost', 15_000), client.waitFor('closed', () => true, 15_000)]);
 }
 
+/**
+ * Two raw devices whose sessions live on different workers (placement spreads them; a newcomer that
+ * lands beside the first is replaced by another), seated in one Connect Four game.
+ */
+async function twoOnDifferentWorkers(cluster: TestCluster, gateway: { url: string }, t: { after(fn: () => void): void }) {
+  const nodeOf = (device: Device) => redis('get', `${cluster.name}:dir:session:${device.ready.playerId}`);
+  const connect = async (name: string) => {
+    const login = await guestLogin(gateway.url, name);
+    const device = await Device.connect(gateway.url, login.token);
+    t.after(() => device.close());
+    return { device, token: login.token };
+  };
+  const first = await connect('First');
+  let second = await connect('Second');
+  for (let tries = 0; nodeOf(second.device) === nodeOf(first.device); tries++) {
+    assert.ok(tries < 10, 'placement put ten sessions in a row on one worker');
+    second.device.close();
+    second = await connect('Second');
+  }
+  const players = [first, second];
+  let roomId = '';
+  for (const { device } of players) roomId = ((await device.request<{ roomId: string }>('match:find', { actionId: 'find', game: 'connect-four' })) as { roomId: string }).roomId;
+  await Promise.all(players.map(({ device }) => device.waitFor((m) => m.event === 'room:state' && m.payload.status === 'playing', 'playing')));
+  // One session shares the room's worker, the other does not: killing the other's worker leaves the room running.
+  const roomNode = redis('get', `${cluster.name}:dir:room:${roomId}`);
+  const apart = players.find(({ device }) => nodeOf(device) !== roomNode)!;
+  const beside = players.find((player) => player !== apart)!;
+  return { roomId, apart, beside, apartNode: nodeOf(apart.device) };
+}
+
 test('a worker killed mid-game: clear events, new rooms elsewhere, the worker comes back', async (t) => {
   if (!(await needRedis(t))) return;
   cluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
@@ -114,19 +144,9 @@ test('the worker holding an away player’s session dies during the grace period
   t.after(() => resumeCluster.stop());
   await resumeCluster.startWorkers(2, 'forked');
   const gateway = await resumeCluster.startGateway();
-  const logins = await Promise.all([guestLogin(gateway.url, 'One'), guestLogin(gateway.url, 'Two')]);
-  const devices = await Promise.all(logins.map((login) => Device.connect(gateway.url, login.token)));
-  t.after(() => devices.forEach((device) => device.close()));
-  let roomId = '';
-  for (const device of devices) roomId = (await device.request<{ roomId: string }>('match:find', { actionId: 'find', game: 'connect-four' }) as { roomId: string }).roomId;
-  await Promise.all(devices.map((device) => device.waitFor((m) => m.event === 'room:state' && m.payload.status === 'playing', 'playing')));
-
-  // The player whose session is not on the room's worker: killing that worker leaves the room running.
-  const roomNode = redis('get', `${resumeCluster.name}:dir:room:${roomId}`);
-  const index = devices.findIndex((device) => redis('get', `${resumeCluster.name}:dir:session:${device.ready.playerId}`) !== roomNode);
-  assert.ok(index >= 0, 'one session lives on a worker other than the room’s');
-  const [away, stays] = [devices[index]!, devices[1 - index]!];
-  const sessionNode = redis('get', `${resumeCluster.name}:dir:session:${away.ready.playerId}`);
+  const { roomId, apart, beside, apartNode } = await twoOnDifferentWorkers(resumeCluster, gateway, t);
+  const [away, stays] = [apart.device, beside.device];
+  const sessionNode = apartNode;
   // The player about to drop makes a move first (after the other, if it is the other's turn).
   const drop = async (device: Device, column: number, actionId: string) =>
     device.request<{ version: number }>('room:move', { actionId, roomId, version: device.latestState(roomId)!.version, move: 'drop', payload: { column } });
@@ -147,8 +167,8 @@ test('the worker holding an away player’s session dies during the grace period
   process.kill(victim.pid, 'SIGKILL');
   await eventually(() => (redis('exists', `${resumeCluster.name}:alive:${victim.id}`) === '0' ? true : undefined), 'the dead worker noticed');
 
-  const back = await Device.connect(gateway.url, logins[index]!.token, resume);
-  devices.push(back);
+  const back = await Device.connect(gateway.url, apart.token, resume);
+  t.after(() => back.close());
   assert.equal(back.ready.resumed, 'snapshot', 'what was pushed to the dead session is gone: a snapshot, not a replay');
   assert.deepEqual(back.ready.rooms, [roomId], 'still seated');
   const state = await back.waitFor((m) => m.event === 'room:state' && m.payload.roomId === roomId && m.seq! > back.ready.seq, 'the full state');
@@ -161,4 +181,27 @@ test('the worker holding an away player’s session dies during the grace period
   const mover = (state.payload.view as { currentPlayer: string }).currentPlayer === back.ready.playerId ? back : stays;
   const moved = await mover.request('room:move', { actionId: 'after-resume', roomId, version: mover.latestState(roomId)!.version, move: 'drop', payload: { column: 3 } });
   assert.ok(moved.ok, JSON.stringify(moved));
+});
+
+test('the worker holding a connected player’s session dies: the player hears session/lost and the room frees the seat', async (t) => {
+  if (!(await needRedis(t))) return;
+  const lostCluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
+  t.after(() => lostCluster.stop());
+  await lostCluster.startWorkers(2, 'forked');
+  const gateway = await lostCluster.startGateway();
+  const { apart, beside, apartNode } = await twoOnDifferentWorkers(lostCluster, gateway, t);
+  const [gone, other] = [apart.device, beside.device];
+  const victim = members(lostCluster.name).find((member) => member.id === apartNode)!;
+
+  process.kill(victim.pid, 'SIGKILL');
+  const closed = await gone.waitFor((m) => m.event === 'session:closed', 'told the session is lost');
+  assert.equal(closed.payload.code, 'session/lost');
+  // Nothing was saved for a connected player: the room lets the seat go, and the game ends for the other.
+  await other.waitFor((m) => m.event === 'room:player' && m.payload.change === 'left' && m.payload.playerId === gone.ready.playerId, 'the seat freed');
+  const over = await other.waitFor((m) => m.event === 'room:over', 'the game ended');
+  assert.equal((over.payload.outcome as { reason: string }).reason, 'opponent-left');
+  const fresh = await Device.connect(gateway.url, apart.token);
+  t.after(() => fresh.close());
+  assert.equal(fresh.ready.resumed, 'fresh');
+  assert.deepEqual(fresh.ready.rooms, [], 'not seated any more');
 });
