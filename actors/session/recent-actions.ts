@@ -5,9 +5,18 @@
  * retry that arrives while the first attempt is still running waits for it.
  */
 export class RecentActions<R> {
-  private readonly results = new Map<string, Promise<R>>();
+  // Created on first use: most sessions are idle most of the time, and each session has one of these.
+  private resultsByAction: Map<string, Promise<R>> | undefined;
   /** The same answers once settled, so they can be saved and taken up elsewhere. */
-  private readonly settled = new Map<string, R>();
+  private settledByAction: Map<string, R> | undefined;
+
+  private get results(): Map<string, Promise<R>> {
+    return (this.resultsByAction ??= new Map());
+  }
+
+  private get settled(): Map<string, R> {
+    return (this.settledByAction ??= new Map());
+  }
 
   /**
    * `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are
@@ -47,7 +56,7 @@ export class RecentActions<R> {
 
   /** The settled answers, oldest first (what a session saves for a resume elsewhere). */
   answered(): Array<readonly [string, R]> {
-    return [...this.settled];
+    return this.settledByAction ? [...this.settledByAction] : [];
   }
 
   /** Answers remembered by a previous incarnation of the session. */
@@ -59,6 +68,6 @@ export class RecentActions<R> {
   }
 
   get size(): number {
-    return this.results.size;
+    return this.resultsByAction?.size ?? 0;
   }
 }

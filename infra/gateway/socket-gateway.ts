@@ -28,8 +28,10 @@ import type { ResumeTokens } from '../auth/resume-tokens';
 interface SocketData {
   playerId: string;
   name: string;
-  /** What the session said when it took this connection (in the handshake, before `connection`). */
-  accepted: AttachAccepted;
+  /** What the session said when it took this connection (in the handshake); dropped once sent. */
+  accepted: AttachAccepted | undefined;
+  /** Detaches the session if the connection closes before it opens; removed once it has. */
+  closedEarly: (() => void) | undefined;
   /** Flood guard: events seen in the current one-second window. */
   windowStart: number;
   windowCount: number;
@@ -180,14 +182,21 @@ export class SocketGateway {
       throw errorBody('server/internal', 'the session could not start; reconnect');
     }
     // Closed before it opened: the session must not wait for a connection that will never speak.
-    socket.conn.once('close', () => {
+    const closedEarly = () => {
       if (this.opening.delete(socket.id)) actors.detach(playerId, socket.id, this.graceFor('transport close'));
-    });
+    };
+    socket.data.closedEarly = closedEarly;
+    socket.conn.once('close', closedEarly);
   }
 
   private connected(socket: PlayerSocket): void {
     const { actors, metrics, resumeTokens } = this.deps;
-    const { playerId, accepted } = socket.data;
+    const { playerId, accepted, closedEarly } = socket.data;
+    // Kept per connection for its whole life otherwise: a thousand idle players would hold a thousand of each.
+    socket.data.accepted = undefined;
+    socket.data.closedEarly = undefined;
+    if (closedEarly) socket.conn.off('close', closedEarly);
+    if (!accepted) return;
     metrics.clientConnected();
     this.sockets.set(socket.id, socket);
     socket.data.windowStart = Date.now();
