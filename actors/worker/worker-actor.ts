@@ -130,17 +130,8 @@ export default class WorkerActor {
       const lobbyLost: RoomMessage = { type: 'lobby-lost' };
       for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message: lobbyLost });
     }
-    const playerIds: Record<string, true> = {};
-    let sessions = false;
-    for (const address of lost) {
-      if (!address.startsWith('session:')) continue;
-      playerIds[address.slice('session:'.length)] = true;
-      sessions = true;
-    }
-    if (sessions) {
-      const sessionsLost: RoomMessage = { type: 'sessions-lost', playerIds };
-      for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message: sessionsLost });
-    }
+    const sessions = lost.filter((address) => address.startsWith('session:'));
+    if (sessions.length > 0) void this.sessionsLost(sessions);
     const roomIds: Record<string, true> = {};
     let any = false;
     for (const address of lost) {
@@ -151,6 +142,24 @@ export default class WorkerActor {
     if (!any) return;
     const message: SessionMessage = { type: 'rooms-lost', roomIds };
     for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message });
+  }
+
+  /**
+   * Tells this worker's rooms which players' sessions are gone for good. A session an away player
+   * already resumed on another worker is not: it owns its address again (we may hear of the death late).
+   */
+  private async sessionsLost(addresses: readonly Address[]): Promise<void> {
+    const owners = await Promise.all(addresses.map((address) => this.node?.locate(address).catch(() => undefined)));
+    const playerIds: Record<string, true> = {};
+    let any = false;
+    addresses.forEach((address, i) => {
+      if (owners[i] !== undefined) return;
+      playerIds[address.slice('session:'.length)] = true;
+      any = true;
+    });
+    if (!any) return;
+    const message: RoomMessage = { type: 'sessions-lost', playerIds };
+    for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message });
   }
 
   private async leaveCluster(): Promise<void> {
