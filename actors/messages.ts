@@ -25,6 +25,17 @@ export const sessionAddress = (playerId: string): Address => `session:${playerId
 export const roomAddress = (roomId: string): Address => `room:${roomId}`;
 export const gatewayAddress = (gatewayId: string): Address => `gateway:${gatewayId}`;
 
+/** The ids of the `kind` actors among `addresses`: the inverse of sessionAddress / roomAddress. */
+export function idsOf(kind: 'session' | 'room', addresses: readonly Address[]): string[] {
+  const prefix = `${kind}:`;
+  return addresses.filter((address) => address.startsWith(prefix)).map((address) => address.slice(prefix.length));
+}
+
+/** A set of ids as plain JSON (messages between processes carry no Set). */
+export function idSet(ids: readonly string[]): Readonly<Record<string, true>> {
+  return Object.fromEntries(ids.map((id) => [id, true] as const));
+}
+
 export type ActorKind = 'session' | 'room' | 'lobby';
 
 export type Failure = Refusal;

@@ -6,7 +6,7 @@
  */
 import { ActorHost, type HostPorts } from '../worker/actor-host';
 import type { ActorSettings } from '../kit/mailbox-actor';
-import { sessionAddress, type ActorKind, type Address, type GatewayMessage } from '../messages';
+import { idsOf, sessionAddress, type ActorKind, type Address, type GatewayMessage } from '../messages';
 import { sessionCalls, type ActorSystemHandle } from '../system';
 import type { Backplane, NodeInfo } from './backplane';
 import { ClusterNode } from './cluster-node';
@@ -31,8 +31,6 @@ export interface GatewayActors extends ActorSystemHandle {
   members(): readonly NodeInfo[];
 }
 
-const SESSION_PREFIX = 'session:';
-
 export async function connectGatewayActors(options: GatewayActorsOptions): Promise<GatewayActors> {
   const host = new ActorHost(options.ports, options.settings);
   host.bindEndpoint(options.gateway.address, (message) => options.gateway.deliver(message as GatewayMessage));
@@ -48,7 +46,7 @@ export async function connectGatewayActors(options: GatewayActorsOptions): Promi
     connections: options.connections,
   });
   node.onNodeDown((_node, lost) => {
-    const players = lost.filter((address) => address.startsWith(SESSION_PREFIX)).map((address) => address.slice(SESSION_PREFIX.length));
+    const players = idsOf('session', lost);
     if (players.length > 0) options.onSessionsLost(players);
   });
   await node.start();

@@ -13,7 +13,7 @@ import { ClusterNode } from '../cluster/cluster-node';
 import type { Backplane } from '../cluster/backplane';
 import type { SelfHandle } from '../kit/comedy';
 import type { ActorSettings } from '../kit/mailbox-actor';
-import { LOBBY, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
+import { idSet, idsOf, LOBBY, sessionAddress, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
 import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
 import { ActorHost, type HostStats } from './actor-host';
 
@@ -130,17 +130,11 @@ export default class WorkerActor {
       const lobbyLost: RoomMessage = { type: 'lobby-lost' };
       for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message: lobbyLost });
     }
-    const sessions = lost.filter((address) => address.startsWith('session:'));
-    if (sessions.length > 0) void this.sessionsLost(sessions);
-    const roomIds: Record<string, true> = {};
-    let any = false;
-    for (const address of lost) {
-      if (!address.startsWith('room:')) continue;
-      roomIds[address.slice('room:'.length)] = true;
-      any = true;
-    }
-    if (!any) return;
-    const message: SessionMessage = { type: 'rooms-lost', roomIds };
+    const players = idsOf('session', lost);
+    if (players.length > 0) void this.sessionsLost(players);
+    const rooms = idsOf('room', lost);
+    if (rooms.length === 0) return;
+    const message: SessionMessage = { type: 'rooms-lost', roomIds: idSet(rooms) };
     for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message });
   }
 
@@ -148,17 +142,11 @@ export default class WorkerActor {
    * Tells this worker's rooms which players' sessions are gone for good. A session an away player
    * already resumed on another worker is not: it owns its address again (we may hear of the death late).
    */
-  private async sessionsLost(addresses: readonly Address[]): Promise<void> {
-    const owners = await Promise.all(addresses.map((address) => this.node?.locate(address).catch(() => undefined)));
-    const playerIds: Record<string, true> = {};
-    let any = false;
-    addresses.forEach((address, i) => {
-      if (owners[i] !== undefined) return;
-      playerIds[address.slice('session:'.length)] = true;
-      any = true;
-    });
-    if (!any) return;
-    const message: RoomMessage = { type: 'sessions-lost', playerIds };
+  private async sessionsLost(playerIds: readonly string[]): Promise<void> {
+    const owners = await Promise.all(playerIds.map((playerId) => this.node?.locate(sessionAddress(playerId)).catch(() => undefined)));
+    const gone = playerIds.filter((_, i) => owners[i] === undefined);
+    if (gone.length === 0) return;
+    const message: RoomMessage = { type: 'sessions-lost', playerIds: idSet(gone) };
     for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message });
   }
 
