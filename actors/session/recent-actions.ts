@@ -54,6 +54,12 @@ export class RecentActions<R> {
     return { result, repeated: false };
   }
 
+  /** Answers still being worked out. */
+  pending(): Array<Promise<R>> {
+    if (!this.resultsByAction) return [];
+    return [...this.resultsByAction].filter(([actionId]) => !this.settledByAction?.has(actionId)).map(([, result]) => result);
+  }
+
   /** The settled answers, oldest first (what a session saves for a resume elsewhere). */
   answered(): Array<readonly [string, R]> {
     return this.settledByAction ? [...this.settledByAction] : [];

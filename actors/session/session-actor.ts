@@ -67,8 +67,6 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private readonly actions: RecentActions<ClientReply>;
   /** The secret part of the current resume token; a new one on every attach, so an old token cannot resume. */
   private resumeNonce = '';
-  /** Taken up from the store after its worker died: what was pushed meanwhile is lost, so a resume gets a snapshot. */
-  private restored = false;
   /** When the current grace period ends (0: none runs). */
   private graceEndsAt = 0;
 
@@ -105,7 +103,6 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.outbound.continueFrom(saved.seq);
     this.actions.remember(saved.answers as ReadonlyArray<readonly [string, ClientReply]>);
     this.away = saved.roomId !== null;
-    this.restored = true;
     this.graceEndsAt = saved.graceEndsAt;
     this.lastConnectionId = RESTORED;
     this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId: RESTORED }), Math.max(0, saved.graceEndsAt - Date.now()));
@@ -158,9 +155,9 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     // and the device cannot have received a message that was never sent.
     let caught = resume ? this.outbound.since(resume.lastSeq) : undefined;
     if (resume && (!sameNonce(resume.nonce, this.resumeNonce) || !caught)) return fail('session/resume-refused');
-    if (this.restored && caught) caught = { kind: 'snapshot' };
-    if (this.restored || this.lastConnectionId !== null) this.forgetSaved();
-    this.restored = false;
+    // Taken up from the store after its worker died: what was pushed meanwhile is lost, so a snapshot.
+    if (this.lastConnectionId === RESTORED && caught) caught = { kind: 'snapshot' };
+    if (this.lastConnectionId !== null) this.forgetSaved();
 
     const previous = this.connection;
     if (previous && previous.connectionId !== connectionId) {
@@ -211,6 +208,14 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       if (this.roomId && !this.away) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: true, graceMs } satisfies RoomMessage);
       this.away = this.roomId !== null;
       this.saveForResume(graceMs);
+      // Requests still running when the connection dropped are answered while the device is away:
+      // save again once they are, so their answers travel with the session too.
+      const running = this.actions.pending();
+      if (running.length > 0) {
+        void Promise.allSettled(running).then(() => {
+          if (this.connection === null && this.graceEndsAt > Date.now()) this.saveForResume(this.graceEndsAt - Date.now());
+        });
+      }
       this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId }), graceMs);
       return;
     }
@@ -237,13 +242,6 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     // A move answered again: its remembered answer has no state, so the room sends the current one (numbered).
     if (repeated && message.event === 'room:move' && this.roomId === message.request.roomId) {
       this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
-    }
-    // Answered while the device is away (its connection dropped meanwhile): the saved state must know it.
-    if (!repeated) {
-      void result.then(
-        () => this.connection === null && this.graceEndsAt > Date.now() && this.saveForResume(this.graceEndsAt - Date.now()),
-        () => undefined,
-      );
     }
     return result;
   }
