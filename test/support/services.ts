@@ -7,6 +7,8 @@ import { connect } from 'node:net';
 import type { TestContext } from 'node:test';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** MariaDB (or MySQL) for the SQL driver's tests: root with an empty password on the machine's server. */
+export const MARIADB_URL = process.env.MARIADB_URL ?? 'mysql://root@127.0.0.1:3306/test';
 
 /** Resolves whether something accepts TCP connections at host:port (bounded wait). */
 function reachable(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
@@ -26,10 +28,19 @@ function reachable(host: string, port: number, timeoutMs = 2000): Promise<boolea
  * True when Redis answers. Otherwise: under CI=true throws (the test fails);
  * elsewhere marks the test skipped with the reason and returns false.
  */
-export async function needRedis(t: TestContext): Promise<boolean> {
-  const url = new URL(REDIS_URL);
-  if (await reachable(url.hostname, Number(url.port || 6379))) return true;
-  const reason = `Redis is not reachable at ${REDIS_URL}`;
+export function needRedis(t: TestContext): Promise<boolean> {
+  return needService(t, 'Redis', REDIS_URL, 6379);
+}
+
+/** Like needRedis, for MariaDB at MARIADB_URL. */
+export function needMariadb(t: TestContext): Promise<boolean> {
+  return needService(t, 'MariaDB', MARIADB_URL, 3306);
+}
+
+async function needService(t: TestContext, name: string, serviceUrl: string, defaultPort: number): Promise<boolean> {
+  const url = new URL(serviceUrl);
+  if (await reachable(url.hostname, Number(url.port || defaultPort))) return true;
+  const reason = `${name} is not reachable at ${serviceUrl}`;
   if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: a missing service is a failure)`);
   console.log(`# SKIPPED: ${reason}`);
   t.skip(reason);

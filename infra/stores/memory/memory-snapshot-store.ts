@@ -1,0 +1,51 @@
+/**
+ * Snapshots in this process's memory: the default of tests and of a cluster-less
+ * quick start. Nothing survives the process; versions behave as in every driver.
+ */
+import {
+  VersionConflictError,
+  type JsonObject,
+  type SnapshotStore,
+  type SnapshotWrite,
+  type SnapshotWriteOutcome,
+  type StoredSnapshot,
+} from '../../../actors/persistence/stores';
+
+export class MemorySnapshotStore implements SnapshotStore {
+  readonly driver = 'memory';
+  private readonly documents = new Map<string, { version: number; data: JsonObject }>();
+
+  async read(key: string): Promise<StoredSnapshot | undefined> {
+    const stored = this.documents.get(key);
+    // A copy: a caller changing what it read must not change what is stored.
+    return stored ? { key, version: stored.version, data: structuredClone(stored.data) } : undefined;
+  }
+
+  async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {
+    const outcome = this.apply({ key, data, expectedVersion });
+    if (outcome instanceof VersionConflictError) throw outcome;
+    return outcome;
+  }
+
+  async remove(key: string, expectedVersion: number): Promise<void> {
+    const outcome = this.apply({ key, data: null, expectedVersion });
+    if (outcome instanceof VersionConflictError) throw outcome;
+  }
+
+  async writeBatch(writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
+    return writes.map((write) => this.apply(write));
+  }
+
+  async close(): Promise<void> {}
+
+  private apply(write: SnapshotWrite): SnapshotWriteOutcome {
+    const storedVersion = this.documents.get(write.key)?.version ?? 0;
+    if (storedVersion !== write.expectedVersion) return new VersionConflictError(write.key, write.expectedVersion, storedVersion);
+    if (write.data === null) {
+      this.documents.delete(write.key);
+      return 0;
+    }
+    this.documents.set(write.key, { version: storedVersion + 1, data: structuredClone(write.data) });
+    return storedVersion + 1;
+  }
+}
