@@ -6,6 +6,7 @@
  * union discriminated by `type` on a single comedy topic, `receive`.
  */
 import type { ErrorBody, Refusal } from '../protocol/errors';
+import type { JsonObject, MatchResult } from './persistence/stores';
 import type {
   FindMatchRequest,
   MatchFound,
@@ -21,6 +22,8 @@ import type {
 export type Address = string;
 
 export const LOBBY: Address = 'lobby';
+/** Every worker (and a single process) has its own persistence actor at this address; messages to it never leave the process. */
+export const PERSISTENCE: Address = 'persistence';
 export const sessionAddress = (playerId: string): Address => `session:${playerId}`;
 export const roomAddress = (roomId: string): Address => `room:${roomId}`;
 export const gatewayAddress = (gatewayId: string): Address => `gateway:${gatewayId}`;
@@ -116,7 +119,12 @@ export interface RoomParams {
   readonly game: string;
   /** Seed of the room's deterministic random sequence. */
   readonly seed: number;
+  /** Set when the room is taken up from its latest snapshot (its worker died): the snapshot and its stored version. */
+  readonly restore?: { readonly version: number; readonly data: JsonObject };
 }
+
+/** Where a room's snapshot is kept in the snapshot store. */
+export const roomSnapshotKey = (roomId: string): string => `room/${roomId}`;
 
 export type RoomMessage =
   | { readonly type: 'join'; readonly playerId: string; readonly name: string }
@@ -146,10 +154,46 @@ export type RoomMessage =
   | { readonly type: 'sessions-lost'; readonly playerIds: Readonly<Record<string, true>> }
   /** The room's own timer: advance a real-time game. */
   | { readonly type: 'tick' }
+  /** The room's own timer: snapshot the match if it changed since the last one. */
+  | { readonly type: 'snapshot' }
   /** The lobby's worker died: the new lobby knows no rooms yet. */
   | { readonly type: 'lobby-lost' };
 
 export type MoveReply = Reply<MoveAccepted>;
+
+// ---- Persistence -------------------------------------------------------------
+
+/**
+ * How urgent a write is (see actors/persistence/write-queue.ts):
+ * - `critical` — purchases, currency, match results: written before the actor answers, never coalesced, never shed;
+ * - `normal` — profile changes: batched within a short window;
+ * - `low` — room snapshots: only the newest per key is written, on an interval; shed first when the queue is full.
+ */
+export type WritePriority = 'critical' | 'normal' | 'low';
+
+/** What can be written, named after the domain. */
+export type WriteRequest =
+  /** How a game ended: a row in the match records (SQL). */
+  | { readonly kind: 'match-result'; readonly result: MatchResult }
+  /**
+   * A document to keep under `key` in the snapshot store, replacing what is there (`null` removes it).
+   * `basedOn` is the stored version the writer started from (0 for a new key): the first write of a key
+   * is conditional on it, later ones on the version the actor wrote last. Writes queued for the same key
+   * coalesce: only the newest is written.
+   */
+  | { readonly kind: 'snapshot'; readonly key: string; readonly data: JsonObject | null; readonly basedOn?: number }
+  /** Counters to add to a player's profile ('profile/<playerId>' in the snapshot store); queued additions merge. */
+  | { readonly kind: 'profile'; readonly playerId: string; readonly name: string; readonly add: Readonly<Record<string, number>> };
+
+export type PersistenceMessage =
+  /** Answered `{ ok: true }` once the write is durable, or refused (`persistence/overloaded`, `persistence/version-conflict`). */
+  | { readonly type: 'write'; readonly priority: WritePriority; readonly write: WriteRequest }
+  /** The newest stored snapshot under `key` (straight from the store: what another worker wrote included). */
+  | { readonly type: 'read-snapshot'; readonly key: string };
+
+/** Durable: `version` is the snapshot's new version (absent for match results). */
+export type WriteReply = Reply<{ readonly version?: number }>;
+export type ReadSnapshotReply = Reply<{ readonly snapshot: { readonly version: number; readonly data: JsonObject } | null }>;
 
 // ---- Gateway port ----------------------------------------------------------
 

@@ -7,7 +7,7 @@
  */
 import type { AnyGameRules } from '../games/api';
 import type { Backplane } from './cluster/backplane';
-import type { ActorKind } from './messages';
+import type { ActorKind, WritePriority } from './messages';
 
 /** Resource names, as actors list them in `static inject()`. */
 export const RESOURCE = {
@@ -15,10 +15,23 @@ export const RESOURCE = {
   log: 'Log',
   games: 'Games',
   cluster: 'Cluster',
+  stores: 'Stores',
 } as const;
 
+/** What the persistence actor reports; Prometheus in infra/. */
+export interface PersistenceMetrics {
+  persistenceQueueDepth(priority: WritePriority, depth: number): void;
+  persistenceBatch(store: string, writes: number, seconds: number): void;
+  persistenceRetry(store: string): void;
+  persistenceConflicts(store: string, count: number): void;
+  persistenceShed(priority: WritePriority, reason: 'shed' | 'refused'): void;
+  /** A write became durable `seconds` after its writer asked. */
+  persistenceDurable(priority: WritePriority, seconds: number): void;
+  persistenceStoreUp(store: string, up: boolean): void;
+}
+
 /** Domain metrics actors report; Prometheus is the implementation. */
-export interface ActorMetrics {
+export interface ActorMetrics extends PersistenceMetrics {
   sessionStarted(): void;
   sessionEnded(): void;
   roomOpened(game: string): void;

@@ -23,6 +23,8 @@ import type { WorkerParameters } from './worker/worker-actor';
 
 export interface ActorSystemOptions {
   readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
+  /** The stores the persistence actor writes to (embedded ones by default) and how it batches. */
+  readonly persistence: WorkerParameters['persistence'];
   /** comedy resource modules (metrics, log, games) from the app root; infra/ provides them. */
   readonly resources: readonly string[];
   /** This process's gateway: its address and what to do with messages actors send it. */
@@ -45,7 +47,7 @@ export interface ActorSystemHandle {
 export async function startActorSystem(options: ActorSystemOptions): Promise<ActorSystemHandle> {
   const system = createComedySystem({ resources: options.resources });
   const root = await system.rootActor();
-  const parameters: WorkerParameters = { settings: options.settings };
+  const parameters: WorkerParameters = { settings: options.settings, persistence: options.persistence };
   const worker = await root.createChild('/actors/worker/worker-actor', { mode: 'in-memory', customParameters: parameters });
   // The worker lives in this process: the gateway calls its host directly rather than through comedy.
   const host = localBehaviour<WorkerActor>(worker)?.host;

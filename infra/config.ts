@@ -106,13 +106,58 @@ export const ConfigSchema = z.strictObject({
       metricsPort: 9464,
       drainTimeoutMs: 10_000,
     }),
+  persistence: z
+    .strictObject({
+      /**
+       * Where room snapshots and player profiles go. Defaults: `sqlite` in one process (a file, nothing to
+       * install), `redis` on a cluster's workers (every worker must reach the same store to restore a room).
+       */
+      snapshots: z.enum(['memory', 'sqlite', 'mariadb', 'redis', 'riak']).optional(),
+      /** Where match results go. Defaults: `sqlite` in one process, `mariadb` on a cluster's workers. */
+      records: z.enum(['memory', 'sqlite', 'mariadb']).optional(),
+      /** The SQLite file of a single process (created with its directory). */
+      sqliteFile: z.string().min(1).default('data/playhouse.sqlite'),
+      /** MariaDB / MySQL, as mysql://user:password@host:port/database. */
+      mariadbUrl: z.string().regex(/^(mysql|mariadb):\/\//, 'must be a mysql:// URL').default('mysql://root@127.0.0.1:3306/test'),
+      /** Redis for snapshots; defaults to the cluster's Redis. */
+      redisUrl: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+      /** Riak nodes' protocol-buffers endpoints, host:port. */
+      riakNodes: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).default([]),
+      riakBucketType: z.string().min(1).default('playhouse'),
+      riakBucket: z.string().min(1).default('snapshots'),
+      /** Run pending SQL migrations at boot (handy in development); in production run `npm run migrate` and set this false. */
+      migrateOnBoot: z.boolean().default(true),
+      /** Rooms snapshot their state this often while it changes (and always at the end of a game); 0: only at game end. */
+      snapshotIntervalMs: z.number().int().min(0).default(5000),
+      queue: z
+        .strictObject({
+          /** Writes that may wait; past it low then normal writes are shed, and critical ones refused. */
+          maxQueued: z.number().int().min(1).default(10_000),
+          batchSize: z.number().int().min(1).max(10_000).default(200),
+          normalWindowMs: z.number().int().min(0).default(50),
+          lowIntervalMs: z.number().int().min(1).default(1000),
+          retryInitialMs: z.number().int().min(1).default(100),
+          retryMaxMs: z.number().int().min(1).default(5000),
+        })
+        .default({ maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 5000 }),
+    })
+    .default({
+      sqliteFile: 'data/playhouse.sqlite',
+      mariadbUrl: 'mysql://root@127.0.0.1:3306/test',
+      riakNodes: [],
+      riakBucketType: 'playhouse',
+      riakBucket: 'snapshots',
+      migrateOnBoot: true,
+      snapshotIntervalMs: 5000,
+      queue: { maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 5000 },
+    }),
 });
 
 export type PlayhouseConfig = z.infer<typeof ConfigSchema> & { readonly auth: { readonly secret: string } };
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variable → config path, and how to read it. */
-const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' | 'string' | 'list']> = [
+const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' | 'string' | 'list' | 'boolean']> = [
   ['PORT', ['port'], 'number'],
   ['HOST', ['host'], 'string'],
   ['PLAYHOUSE_GATEWAY_ID', ['gatewayId'], 'string'],
@@ -136,6 +181,15 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_DEAD_AFTER_MS', ['cluster', 'deadAfterMs'], 'number'],
   ['PLAYHOUSE_DRAIN_TIMEOUT_MS', ['cluster', 'drainTimeoutMs'], 'number'],
   ['PLAYHOUSE_METRICS_PORT', ['cluster', 'metricsPort'], 'number'],
+  ['PLAYHOUSE_SNAPSHOT_STORE', ['persistence', 'snapshots'], 'string'],
+  ['PLAYHOUSE_RECORD_STORE', ['persistence', 'records'], 'string'],
+  ['PLAYHOUSE_SQLITE_FILE', ['persistence', 'sqliteFile'], 'string'],
+  ['PLAYHOUSE_MARIADB_URL', ['persistence', 'mariadbUrl'], 'string'],
+  ['PLAYHOUSE_SNAPSHOT_REDIS_URL', ['persistence', 'redisUrl'], 'string'],
+  ['RIAK_NODES', ['persistence', 'riakNodes'], 'list'],
+  ['PLAYHOUSE_MIGRATE_ON_BOOT', ['persistence', 'migrateOnBoot'], 'boolean'],
+  ['PLAYHOUSE_SNAPSHOT_INTERVAL_MS', ['persistence', 'snapshotIntervalMs'], 'number'],
+  ['PLAYHOUSE_WRITE_QUEUE_MAX', ['persistence', 'queue', 'maxQueued'], 'number'],
 ];
 
 export class ConfigError extends Error {
@@ -155,9 +209,13 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   for (const [variable, path, kind] of ENVIRONMENT) {
     const raw = env[variable];
     if (raw === undefined || raw === '') continue;
-    const value = kind === 'number' ? Number(raw) : kind === 'list' ? raw.split(',').map((item) => item.trim()).filter(Boolean) : raw;
+    const value = kind === 'number' ? Number(raw) : kind === 'list' ? raw.split(',').map((item) => item.trim()).filter(Boolean) : kind === 'boolean' ? parseBoolean(raw) : raw;
     if (kind === 'number' && !Number.isFinite(value)) {
       problems.push(`${variable}=${raw}: not a number`);
+      continue;
+    }
+    if (kind === 'boolean' && value === undefined) {
+      problems.push(`${variable}=${raw}: not true/false`);
       continue;
     }
     setPath(input, path, value);
@@ -166,9 +224,37 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
+  if (parsed.success) problems.push(...persistenceProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const config = parsed.data;
   return { ...config, auth: { ...config.auth, secret: config.auth.secret ?? randomBytes(32).toString('base64url') } };
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  return undefined;
+}
+
+/** Store choices that cannot work where this process runs. */
+function persistenceProblems(config: z.infer<typeof ConfigSchema>): string[] {
+  if (config.role !== 'worker') return [];
+  const { snapshots, records } = resolvedStores(config);
+  const problems: string[] = [];
+  // A SQLite file belongs to one process; a cluster has several workers writing.
+  if (snapshots === 'sqlite') problems.push('persistence.snapshots: sqlite holds one process\'s data; a cluster\'s workers need mariadb, redis or riak');
+  if (records === 'sqlite') problems.push('persistence.records: sqlite holds one process\'s data; a cluster\'s workers need mariadb');
+  if (snapshots === 'riak' && config.persistence.riakNodes.length === 0) problems.push('persistence.riakNodes: riak snapshots need at least one node (RIAK_NODES)');
+  return problems;
+}
+
+/** The store drivers in effect: what was configured, else the default for the role. */
+export function resolvedStores(config: Pick<PlayhouseConfig, 'role' | 'persistence'>): { snapshots: NonNullable<PlayhouseConfig['persistence']['snapshots']>; records: NonNullable<PlayhouseConfig['persistence']['records']> } {
+  const clustered = config.role === 'worker';
+  return {
+    snapshots: config.persistence.snapshots ?? (clustered ? 'redis' : 'sqlite'),
+    records: config.persistence.records ?? (clustered ? 'mariadb' : 'sqlite'),
+  };
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

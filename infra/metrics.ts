@@ -8,7 +8,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NodeInfo } from '../actors/cluster/backplane';
-import type { ActorKind } from '../actors/messages';
+import type { ActorKind, WritePriority } from '../actors/messages';
 import type { ActorMetrics } from '../actors/ports';
 
 export class PlayhouseMetrics implements ActorMetrics {
@@ -55,6 +55,38 @@ export class PlayhouseMetrics implements ActorMetrics {
   private readonly clusterFrames = new Counter({ name: 'playhouse_cluster_frames_total', help: 'Frames (messages, asks, replies, spawns) in those batches.', labelNames: ['direction'], registers: [this.registry] });
   private readonly clusterBytes = new Counter({ name: 'playhouse_cluster_bytes_total', help: 'JSON bytes of those batches.', labelNames: ['direction'], registers: [this.registry] });
   private readonly wireErrors = new Counter({ name: 'playhouse_wire_errors_total', help: 'Messages refused by the gateway before reaching an actor, by error code.', labelNames: ['code'], registers: [this.registry] });
+
+  private readonly persistenceQueue = new Gauge({ name: 'playhouse_persistence_queue_depth', help: 'Writes waiting in the persistence actor, by priority.', labelNames: ['priority'], registers: [this.registry] });
+  private readonly persistenceBatchSize = new Histogram({
+    name: 'playhouse_persistence_batch_size',
+    help: 'Writes sent to a store in one call, by store driver.',
+    labelNames: ['store'],
+    buckets: [1, 2, 5, 10, 25, 50, 100, 200, 500],
+    registers: [this.registry],
+  });
+  private readonly persistenceFlush = new Histogram({
+    name: 'playhouse_persistence_flush_seconds',
+    help: 'Time one batch took to write, by store driver.',
+    labelNames: ['store'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly persistenceWait = new Histogram({
+    name: 'playhouse_persistence_write_wait_seconds',
+    help: 'From a write reaching the persistence actor to it being durable, by priority.',
+    labelNames: ['priority'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly persistenceRetries = new Counter({ name: 'playhouse_persistence_retries_total', help: 'Batches a store failed to write (kept and retried with backoff), by store driver.', labelNames: ['store'], registers: [this.registry] });
+  private readonly persistenceConflictCount = new Counter({ name: 'playhouse_persistence_conflicts_total', help: 'Writes refused by a version conflict, by store driver.', labelNames: ['store'], registers: [this.registry] });
+  private readonly persistenceShedCount = new Counter({
+    name: 'playhouse_persistence_shed_total',
+    help: 'Writes dropped because the queue was full, by priority: shed (an accepted low/normal write dropped for a more urgent one) or refused (not accepted).',
+    labelNames: ['priority', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly persistenceUp = new Gauge({ name: 'playhouse_persistence_store_up', help: 'Whether the last write to a store succeeded (1) or failed (0), by store driver.', labelNames: ['store'], registers: [this.registry] });
 
   constructor() {
     // Process CPU, memory, GC and event-loop lag (nodejs_eventloop_lag_seconds).
@@ -110,6 +142,29 @@ export class PlayhouseMetrics implements ActorMetrics {
     this.clusterBatches.inc({ direction });
     this.clusterFrames.inc({ direction }, frames);
     this.clusterBytes.inc({ direction }, bytes);
+  }
+
+  persistenceQueueDepth(priority: WritePriority, depth: number): void {
+    this.persistenceQueue.set({ priority }, depth);
+  }
+  persistenceBatch(store: string, writes: number, seconds: number): void {
+    this.persistenceBatchSize.observe({ store }, writes);
+    this.persistenceFlush.observe({ store }, seconds);
+  }
+  persistenceRetry(store: string): void {
+    this.persistenceRetries.inc({ store });
+  }
+  persistenceConflicts(store: string, count: number): void {
+    this.persistenceConflictCount.inc({ store }, count);
+  }
+  persistenceShed(priority: WritePriority, reason: 'shed' | 'refused'): void {
+    this.persistenceShedCount.inc({ priority, reason });
+  }
+  persistenceDurable(priority: WritePriority, seconds: number): void {
+    this.child(`w|${priority}`, () => this.persistenceWait.labels(priority)).observe(seconds);
+  }
+  persistenceStoreUp(store: string, up: boolean): void {
+    this.persistenceUp.set({ store }, up ? 1 : 0);
   }
 
   snapshot(): Promise<object[]> {

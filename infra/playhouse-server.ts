@@ -13,7 +13,7 @@ import { ACTOR_RESOURCES } from './actor-resources';
 import { PlayerTokens } from './auth/player-tokens';
 import { ResumeTokens } from './auth/resume-tokens';
 import { RedisBackplane } from './cluster/redis-backplane';
-import { actorSettings } from './cluster/worker-supervisor';
+import { actorSettings, workerPersistence } from './cluster/worker-supervisor';
 import { processGames } from './game-catalog';
 import type { PlayhouseConfig } from './config';
 import { loadDemoAssets } from './gateway/demo-assets';
@@ -62,7 +62,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
     metrics.watchCluster(() => cluster.members());
     actors = cluster;
   } else if (config.role === 'single') {
-    actors = await startActorSystem({ settings: actorSettings(config), resources: ACTOR_RESOURCES, gateway: { address, deliver } });
+    actors = await startActorSystem({ settings: actorSettings(config), persistence: workerPersistence(config), resources: ACTOR_RESOURCES, gateway: { address, deliver } });
   } else {
     throw new Error(`startPlayhouse runs the single and gateway roles, not '${config.role}' (see infra/cluster/worker-supervisor.ts)`);
   }

@@ -41,6 +41,9 @@ export const ERROR_CODES = {
   'move/bad-payload': 'The move\'s payload does not match the game\'s schema for it.',
   // Moves: the game's rules said no; `reason` says why (e.g. column-full).
   'move/illegal': 'The rules refuse this move; see reason.',
+  // Persistence: answers of the persistence actor to server-side writers (not sent to game clients today).
+  'persistence/overloaded': 'The write queue is full; the write was not accepted (or, if low priority, was shed). Retry later.',
+  'persistence/conflict': 'The data changed since the version this write was based on; nothing was written. Read again and retry.',
   // Server.
   'server/overloaded': 'A mailbox is full; the message was not processed. Retry later.',
   'server/shutting-down': 'The server is shutting down; reconnect elsewhere.',

@@ -19,6 +19,10 @@ export interface ActorSettings {
   readonly mailboxCapacity: number;
   /** How long an `ask` waits for a reply before giving up. */
   readonly askTimeoutMs: number;
+  /** Rooms: how often to snapshot a changing match (0: only when a game ends). */
+  readonly snapshotIntervalMs?: number;
+  /** Rooms: how long a restored room holds the seats of players who do not come back. */
+  readonly awayGraceMs?: number;
 }
 
 /** What the host hands an actor: its name, its settings, the outside world, and messaging. */

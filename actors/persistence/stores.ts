@@ -130,3 +130,32 @@ export interface MatchRecordStore {
   count(): Promise<number>;
   close(): Promise<void>;
 }
+
+// ---- Which drivers run (decided at boot; plain JSON so it reaches forked workers) ----
+
+export type SnapshotDriverConfig =
+  | { readonly driver: 'memory' }
+  | { readonly driver: 'sqlite'; readonly file: string }
+  | { readonly driver: 'mariadb'; readonly url: string }
+  | { readonly driver: 'redis'; readonly url: string; readonly prefix: string }
+  | { readonly driver: 'riak'; readonly nodes: readonly string[]; readonly bucketType: string; readonly bucket: string };
+
+export type RecordDriverConfig = { readonly driver: 'memory' } | { readonly driver: 'sqlite'; readonly file: string } | { readonly driver: 'mariadb'; readonly url: string };
+
+export interface StoresConfig {
+  readonly snapshots: SnapshotDriverConfig;
+  readonly records: RecordDriverConfig;
+  /** Run pending SQL migrations when opening (development); production runs `npm run migrate` before deploying. */
+  readonly migrate: boolean;
+}
+
+/** The stores of one process, opened from a StoresConfig by infra/ (a comedy resource). */
+export interface OpenedStores {
+  readonly snapshots: SnapshotStore;
+  readonly matches: MatchRecordStore;
+  close(): Promise<void>;
+}
+
+export interface StoreConnector {
+  open(config: StoresConfig): Promise<OpenedStores>;
+}

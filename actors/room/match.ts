@@ -11,6 +11,7 @@ import { refusal as refuse } from '../../protocol/errors';
 import { describeIssues } from '../../protocol/wire-checks';
 import type { MatchFound, Outcome, RoomDeltaMessage, RoomPlayerMessage, RoomStateMessage, RoomStatus, SeatInfo, ServerEventName } from '../../protocol/messages';
 import type { Failure, Ok } from '../messages';
+import type { MatchPlayer } from '../persistence/stores';
 import type { LoadedGame } from '../ports';
 import type { SeededRandom } from './seeded-random';
 
@@ -20,11 +21,42 @@ export interface Outgoing {
   readonly payload: object;
 }
 
+/** A game that ended, for the room to record (match results, profiles). */
+export interface EndedGame {
+  readonly gameNumber: number;
+  /** Everyone who played in it, leavers included, in seat order. */
+  readonly players: readonly MatchPlayer[];
+  readonly outcome: Outcome;
+  readonly moves: number;
+  readonly startedAt: number;
+}
+
+/**
+ * Everything a match needs to go on elsewhere (another worker, after its own died): plain JSON.
+ * `state` is the rules' own state, plain data by the rules API's contract.
+ */
+export interface MatchSnapshot {
+  readonly game: string;
+  readonly seats: readonly SeatInfo[];
+  readonly status: RoomStatus;
+  readonly state: unknown;
+  readonly version: number;
+  readonly gameNumber: number;
+  readonly outcome: Outcome | null;
+  readonly rematchVotes: readonly string[];
+  readonly random: number;
+  readonly players: readonly MatchPlayer[];
+  readonly moves: number;
+  readonly startedAt: number;
+}
+
 export type JoinResult = Ok<MatchFound & { open: boolean }> | Failure;
 export type MoveResult = Ok<{ version: number; state?: RoomStateMessage }> | Failure;
 
 export class Match {
   readonly outbox: Outgoing[] = [];
+  /** Games that ended since the room last looked (the room records them). */
+  readonly ended: EndedGame[] = [];
   private seats: SeatInfo[] = [];
   private status: RoomStatus = 'waiting';
   private state: unknown = undefined;
@@ -32,6 +64,10 @@ export class Match {
   private gameNumber = 0;
   private outcome: Outcome | null = null;
   private readonly rematchVotes = new Set<string>();
+  /** Who has played in the current game (a leaver stays listed), when it started, how many moves it took. */
+  private players: MatchPlayer[] = [];
+  private startedAt = 0;
+  private moves = 0;
   private cachedContext: { readonly seats: readonly SeatInfo[]; readonly context: GameContext<unknown>; readonly byPlayer: Map<string, MoveContext<unknown>> } | undefined;
 
   constructor(
@@ -68,6 +104,7 @@ export class Match {
     this.seats = [...this.seats, seat].sort((a, b) => a.seat - b.seat);
     this.broadcastPlayerChange(playerId, 'joined');
     const rules = this.game.rules;
+    if (this.status === 'playing') this.players.push({ playerId, name, seat: seat.seat });
     if (this.status === 'playing' && rules.playerJoined) this.state = rules.playerJoined(this.state, playerId, this.context());
     if (this.status === 'waiting' && this.readyToStart()) this.start();
     else this.changed();
@@ -95,6 +132,7 @@ export class Match {
     if (isInvalid(next)) return refuse('move/illegal', next.message, { reason: next.reason });
 
     this.state = next;
+    this.moves++;
     if (this.isRealtime) {
       // Inputs take effect at the next tick, which broadcasts what changed.
       this.version++;
@@ -193,6 +231,50 @@ export class Match {
     return { ok: true };
   }
 
+  /** The whole match as plain JSON (the room's snapshot). */
+  snapshot(): MatchSnapshot {
+    return {
+      game: this.game.name,
+      seats: this.seats,
+      status: this.status,
+      state: this.state === undefined ? null : this.state,
+      version: this.version,
+      gameNumber: this.gameNumber,
+      outcome: this.outcome,
+      rematchVotes: [...this.rematchVotes],
+      random: this.random.state,
+      players: this.players,
+      moves: this.moves,
+      startedAt: this.startedAt,
+    };
+  }
+
+  /** Takes up a match from its snapshot; every seated player counts as away until their session says otherwise. */
+  restore(snapshot: MatchSnapshot): void {
+    this.seats = snapshot.seats.map((seat) => ({ ...seat, away: true }));
+    this.status = snapshot.status;
+    this.state = snapshot.state === null && snapshot.status === 'waiting' ? undefined : snapshot.state;
+    this.version = snapshot.version;
+    this.gameNumber = snapshot.gameNumber;
+    this.outcome = snapshot.outcome;
+    this.rematchVotes.clear();
+    for (const playerId of snapshot.rematchVotes) this.rematchVotes.add(playerId);
+    this.random.restore(snapshot.random);
+    this.players = [...snapshot.players];
+    this.moves = snapshot.moves;
+    this.startedAt = snapshot.startedAt;
+  }
+
+  /** The version players last saw: it moves on with every change they see. */
+  get stateVersion(): number {
+    return this.version;
+  }
+
+  /** The seated players' ids. */
+  get playerIds(): string[] {
+    return this.seats.map((seat) => seat.playerId);
+  }
+
   stateFor(playerId: string): RoomStateMessage {
     return {
       roomId: this.roomId,
@@ -208,6 +290,9 @@ export class Match {
 
   private start(): void {
     this.gameNumber++;
+    this.players = this.seats.map(({ playerId, name, seat }) => ({ playerId, name, seat }));
+    this.startedAt = Date.now();
+    this.moves = 0;
     this.rematchVotes.clear();
     this.outcome = null;
     this.state = this.game.rules.setup(this.context());
@@ -238,6 +323,7 @@ export class Match {
   private finish(outcome: Outcome, leaver?: string): void {
     this.status = 'over';
     this.outcome = { winners: [...outcome.winners], draw: outcome.draw, reason: outcome.reason };
+    this.ended.push({ gameNumber: this.gameNumber, players: this.players, outcome: this.outcome, moves: this.moves, startedAt: this.startedAt });
     this.changed();
     for (const { playerId } of this.seats) {
       this.outbox.push({

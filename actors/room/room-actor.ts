@@ -3,10 +3,30 @@
  * the game's rules it started with. Moves arrive through its mailbox and are
  * handled in order: check → apply → broadcast. Real-time games tick on a timer
  * that posts into the same mailbox, so ticks and moves never interleave.
+ *
+ * The room never waits on a database: it hands its writes to the persistence
+ * actor of its worker — a snapshot of the match on an interval while it
+ * changes and whenever a game ends (low priority: only the newest counts), the
+ * match result (critical) and the players' profile counters (normal). A room
+ * whose worker died is taken up from its latest snapshot (`params.restore`).
  */
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
-import { LOBBY, sessionAddress, type LobbyMessage, type RoomMessage, type RoomParams, type SessionMessage } from '../messages';
-import { Match } from './match';
+import {
+  LOBBY,
+  PERSISTENCE,
+  roomSnapshotKey,
+  sessionAddress,
+  type LobbyMessage,
+  type PersistenceMessage,
+  type RoomMessage,
+  type RoomParams,
+  type SessionMessage,
+  type WritePriority,
+  type WriteReply,
+  type WriteRequest,
+} from '../messages';
+import type { JsonObject } from '../persistence/stores';
+import { Match, type EndedGame, type MatchSnapshot } from './match';
 import { SeededRandom } from './seeded-random';
 
 /** How long after a player's grace period the room lets the seat go itself (the session normally does it first). */
@@ -20,19 +40,41 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private tickQueued = false;
   private lastTickAt = 0;
   private closed = false;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  /** The match version of the last snapshot sent (-1: none yet). */
+  private snapshotVersion = -1;
+  /** The stored snapshot version this room started from: 0 for a new room. */
+  private readonly snapshotBase: number;
 
   constructor(context: ActorContext, params: RoomParams) {
     super(context, params);
     const game = context.games.get(params.game);
     if (!game) throw new Error(`unknown game ${params.game}`);
     this.match = new Match(params.roomId, game, new SeededRandom(params.seed));
+    this.snapshotBase = params.restore?.version ?? 0;
+    if (params.restore) {
+      this.match.restore((params.restore.data as unknown as RoomSnapshot).match);
+      this.snapshotVersion = this.match.stateVersion;
+    }
   }
 
   override started(): void {
     this.metrics.roomOpened(this.params.game);
+    const intervalMs = this.settings.snapshotIntervalMs ?? 0;
+    if (intervalMs > 0) {
+      this.snapshotTimer = setInterval(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
+      this.snapshotTimer.unref();
+    }
+    if (this.params.restore) {
+      // Every player counts as away until their session says otherwise; those who never come back lose their seat.
+      for (const playerId of this.match.playerIds) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
+      this.updateTicker();
+      this.reportToLobby();
+    }
   }
 
   override stopped(): void {
+    clearInterval(this.snapshotTimer);
     this.stopTicker();
     for (const timer of this.awayTimers.values()) clearTimeout(timer);
     if (!this.closed) this.metrics.roomClosed(this.params.game);
@@ -44,16 +86,21 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       if (!this.closed && this.match.isOpen) this.reportToLobby();
       return undefined;
     }
+    if (message.type === 'snapshot') {
+      if (!this.closed && this.match.stateVersion !== this.snapshotVersion) this.saveSnapshot();
+      return undefined;
+    }
     const wasOpen = this.match.isOpen;
     const reply = this.dispatch(message);
     this.flush();
+    if (this.match.ended.length > 0) this.recordEndedGames();
     this.updateTicker();
     if (this.match.isEmpty) this.close();
     else if (wasOpen !== this.match.isOpen) this.reportToLobby();
     return reply;
   }
 
-  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' }>): unknown {
+  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' | 'snapshot' }>): unknown {
     const game = this.params.game;
     switch (message.type) {
       case 'join':
@@ -88,6 +135,54 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         return undefined;
       }
     }
+  }
+
+  /** A game ended: its result (critical), the players' profile counters (normal), and a snapshot now. */
+  private recordEndedGames(): void {
+    const now = Date.now();
+    for (const ended of this.match.ended.splice(0)) {
+      this.persist('critical', { kind: 'match-result', result: this.matchResult(ended, now) });
+      for (const player of ended.players) {
+        const won = ended.outcome.winners.includes(player.playerId);
+        const add = { played: 1, won: won ? 1 : 0, lost: !won && !ended.outcome.draw ? 1 : 0, drawn: ended.outcome.draw ? 1 : 0 };
+        this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add });
+      }
+    }
+    this.saveSnapshot();
+  }
+
+  private matchResult(ended: EndedGame, endedAt: number): Extract<WriteRequest, { kind: 'match-result' }>['result'] {
+    return {
+      matchId: `${this.params.roomId}#${ended.gameNumber}`,
+      roomId: this.params.roomId,
+      game: this.params.game,
+      gameNumber: ended.gameNumber,
+      players: ended.players,
+      winners: ended.outcome.winners,
+      draw: ended.outcome.draw,
+      reason: ended.outcome.reason,
+      moves: ended.moves,
+      startedAt: ended.startedAt,
+      endedAt,
+    };
+  }
+
+  /** The newest state of the match for the snapshot store (low priority: a newer one replaces it in the queue). */
+  private saveSnapshot(): void {
+    this.snapshotVersion = this.match.stateVersion;
+    const snapshot: RoomSnapshot = { roomId: this.params.roomId, game: this.params.game, seed: this.params.seed, savedAt: Date.now(), match: this.match.snapshot() };
+    this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: snapshot as unknown as JsonObject, basedOn: this.snapshotBase });
+  }
+
+  /** Hands a write to the persistence actor; the room goes on at once and only logs what went wrong. */
+  private persist(priority: WritePriority, write: WriteRequest): void {
+    this.ask<WriteReply>(PERSISTENCE, { type: 'write', priority, write } satisfies PersistenceMessage).then(
+      (reply) => {
+        if (!reply.ok) this.log.warn({ roomId: this.params.roomId, priority, kind: write.kind, error: reply.error }, 'room write refused');
+      },
+      // The write stays queued (a store is slow or down): the ask only stopped waiting.
+      (error: unknown) => this.log.debug({ roomId: this.params.roomId, priority, kind: write.kind, err: String(error) }, 'room write not yet durable'),
+    );
   }
 
   /** Sends what the match produced to the players' sessions. */
@@ -148,8 +243,20 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     if (this.closed) return;
     this.closed = true;
     this.stopTicker();
+    clearInterval(this.snapshotTimer);
+    // Nothing to restore any more: the snapshot goes (queued after any snapshot still waiting, so it wins).
+    this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
     this.metrics.roomClosed(this.params.game);
     this.tell(LOBBY, { type: 'room-status', roomId: this.params.roomId, game: this.params.game, open: false, closed: true } satisfies LobbyMessage);
     this.retire();
   }
+}
+
+/** What a room keeps in the snapshot store under room/<roomId>. */
+export interface RoomSnapshot {
+  readonly roomId: string;
+  readonly game: string;
+  readonly seed: number;
+  readonly savedAt: number;
+  readonly match: MatchSnapshot;
 }

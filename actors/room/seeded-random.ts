@@ -17,4 +17,9 @@ export class SeededRandom {
   get state(): number {
     return this.position;
   }
+
+  /** Goes on from where a snapshot left the sequence. */
+  restore(position: number): void {
+    this.position = position;
+  }
 }

@@ -26,6 +26,14 @@ export interface HostStats {
   readonly actors: Readonly<Record<ActorKind, number>>;
   /** Messages waiting in (or being handled by) this host's mailboxes. */
   readonly queued: number;
+  /** Writes waiting in this host's persistence actor. */
+  readonly writesQueued: number;
+}
+
+/** An actor of this process bound by address that is not a MailboxActor (the persistence actor). */
+export interface LocalService {
+  receive(message: object): Promise<unknown>;
+  readonly depth: number;
 }
 
 /** Where messages for actors this host does not hold go (another process of the cluster). */
@@ -55,6 +63,7 @@ interface Hosted {
 export class ActorHost implements LocalRouter {
   private readonly actors = new Map<Address, Hosted>();
   private readonly endpoints = new Map<Address, (message: object) => void>();
+  private readonly services = new Map<Address, LocalService>();
   private cluster: ClusterLink | undefined;
 
   constructor(
@@ -75,6 +84,11 @@ export class ActorHost implements LocalRouter {
     this.endpoints.set(address, deliver);
   }
 
+  /** A local service at `address`: messages to it from this process never leave the process. */
+  bindService(address: Address, service: LocalService): void {
+    this.services.set(address, service);
+  }
+
   /** An actor of this host. */
   holds(address: Address): boolean {
     return this.actors.has(address);
@@ -82,7 +96,7 @@ export class ActorHost implements LocalRouter {
 
   /** An actor or a local endpoint: something this process delivers to itself. */
   holdsHere(address: Address): boolean {
-    return this.actors.has(address) || this.endpoints.has(address);
+    return this.actors.has(address) || this.endpoints.has(address) || this.services.has(address);
   }
 
   /** Creates the actor here unless it already exists. */
@@ -114,6 +128,11 @@ export class ActorHost implements LocalRouter {
       void hosted.actor.receive(envelope.message);
       return;
     }
+    const service = this.services.get(envelope.to);
+    if (service) {
+      void service.receive(envelope.message);
+      return;
+    }
     const endpoint = this.endpoints.get(envelope.to);
     if (endpoint) endpoint(envelope.message);
     else this.cluster?.tell(envelope);
@@ -123,6 +142,8 @@ export class ActorHost implements LocalRouter {
   ask(envelope: Envelope): Promise<unknown> {
     const hosted = this.actors.get(envelope.to);
     if (hosted) return hosted.actor.receive(envelope.message);
+    const service = this.services.get(envelope.to);
+    if (service) return service.receive(envelope.message);
     if (this.cluster && !this.endpoints.has(envelope.to)) return this.cluster.ask(envelope);
     return Promise.resolve(notFound(envelope.to));
   }
@@ -157,7 +178,9 @@ export class ActorHost implements LocalRouter {
       actors[hosted.kind]++;
       queued += hosted.actor.depth;
     }
-    return { actors, queued };
+    let writesQueued = 0;
+    for (const service of this.services.values()) writesQueued += service.depth;
+    return { actors, queued, writesQueued };
   }
 
   private contextFor(kind: ActorKind, address: Address): ActorContext {

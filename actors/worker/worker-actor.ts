@@ -13,7 +13,9 @@ import { ClusterNode } from '../cluster/cluster-node';
 import type { Backplane } from '../cluster/backplane';
 import type { SelfHandle } from '../kit/comedy';
 import type { ActorSettings } from '../kit/mailbox-actor';
-import { idSet, idsOf, LOBBY, sessionAddress, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
+import { idSet, idsOf, LOBBY, PERSISTENCE, sessionAddress, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
+import { PersistenceActor, type PersistenceSettings } from '../persistence/persistence-actor';
+import type { OpenedStores, StoreConnector, StoresConfig } from '../persistence/stores';
 import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
 import { ActorHost, type HostStats } from './actor-host';
 
@@ -28,6 +30,8 @@ export interface WorkerClusterParameters {
 
 export interface WorkerParameters {
   readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
+  /** The stores this worker's persistence actor writes to, and how it batches. */
+  readonly persistence: { readonly stores: StoresConfig; readonly settings: PersistenceSettings; readonly drainTimeoutMs: number };
   /** Absent for the in-process worker of a single-process server. */
   readonly cluster?: WorkerClusterParameters;
 }
@@ -41,7 +45,7 @@ const DRAIN_POLL_MS = 100;
 
 export default class WorkerActor {
   static inject(): string[] {
-    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games, RESOURCE.cluster];
+    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games, RESOURCE.cluster, RESOURCE.stores];
   }
 
   /** Set in `initialize`; a worker in the caller's process is used through it directly. */
@@ -49,18 +53,28 @@ export default class WorkerActor {
   private node: ClusterNode | undefined;
   private backplane: Backplane | undefined;
   private nodeId = 'local';
+  private persistence: PersistenceActor | undefined;
+  private stores: OpenedStores | undefined;
+  private drainTimeoutMs = 0;
 
   constructor(
     private readonly metrics: ActorMetrics,
     private readonly log: ActorLog,
     private readonly games: GameCatalog,
     private readonly cluster: ClusterConnector,
+    private readonly storeConnector: StoreConnector,
   ) {}
 
   /** comedy lifecycle hook. */
   async initialize(self: SelfHandle): Promise<void> {
     const parameters = self.getCustomParameters() as WorkerParameters;
     this.host = new ActorHost({ metrics: this.metrics, log: this.log, games: this.games }, parameters.settings);
+    // Stores that cannot be opened at boot stop the worker from starting (a clear error, not a half-working worker);
+    // once running, a store that goes away only delays writes.
+    this.stores = await this.storeConnector.open(parameters.persistence.stores);
+    this.persistence = new PersistenceActor(this.stores, parameters.persistence.settings, this.metrics, this.log);
+    this.drainTimeoutMs = parameters.persistence.drainTimeoutMs;
+    this.host.bindService(PERSISTENCE, this.persistence);
     if (parameters.cluster) await this.joinCluster(parameters.cluster, parameters.settings.session.askTimeoutMs);
   }
 
@@ -88,6 +102,7 @@ export default class WorkerActor {
     while (this.host.stats().queued > 0 && Date.now() < deadline + request.timeoutMs) await delay(DRAIN_POLL_MS);
     const stats = this.stats();
     await this.leaveCluster();
+    await this.closeStores(request.timeoutMs);
     return stats;
   }
 
@@ -95,6 +110,20 @@ export default class WorkerActor {
   async destroy(): Promise<void> {
     await this.host.shutdown();
     await this.leaveCluster();
+    await this.closeStores(this.drainTimeoutMs);
+  }
+
+  /** Writes what the persistence actor still holds (rooms' last snapshots included), then closes the stores. */
+  private async closeStores(timeoutMs: number): Promise<void> {
+    const persistence = this.persistence;
+    const stores = this.stores;
+    this.persistence = undefined;
+    this.stores = undefined;
+    if (persistence) {
+      await persistence.drain(timeoutMs);
+      persistence.stop();
+    }
+    await stores?.close().catch((error: unknown) => this.log.warn({ err: String(error) }, 'closing the stores failed'));
   }
 
   private async joinCluster(cluster: WorkerClusterParameters, askTimeoutMs: number): Promise<void> {

@@ -2,7 +2,7 @@
 import type { Backplane } from '../../actors/cluster/backplane';
 import type { ClusterConnector } from '../../actors/ports';
 import { RedisBackplane } from '../cluster/redis-backplane';
-import { RedisSessionStore } from '../cluster/redis-session-store';
+import { RedisSessionStore } from '../stores/redis/redis-session-store';
 import { processLogger } from '../logger';
 
 export default class ClusterResource {
@@ -12,7 +12,7 @@ export default class ClusterResource {
   getResource(): ClusterConnector {
     return {
       connect: (options): Promise<Backplane> => RedisBackplane.connect({ ...options, log: processLogger() }),
-      sessionStore: (options) => RedisSessionStore.connect(options),
+      sessionStore: (options) => RedisSessionStore.connect({ ...options, log: processLogger() }),
     };
   }
 }

@@ -4,4 +4,5 @@ export const ACTOR_RESOURCES: readonly string[] = [
   '/infra/actor-resources/log-resource',
   '/infra/actor-resources/games-resource',
   '/infra/actor-resources/cluster-resource',
+  '/infra/actor-resources/stores-resource',
 ];

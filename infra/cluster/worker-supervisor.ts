@@ -18,6 +18,7 @@ import type { ActorSettings } from '../../actors/kit/mailbox-actor';
 import type { ActorKind } from '../../actors/messages';
 import type { ActorLog } from '../../actors/ports';
 import type { WorkerParameters, WorkerStats } from '../../actors/worker/worker-actor';
+import { persistenceSettings, storesConfig } from '../stores/stores-config';
 import { ACTOR_RESOURCES } from '../actor-resources';
 import type { PlayhouseConfig } from '../config';
 import { isPrivateAddress } from './private-address';
@@ -43,7 +44,16 @@ interface Slot {
 
 export function actorSettings(config: PlayhouseConfig): Record<ActorKind, ActorSettings> {
   const settingsFor = (kind: ActorKind): ActorSettings => ({ mailboxCapacity: config.actors.mailboxCapacity[kind], askTimeoutMs: config.actors.askTimeoutMs });
-  return { session: settingsFor('session'), room: settingsFor('room'), lobby: settingsFor('lobby') };
+  return {
+    session: settingsFor('session'),
+    room: { ...settingsFor('room'), snapshotIntervalMs: config.persistence.snapshotIntervalMs, awayGraceMs: config.resume.graceMs },
+    lobby: settingsFor('lobby'),
+  };
+}
+
+/** What a worker's persistence actor needs: its stores, its batching, how long it may drain. */
+export function workerPersistence(config: PlayhouseConfig): WorkerParameters['persistence'] {
+  return { stores: storesConfig(config), settings: persistenceSettings(config), drainTimeoutMs: config.cluster.drainTimeoutMs };
 }
 
 export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Promise<RunningWorkers> {
@@ -57,6 +67,7 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
   const place = async (name: string, index: number): Promise<Slot> => {
     const parameters: WorkerParameters = {
       settings: actorSettings(config),
+      persistence: workerPersistence(config),
       cluster: { redisUrl: cluster.redisUrl, name: cluster.name, slot: name, heartbeatMs: cluster.heartbeatMs, deadAfterMs: cluster.deadAfterMs },
     };
     const options: Slot['options'] = {

@@ -10,6 +10,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startActorSystem } from '../../actors/system';
 import { ACTOR_RESOURCES } from '../../infra/actor-resources';
+import { workerPersistence } from '../../infra/cluster/worker-supervisor';
+import { loadConfig } from '../../infra/config';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -27,6 +29,7 @@ test('thousands of sessions that open and retire leave the heap where it was', a
   const settings = { mailboxCapacity: 16, askTimeoutMs: 5000 };
   const actors = await startActorSystem({
     settings: { session: settings, room: settings, lobby: settings },
+    persistence: workerPersistence(loadConfig({ persistence: { snapshots: 'memory', records: 'memory' } }, {})),
     resources: ACTOR_RESOURCES,
     gateway: { address: 'gateway:test', deliver: () => undefined },
   });

@@ -5,7 +5,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Script } from 'node:vm';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { loadConfig } from '../../infra/config';
@@ -31,7 +33,9 @@ let server: RunningPlayhouse | undefined;
 let browser: Browser | undefined;
 
 before(async () => {
-  server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1' }));
+  // The embedded default of `npm start` (SQLite), in a file of its own.
+  const sqliteFile = path.join(mkdtempSync(path.join(tmpdir(), 'playhouse-demo-')), 'playhouse.sqlite');
+  server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', persistence: { sqliteFile } }));
   if (haveChromium) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 

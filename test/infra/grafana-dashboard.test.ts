@@ -71,7 +71,7 @@ let server: RunningPlayhouse | undefined;
 let exposed = new Set<string>();
 
 before(async () => {
-  server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1' }, {}));
+  server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', persistence: { snapshots: 'memory', records: 'memory' } }, {}));
   const response = await fetch(`${server.url}/metrics`);
   assert.equal(response.status, 200);
   exposed = exposedNames(await response.text());

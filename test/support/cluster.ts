@@ -60,6 +60,8 @@ export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
     PLAYHOUSE_DEAD_AFTER_MS: String(timings.deadAfterMs ?? 1500),
     PLAYHOUSE_DRAIN_TIMEOUT_MS: String(timings.drainTimeoutMs ?? 5000),
     PLAYHOUSE_METRICS_PORT: '0',
+    // Snapshots go to the cluster's Redis (the default); match results stay in each worker's memory unless a test asks for MariaDB.
+    PLAYHOUSE_RECORD_STORE: 'memory',
     LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? 'warn',
   };
   let gatewayCount = 0;

@@ -19,7 +19,9 @@ export interface TestServer {
 
 /** Starts a server on port 0 (call `stop()` when done). */
 export async function startTestServer(overrides: ConfigInput = {}): Promise<TestServer> {
-  const server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', ...overrides }, {}));
+  // Tests keep their writes in memory unless they say otherwise (no file left behind).
+  const persistence = { snapshots: 'memory', records: 'memory', ...overrides.persistence } as const;
+  const server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', ...overrides, persistence }, {}));
   const clients: PlayhouseClient[] = [];
   return {
     async stop() {
