@@ -80,6 +80,8 @@ export type SessionMessage =
   | { readonly type: 'push'; readonly event: ServerEventName; readonly payload: object }
   /** Rooms that died with their worker (keys are room ids). */
   | { readonly type: 'rooms-lost'; readonly roomIds: Readonly<Record<string, true>> }
+  /** The session's own retry: ask the lobby to take the player's room up from its snapshot. */
+  | { readonly type: 'restore-room'; readonly roomId: string; readonly attempt: number }
   /** The session's worker is stopping: tell the device why, leave the room, go away. */
   | { readonly type: 'evict'; readonly error: ErrorBody };
 
@@ -108,7 +110,9 @@ export type ClientReply = Reply<MatchFound> | Reply<MoveAccepted> | Reply<object
 export type LobbyMessage =
   | { readonly type: 'find-match'; readonly playerId: string; readonly name: string; readonly game: string }
   /** A room reports whether it still has free seats, or that it closed. */
-  | { readonly type: 'room-status'; readonly roomId: string; readonly game: string; readonly open: boolean; readonly closed: boolean };
+  | { readonly type: 'room-status'; readonly roomId: string; readonly game: string; readonly open: boolean; readonly closed: boolean }
+  /** A player's room is gone (its worker died): take it up from its latest snapshot, unless it lives. Answers `room/lost` without a snapshot. */
+  | { readonly type: 'restore-room'; readonly roomId: string };
 
 export type FindMatchReply = Reply<MatchFound>;
 
@@ -128,6 +132,8 @@ export const roomSnapshotKey = (roomId: string): string => `room/${roomId}`;
 
 export type RoomMessage =
   | { readonly type: 'join'; readonly playerId: string; readonly name: string }
+  /** Whether the room lives (answered `{ ok: true }`; a dead room's address answers `room/not-found`). */
+  | { readonly type: 'ping' }
   | {
       readonly type: 'move';
       readonly playerId: string;

@@ -80,10 +80,21 @@ export interface SavedSession {
   readonly resumeNonce: string;
   /** The last sequence number given out; the restored session goes on from it. */
   readonly seq: number;
-  /** When the grace period ends (epoch ms). */
+  /**
+   * When the grace period ends (epoch ms). 0: saved while connected, as a record of the seat (the grace
+   * period starts when the session is taken up); such a record is kept at most SEAT_RECORD_TTL_MS.
+   */
   readonly graceEndsAt: number;
   /** Recent action ids and their answers: a request retried after the move to another worker still counts once. */
   readonly answers: ReadonlyArray<readonly [string, unknown]>;
+}
+
+/** How long a record of a connected session's seat is kept if nothing removes it (its worker died and nobody came back). */
+export const SEAT_RECORD_TTL_MS = 24 * 3600_000;
+
+/** When a saved session expires from the store. */
+export function savedSessionExpiresAt(state: Pick<SavedSession, 'graceEndsAt'>, now: number): number {
+  return state.graceEndsAt > 0 ? state.graceEndsAt : now + SEAT_RECORD_TTL_MS;
 }
 
 /**

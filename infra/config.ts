@@ -128,7 +128,7 @@ export const ConfigSchema = z.strictObject({
       /** Run pending SQL migrations at boot (handy in development); in production run `npm run migrate` and set this false. */
       migrateOnBoot: z.boolean().default(true),
       /** Rooms snapshot their state this often while it changes (and always at the end of a game); 0: only at game end. */
-      snapshotIntervalMs: z.number().int().min(0).default(5000),
+      snapshotIntervalMs: z.number().int().min(0).default(1000),
       queue: z
         .strictObject({
           /** Writes that may wait; past it low then normal writes are shed, and critical ones refused. */
@@ -148,7 +148,7 @@ export const ConfigSchema = z.strictObject({
       riakBucketType: 'playhouse',
       riakBucket: 'snapshots',
       migrateOnBoot: true,
-      snapshotIntervalMs: 5000,
+      snapshotIntervalMs: 1000,
       queue: { maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 5000 },
     }),
 });

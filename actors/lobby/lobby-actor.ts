@@ -3,12 +3,26 @@
  *
  * Its mailbox serialises matchmaking, so two players never race for the last
  * seat: the lobby asks the room to seat the player and only then answers.
+ * It also takes up rooms that died with their worker, from their latest
+ * snapshot (asked by the players' sessions; the mailbox makes it once).
  */
 import { randomInt } from 'node:crypto';
 import { refusal } from '../../protocol/errors';
 import { MailboxActor } from '../kit/mailbox-actor';
-import { roomAddress, type FindMatchReply, type LobbyMessage, type RoomMessage, type RoomParams } from '../messages';
+import {
+  PERSISTENCE,
+  roomAddress,
+  roomSnapshotKey,
+  type FindMatchReply,
+  type LobbyMessage,
+  type PersistenceMessage,
+  type ReadSnapshotReply,
+  type RoomMessage,
+  type RoomParams,
+} from '../messages';
+import type { Reply } from '../../protocol/messages';
 import type { JoinResult } from '../room/match';
+import type { RoomSnapshot } from '../room/room-actor';
 
 export class LobbyActor extends MailboxActor<LobbyMessage, object> {
   protected readonly kind = 'lobby' as const;
@@ -23,7 +37,24 @@ export class LobbyActor extends MailboxActor<LobbyMessage, object> {
       case 'room-status':
         this.setOpen(message.game, message.roomId, message.open && !message.closed);
         return undefined;
+      case 'restore-room':
+        return this.restoreRoom(message.roomId);
     }
+  }
+
+  private async restoreRoom(roomId: string): Promise<Reply> {
+    const address = roomAddress(roomId);
+    const alive = await this.ask<Reply>(address, { type: 'ping' } satisfies RoomMessage).catch(() => undefined);
+    if (alive?.ok) return { ok: true };
+    const read = await this.ask<ReadSnapshotReply>(PERSISTENCE, { type: 'read-snapshot', key: roomSnapshotKey(roomId) } satisfies PersistenceMessage);
+    if (!read.ok) return read;
+    if (!read.snapshot) return refusal('room/lost', `room ${roomId} left no snapshot to restore`);
+    const saved = read.snapshot.data as unknown as RoomSnapshot;
+    const params: RoomParams = { roomId, game: saved.game, seed: saved.seed, restore: { version: read.snapshot.version, data: read.snapshot.data } };
+    const spawned = await this.spawn('room', address, params);
+    if (!spawned.ok) return spawned;
+    this.log.info({ roomId, version: saved.match.version, savedAt: saved.savedAt, created: spawned.created }, 'room restored from its snapshot');
+    return { ok: true };
   }
 
   private async findMatch(playerId: string, name: string, game: string): Promise<FindMatchReply> {

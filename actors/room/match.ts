@@ -50,6 +50,9 @@ export interface MatchSnapshot {
   readonly startedAt: number;
 }
 
+/** How far a restored room's version jumps past its snapshot's: more changes than any room makes between two snapshots. */
+export const RESTORED_VERSION_JUMP = 1_000_000;
+
 export type JoinResult = Ok<MatchFound & { open: boolean }> | Failure;
 export type MoveResult = Ok<{ version: number; state?: RoomStateMessage }> | Failure;
 
@@ -249,12 +252,16 @@ export class Match {
     };
   }
 
-  /** Takes up a match from its snapshot; every seated player counts as away until their session says otherwise. */
+  /**
+   * Takes up a match from its snapshot; every seated player counts as away until their session says otherwise.
+   * The version jumps far ahead: devices may have seen versions after the snapshot, and must take the
+   * restored state as the newest (moves made after the snapshot are lost).
+   */
   restore(snapshot: MatchSnapshot): void {
     this.seats = snapshot.seats.map((seat) => ({ ...seat, away: true }));
     this.status = snapshot.status;
     this.state = snapshot.state === null && snapshot.status === 'waiting' ? undefined : snapshot.state;
-    this.version = snapshot.version;
+    this.version = snapshot.version + RESTORED_VERSION_JUMP;
     this.gameNumber = snapshot.gameNumber;
     this.outcome = snapshot.outcome;
     this.rematchVotes.clear();

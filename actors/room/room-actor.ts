@@ -86,6 +86,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       if (!this.closed && this.match.isOpen) this.reportToLobby();
       return undefined;
     }
+    if (message.type === 'ping') return { ok: true };
     if (message.type === 'snapshot') {
       if (!this.closed && this.match.stateVersion !== this.snapshotVersion) this.saveSnapshot();
       return undefined;
@@ -100,7 +101,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     return reply;
   }
 
-  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' | 'snapshot' }>): unknown {
+  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' | 'snapshot' | 'ping' }>): unknown {
     const game = this.params.game;
     switch (message.type) {
       case 'join':
@@ -121,8 +122,14 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         this.watchAway(message.playerId, message.away ? message.graceMs : undefined);
         return this.match.presence(message.playerId, message.away);
       case 'sessions-lost':
-        // A connected player's session cannot be resumed (only away ones are saved): free the seat now.
-        for (const playerId of Object.keys(message.playerIds)) if (this.match.isSeated(playerId) && !this.match.isAway(playerId)) this.match.leave(playerId);
+        // The sessions are saved (cluster): their players may come back through a session restored elsewhere.
+        // Until then they are away, and they lose the seat if they do not come back within the grace period.
+        for (const playerId of Object.keys(message.playerIds)) {
+          if (!this.match.isSeated(playerId) || this.match.isAway(playerId)) continue;
+          const graceMs = this.settings.awayGraceMs ?? 0;
+          this.watchAway(playerId, graceMs);
+          this.match.presence(playerId, true);
+        }
         return undefined;
       case 'away-expired':
         // The session should have made the player leave by now; it died with its worker, so the room does.

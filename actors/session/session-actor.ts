@@ -38,12 +38,19 @@ import { RecentActions } from './recent-actions';
 
 export interface SessionParams extends BaseSessionParams {
   readonly rateLimit: RateLimit;
-  /** Unacknowledged messages kept for a resume, and recent action ids remembered (config `resume`). */
-  readonly delivery: { readonly bufferMessages: number; readonly actionWindow: number };
+  /**
+   * Unacknowledged messages kept for a resume, recent action ids remembered, and the grace period a session
+   * taken up after its worker died gives its device (config `resume`).
+   */
+  readonly delivery: { readonly bufferMessages: number; readonly actionWindow: number; readonly graceMs?: number };
 }
 
 /** The connection id a restored session waits for its grace period under. */
 const RESTORED = 'restored';
+
+/** How often, and how far apart, a session asks the lobby to restore its room while the lobby cannot answer. */
+const RESTORE_ATTEMPTS = 8;
+const RESTORE_RETRY_MS = 500;
 
 /** Refusals that mean "not processed, retry later": a retry with the same action id runs it again. */
 const NOT_APPLIED = new Set(['rate/limited', 'server/overloaded']);
@@ -90,6 +97,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       return undefined;
     });
     if (saved) this.restore(saved);
+    // Its room may have died with the same worker: make sure it lives (or is taken up from its snapshot).
+    if (saved?.roomId) void this.enqueueSelf({ type: 'restore-room', roomId: saved.roomId, attempt: 1 });
   }
 
   override stopped(): void {
@@ -103,9 +112,30 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.outbound.continueFrom(saved.seq);
     this.actions.remember(saved.answers as ReadonlyArray<readonly [string, ClientReply]>);
     this.away = saved.roomId !== null;
-    this.graceEndsAt = saved.graceEndsAt;
+    // Saved while connected (graceEndsAt 0): the device lost its session just now; its grace period starts now.
+    this.graceEndsAt = saved.graceEndsAt > 0 ? saved.graceEndsAt : Date.now() + (this.params.delivery.graceMs ?? 0);
     this.lastConnectionId = RESTORED;
-    this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId: RESTORED }), Math.max(0, saved.graceEndsAt - Date.now()));
+    this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId: RESTORED }), Math.max(0, this.graceEndsAt - Date.now()));
+  }
+
+  /**
+   * While seated, a connected session keeps a record in the store too (without a grace end), so that if its
+   * worker dies the player's next session, on any worker, finds its room again.
+   */
+  private saveSeat(): void {
+    const store = this.sessionStore;
+    if (!store || this.connection === null) return;
+    if (!this.roomId) return this.forgetSaved();
+    const state: SavedSession = {
+      playerId: this.params.playerId,
+      name: this.params.name,
+      roomId: this.roomId,
+      resumeNonce: this.resumeNonce,
+      seq: this.outbound.seq,
+      graceEndsAt: 0,
+      answers: [],
+    };
+    store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, 'could not save the seat'));
   }
 
   /** Keeps what a resume needs where another worker can find it, for the grace period. */
@@ -145,6 +175,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
         return this.push(message.event, message.payload);
       case 'rooms-lost':
         return this.roomsLost(message.roomIds);
+      case 'restore-room':
+        return this.restoreRoom(message.roomId, message.attempt);
       case 'evict':
         return this.evict(message.error);
     }
@@ -175,6 +207,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     if (this.away && this.roomId) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: false } satisfies RoomMessage);
     this.away = false;
 
+    if (this.roomId) this.saveSeat();
     const seq = this.outbound.seq;
     const resumed = caught?.kind ?? 'fresh';
     // Fresh or snapshot: what was kept is of no use to the device; the room sends the full state
@@ -260,7 +293,10 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
           name: this.params.name,
           game: message.request.game,
         });
-        if (reply.ok) this.roomId = reply.roomId;
+        if (reply.ok) {
+          this.roomId = reply.roomId;
+          this.saveSeat();
+        }
         return reply;
       }
       case 'room:move': {
@@ -274,6 +310,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
         const reply = await this.ask<ClientReply>(roomAddress(roomId), { type: 'leave', playerId, reason: 'left' } satisfies RoomMessage);
         // Whatever the room says (it may be gone already), the player is no longer in it.
         this.roomId = null;
+        this.saveSeat();
         return reply.ok || reply.error.code === 'room/not-found' || reply.error.code === 'room/not-member' ? { ok: true } : reply;
       }
       case 'room:rematch': {
@@ -284,11 +321,37 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     }
   }
 
-  /** The room died with its worker: the player is free to find a new match. */
+  /** The room died with its worker: the lobby takes it up from its snapshot. */
   private roomsLost(roomIds: Readonly<Record<string, true>>): void {
     if (!this.roomId || roomIds[this.roomId] !== true) return;
-    const roomId = this.roomId;
+    return void this.enqueueSelf({ type: 'restore-room', roomId: this.roomId, attempt: 1 });
+  }
+
+  /**
+   * Asks the lobby to make sure the player's room lives (restored from its snapshot if it died), then
+   * tells the room the player is here and wants the state. Without a snapshot the game is gone: `room/lost`.
+   * While the lobby cannot answer (its own worker may have died) the session asks again a little later.
+   */
+  private async restoreRoom(roomId: string, attempt: number): Promise<void> {
+    if (this.roomId !== roomId) return;
+    const reply = await this.ask<ClientReply>(LOBBY, { type: 'restore-room', roomId }).catch((error: unknown) => fail('server/unavailable', String(error)));
+    if (this.roomId !== roomId) return;
+    if (reply.ok) {
+      if (this.connection) {
+        this.tell(roomAddress(roomId), { type: 'presence', playerId: this.params.playerId, away: false } satisfies RoomMessage);
+        this.tell(roomAddress(roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
+      }
+      return;
+    }
+    const retry = reply.error.code === 'server/unavailable' || reply.error.code === 'server/overloaded' || reply.error.code === 'server/internal';
+    if (retry && attempt < RESTORE_ATTEMPTS) {
+      const timer = setTimeout(() => void this.enqueueSelf({ type: 'restore-room', roomId, attempt: attempt + 1 }), RESTORE_RETRY_MS * attempt);
+      timer.unref();
+      return;
+    }
+    this.log.warn({ roomId, error: reply.error }, 'the player\'s room could not be restored');
     this.roomId = null;
+    this.saveSeat();
     this.push('session:error', { ...errorBody('room/lost'), roomId });
   }
 

@@ -161,7 +161,7 @@ export class SocketGateway {
       playerId,
       name,
       rateLimit: { perSecond: config.limits.requestsPerSecond, burst: config.limits.requestBurst },
-      delivery: { bufferMessages: config.resume.bufferMessages, actionWindow: config.resume.actionWindow },
+      delivery: { bufferMessages: config.resume.bufferMessages, actionWindow: config.resume.actionWindow, graceMs: config.resume.graceMs },
     };
     try {
       for (let attempt = 1; ; attempt++) {

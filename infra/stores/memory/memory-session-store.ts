@@ -3,26 +3,26 @@
  * process without Redis). Entries expire when their grace period ends, as the
  * Redis driver's keys do (PX): a load after `graceEndsAt` finds nothing.
  */
-import type { SavedSession, SessionStateStore } from '../../../actors/ports';
+import { savedSessionExpiresAt, type SavedSession, type SessionStateStore } from '../../../actors/ports';
 
 export class MemorySessionStore implements SessionStateStore {
-  private readonly sessions = new Map<string, SavedSession>();
+  private readonly sessions = new Map<string, { readonly state: SavedSession; readonly expiresAt: number }>();
   private lastSweep = 0;
 
   async save(state: SavedSession): Promise<void> {
     this.dropExpired();
     // A copy: the caller may go on changing what it saved.
-    this.sessions.set(state.playerId, structuredClone(state));
+    this.sessions.set(state.playerId, { state: structuredClone(state), expiresAt: savedSessionExpiresAt(state, Date.now()) });
   }
 
   async load(playerId: string): Promise<SavedSession | undefined> {
     const saved = this.sessions.get(playerId);
     if (!saved) return undefined;
-    if (saved.graceEndsAt <= Date.now()) {
+    if (saved.expiresAt <= Date.now()) {
       this.sessions.delete(playerId);
       return undefined;
     }
-    return structuredClone(saved);
+    return structuredClone(saved.state);
   }
 
   async remove(playerId: string): Promise<void> {
@@ -41,6 +41,6 @@ export class MemorySessionStore implements SessionStateStore {
     const now = Date.now();
     if (now - this.lastSweep < 1_000) return;
     this.lastSweep = now;
-    for (const [playerId, saved] of this.sessions) if (saved.graceEndsAt <= now) this.sessions.delete(playerId);
+    for (const [playerId, saved] of this.sessions) if (saved.expiresAt <= now) this.sessions.delete(playerId);
   }
 }

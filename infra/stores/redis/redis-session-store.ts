@@ -7,7 +7,7 @@
  * at once with StoreUnavailableError (a session then starts without what was
  * saved, or is not saved), instead of waiting for Redis to come back.
  */
-import type { ActorLog, SavedSession, SessionStateStore } from '../../../actors/ports';
+import { savedSessionExpiresAt, type ActorLog, type SavedSession, type SessionStateStore } from '../../../actors/ports';
 import { RedisStoreConnection } from './redis-connection';
 
 export interface RedisSessionStoreOptions {
@@ -39,7 +39,7 @@ export class RedisSessionStore implements SessionStateStore {
   }
 
   async save(state: SavedSession): Promise<void> {
-    const ttlMs = Math.max(1, state.graceEndsAt - Date.now());
+    const ttlMs = Math.max(1, savedSessionExpiresAt(state, Date.now()) - Date.now());
     await this.connection.call((client) => client.set(this.prefix + state.playerId, JSON.stringify(state), { PX: ttlMs }));
   }
 
