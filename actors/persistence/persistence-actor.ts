@@ -161,7 +161,7 @@ export class PersistenceActor {
       lane.wake = undefined;
       this.schedule(lane);
     }, Math.max(0, next - Date.now()));
-    lane.wake.unref();
+    // Not unref'd: writes waiting for their window keep the process alive until they are written.
   }
 
   private duePriorities(lane: Lane): WritePriority[] {
@@ -258,7 +258,6 @@ export class PersistenceActor {
       lane.backingOff = false;
       this.schedule(lane);
     }, delayMs);
-    lane.wake.unref();
     this.log.debug({ lane: lane.name, failures: lane.failures, delayMs: Math.round(delayMs), stores: result.failed.map((group) => group.store) }, 'persistence lane backing off');
   }
 

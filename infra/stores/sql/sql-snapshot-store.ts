@@ -1,0 +1,106 @@
+/**
+ * Snapshots in a SQL table (`snapshots`: key, version, data as JSON text),
+ * on MariaDB or SQLite. Versions are checked by the database itself, in the
+ * statement that writes: creating is an INSERT (a duplicate key is a
+ * conflict), replacing is `UPDATE … WHERE key = ? AND version = ?` and
+ * removing `DELETE … WHERE key = ? AND version = ?` (no row touched: a
+ * conflict). Two writers racing from one version cannot both succeed.
+ */
+import type { EntityManager } from 'typeorm';
+import {
+  VersionConflictError,
+  type JsonObject,
+  type SnapshotStore,
+  type SnapshotWrite,
+  type SnapshotWriteOutcome,
+  type StoredSnapshot,
+} from '../../../actors/persistence/stores';
+import type { SqlConnection, SqlDriverName } from './sql-connection';
+import { isDuplicateKey } from './sql-errors';
+import { SnapshotTable } from './sql-tables';
+
+export class SqlSnapshotStore implements SnapshotStore {
+  readonly driver: SqlDriverName;
+
+  constructor(
+    private readonly connection: SqlConnection,
+    /** Called on close: the database is shared with the other SQL store. */
+    private readonly release: () => Promise<void>,
+  ) {
+    this.driver = connection.driver;
+  }
+
+  async read(key: string): Promise<StoredSnapshot | undefined> {
+    const row = await this.connection.run((manager) => manager.findOneBy(SnapshotTable, { key }));
+    return row ? { key, version: row.version, data: JSON.parse(row.data) as JsonObject } : undefined;
+  }
+
+  async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {
+    const outcome = await this.connection.run((manager) => apply(manager, { key, data, expectedVersion }));
+    if (outcome instanceof VersionConflictError) throw outcome;
+    return outcome;
+  }
+
+  async remove(key: string, expectedVersion: number): Promise<void> {
+    const outcome = await this.connection.run((manager) => apply(manager, { key, data: null, expectedVersion }));
+    if (outcome instanceof VersionConflictError) throw outcome;
+  }
+
+  async writeBatch(writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
+    if (writes.length === 0) return [];
+    // One transaction, one commit (and on SQLite one file save); a refused write leaves the others in place:
+    // a failed statement undoes only itself on both databases, the transaction goes on.
+    return this.connection.transaction(async (manager) => {
+      const outcomes: SnapshotWriteOutcome[] = [];
+      for (const write of writes) outcomes.push(await apply(manager, write));
+      return outcomes;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.release();
+  }
+}
+
+/** One conditional write: the new version (0 after a removal), or the conflict that refused it. */
+async function apply(manager: EntityManager, write: SnapshotWrite): Promise<SnapshotWriteOutcome> {
+  const { key, data, expectedVersion } = write;
+  const conflict = async () => new VersionConflictError(key, expectedVersion, await storedVersion(manager, key));
+  if (data === null) {
+    const removed = await manager.createQueryBuilder().delete().from(SnapshotTable).where({ key, version: expectedVersion }).execute();
+    if (removed.affected) return 0;
+    // Removing what is not there, expecting nothing there, succeeds.
+    if (expectedVersion === 0 && (await storedVersion(manager, key)) === 0) return 0;
+    return conflict();
+  }
+  const json = JSON.stringify(data);
+  const version = expectedVersion + 1;
+  if (expectedVersion === 0) {
+    try {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(SnapshotTable)
+        .values({ key, version, data: json, updatedAt: Date.now() })
+        .updateEntity(false)
+        .execute();
+      return version;
+    } catch (error) {
+      if (isDuplicateKey(error)) return conflict();
+      throw error;
+    }
+  }
+  const updated = await manager
+    .createQueryBuilder()
+    .update(SnapshotTable)
+    .set({ version, data: json, updatedAt: Date.now() })
+    .where({ key, version: expectedVersion })
+    .updateEntity(false)
+    .execute();
+  return updated.affected ? version : conflict();
+}
+
+async function storedVersion(manager: EntityManager, key: string): Promise<number> {
+  const row = await manager.findOne(SnapshotTable, { where: { key }, select: { version: true } });
+  return row?.version ?? 0;
+}

@@ -1,0 +1,120 @@
+/**
+ * The file behind a sql.js database. sql.js keeps the whole database in
+ * memory; this file is where each committed change is written, whole and
+ * atomically (a temporary file in the same folder, fsynced, renamed over the
+ * old one, the folder fsynced), so a crash leaves the previous file or the
+ * new one, never half of one.
+ *
+ * Only one process may have a given file open: a second writer would
+ * overwrite the first one's changes with its own copy. A lock file
+ * (`<file>.lock`, holding the owner's pid) refuses a second opener while the
+ * owner is alive; a lock left by a process that died (kill -9) is taken over.
+ */
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export class SqliteFileLockedError extends Error {
+  constructor(
+    readonly file: string,
+    readonly ownerPid: number,
+  ) {
+    super(`${file} is already open in process ${ownerPid}: only one process may open a SQLite file`);
+    this.name = 'SqliteFileLockedError';
+  }
+}
+
+export class SqliteFile {
+  private released = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly lockPath: string,
+    /** The bytes last written (or read at open): what the database goes back to when a save fails. */
+    private saved: Uint8Array | undefined,
+  ) {}
+
+  /** Takes the file's lock and reads its bytes (undefined for a file not yet written). */
+  static async open(path: string): Promise<SqliteFile> {
+    const lockPath = `${path}.lock`;
+    await takeLock(path, lockPath);
+    try {
+      const bytes = await readFile(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      return new SqliteFile(path, lockPath, bytes ? new Uint8Array(bytes) : undefined);
+    } catch (error) {
+      await unlink(lockPath).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get lastSaved(): Uint8Array | undefined {
+    return this.saved;
+  }
+
+  /** Replaces the file with `bytes`; resolves once they are on disk. */
+  async save(bytes: Uint8Array): Promise<void> {
+    // One writer per file (the lock), so a fixed temporary name is enough; a leftover from a crash is overwritten.
+    const temporary = `${this.path}.saving`;
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, this.path);
+    await syncFolder(dirname(this.path));
+    this.saved = bytes;
+  }
+
+  /** Gives the lock up. The file itself stays. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await unlink(this.lockPath).catch(() => undefined);
+  }
+}
+
+async function takeLock(path: string, lockPath: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      // 'wx': create, failing if it exists — the atomic test-and-set of the lock.
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+    }
+    const ownerPid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(ownerPid) && ownerPid > 0 && isAlive(ownerPid)) throw new SqliteFileLockedError(path, ownerPid);
+    // The owner died without releasing (or the lock is garbage): take it over.
+    await unlink(lockPath).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** fsyncs a folder so a rename in it survives a power cut (not possible on every platform: then skipped). */
+async function syncFolder(folder: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(folder, 'r');
+    await handle.sync();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
+  } finally {
+    await handle?.close();
+  }
+}
