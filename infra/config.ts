@@ -190,6 +190,9 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_MIGRATE_ON_BOOT', ['persistence', 'migrateOnBoot'], 'boolean'],
   ['PLAYHOUSE_SNAPSHOT_INTERVAL_MS', ['persistence', 'snapshotIntervalMs'], 'number'],
   ['PLAYHOUSE_WRITE_QUEUE_MAX', ['persistence', 'queue', 'maxQueued'], 'number'],
+  ['PLAYHOUSE_WRITE_BATCH_SIZE', ['persistence', 'queue', 'batchSize'], 'number'],
+  ['PLAYHOUSE_WRITE_NORMAL_WINDOW_MS', ['persistence', 'queue', 'normalWindowMs'], 'number'],
+  ['PLAYHOUSE_WRITE_LOW_INTERVAL_MS', ['persistence', 'queue', 'lowIntervalMs'], 'number'],
 ];
 
 export class ConfigError extends Error {
