@@ -14,7 +14,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export interface PrivateRedis {
   readonly url: string;
@@ -33,15 +35,26 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export interface PrivateRedisOptions {
+  /**
+   * Keep data across kill and start, as a production Redis configured for it does (an append-only file,
+   * fsynced on every write, in a directory of its own). Default: nothing kept, like the machine's Redis.
+   */
+  readonly durable?: boolean;
+}
+
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const persistence = options.durable
+    ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', mkdtempSync(path.join(tmpdir(), 'playhouse-redis-'))]
+    : ['--appendonly', 'no', '--dir', tmpdir()];
 
   const start = async (): Promise<void> => {
     if (child) throw new Error(`private redis on port ${port} is already running`);
     const started = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'warning'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--loglevel', 'warning'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = started;
