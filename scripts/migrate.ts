@@ -9,7 +9,7 @@ import { SqlDatabase, type SqlDatabaseOptions } from '../infra/stores/sql/sql-da
 
 const USAGE = `usage: npm run migrate -- (--sqlite FILE | --mariadb URL)
   --sqlite FILE   a SQLite file (created if missing); default: PLAYHOUSE_SQLITE_FILE
-  --mariadb URL   mysql://user:password@host:port/database; default: PLAYHOUSE_SQL_URL
+  --mariadb URL   mysql://user:password@host:port/database; default: PLAYHOUSE_MARIADB_URL
 A flag wins over the environment; give one database, not both.`;
 
 function target(): SqlDatabaseOptions {
@@ -27,9 +27,9 @@ function target(): SqlDatabaseOptions {
   if (values.sqlite !== undefined && values.mariadb !== undefined) throw new UsageError('give --sqlite or --mariadb, not both');
   if (values.sqlite) return { kind: 'sqlite', file: values.sqlite };
   if (values.mariadb) return { kind: 'mariadb', url: values.mariadb };
-  const url = process.env.PLAYHOUSE_SQL_URL;
+  const url = process.env.PLAYHOUSE_MARIADB_URL;
   const file = process.env.PLAYHOUSE_SQLITE_FILE;
-  if (url && file) throw new UsageError('both PLAYHOUSE_SQL_URL and PLAYHOUSE_SQLITE_FILE are set: say which with --mariadb or --sqlite');
+  if (url && file) throw new UsageError('both PLAYHOUSE_MARIADB_URL and PLAYHOUSE_SQLITE_FILE are set: say which with --mariadb or --sqlite');
   if (url) return { kind: 'mariadb', url };
   if (file) return { kind: 'sqlite', file };
   throw new UsageError('no database given');

@@ -98,7 +98,7 @@ test('compose.yaml parses as YAML (when a YAML parser is already installed)', as
     return;
   }
   const compose = parse(text) as { services?: Record<string, unknown> };
-  assert.deepEqual(Object.keys(compose.services ?? {}).sort(), ['gateway-1', 'gateway-2', 'mariadb', 'nginx', 'redis', 'worker']);
+  assert.deepEqual(Object.keys(compose.services ?? {}).sort(), ['gateway-1', 'gateway-2', 'mariadb', 'migrate', 'nginx', 'redis', 'worker']);
 });
 
 function yamlParser(): ((text: string) => unknown) | undefined {
