@@ -84,6 +84,17 @@ export class WriteQueue {
       if (RANK[priority] < RANK[waiting.priority]) this.promote(waiting, priority);
       return { accepted: true, shed: [] };
     }
+    // A critical write takes in the unsent writes queued before it for its key (it is newer: a low snapshot
+    // must not hold it up waiting for its interval, nor be written after it).
+    const absorbed: QueuedWrite[] = [];
+    if (priority === 'critical' && key !== undefined) {
+      for (const older of this.byKey.get(key) ?? []) if (older.priority !== 'critical' && older.attempts.length === 0) absorbed.push(older);
+    }
+    let merged = write;
+    for (const older of absorbed) {
+      merged = coalesce(older.write, merged);
+      this.removeQueued(older);
+    }
     const shed: QueuedWrite[] = [];
     if (this.queued >= this.maxQueued) {
       const victim = this.victimFor(priority);
@@ -91,7 +102,8 @@ export class WriteQueue {
       this.removeQueued(victim);
       shed.push(victim);
     }
-    const entry = new QueuedWrite(priority, write, key, [waiter], now);
+    const waiters = [...absorbed.flatMap((older) => older.waiters), waiter];
+    const entry = new QueuedWrite(priority, merged, key, waiters, absorbed[0]?.enqueuedAt ?? now);
     this.lanes[priority].push(entry);
     if (key !== undefined) this.keyList(key).push(entry);
     this.queued++;
