@@ -157,5 +157,5 @@ test('the dashboard imports into any Prometheus and filters by job and instance'
     assert.ok(variables.has(used.slice(1)), `${used} is a declared template variable`);
   }
   const rows = dashboard.panels.filter((panel) => panel.type === 'row').map((panel) => panel.title);
-  assert.deepEqual(rows, ['Overview', 'Moves', 'Latency', 'Actors', 'Gateway', 'Node runtime']);
+  assert.deepEqual(rows, ['Overview', 'Moves', 'Latency', 'Actors', 'Gateway', 'Persistence', 'Node runtime']);
 });
