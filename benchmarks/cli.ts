@@ -3,32 +3,35 @@
  *
  * Runs the scenario against Playhouse and, in the same invocation, against the
  * ceiling (a bare Socket.IO server with the same game logic), one after the
- * other so they never share the machine, and reports both with the ratios.
+ * other so they never share the machine, and reports both with the ratios. A
+ * scenario with no ceiling (persist) runs its baseline instead: the same
+ * target and load with something taken away (in-memory stores).
  */
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildReport, formatTable } from './harness/report';
+import { buildReport, formatTable, type BaselineInput } from './harness/report';
 import { runTarget, type TargetResult } from './harness/run-target';
 import type { Scenario, ScenarioOptions } from './harness/scenario';
 import type { TargetName } from './harness/server-process';
 import { scenario as arena } from './scenarios/arena';
 import { scenario as duel } from './scenarios/duel';
 import { scenario as idle } from './scenarios/idle';
+import { DEFAULT_SNAPSHOT_INTERVAL_MS, scenario as persist } from './scenarios/persist';
 import { scenario as storm } from './scenarios/storm';
 
-const SCENARIOS: Readonly<Record<string, Scenario>> = { duel, arena, idle, storm };
+const SCENARIOS: Readonly<Record<string, Scenario>> = { duel, arena, idle, storm, persist };
 
 const USAGE = `usage: npm run bench -- <scenario> [options]
 
-scenarios: ${Object.keys(SCENARIOS).join(', ')}   (persist arrives with the persistence actor)
+scenarios: ${Object.keys(SCENARIOS).join(', ')}
 
 options:
   --clients N       connected clients (default per scenario; --quick: 200)
   --duration S      measured seconds (default 20; --quick: 3)
-  --think MS        duel: mean think time before a move, uniform 0..2×MS (default 100; 0 = saturate)
+  --think MS        duel, storm, persist: mean think time before a move, uniform 0..2×MS (default 100, persist 50; 0 = saturate)
   --quick           a run of seconds, for CI smoke tests
-  --target T        playhouse, cluster, ceiling, both (= playhouse,ceiling) or a comma list (default both)
+  --target T        playhouse, cluster, ceiling, both (= playhouse,ceiling) or a comma list (default both; persist: playhouse)
   --cluster-workers N    cluster target: forked workers (default 2)
   --cluster-gateways N   cluster target: gateways (default 1; the load is spread over them)
   --workers N       load-generator worker threads (default: one per 500 clients, 1..4)
@@ -37,6 +40,10 @@ options:
   --warmup S        seconds of play before measuring (default 3; --quick: 1)
   --out FILE        write the JSON result there
   --profile DIR     write a V8 CPU profile of each server there (summarise: npm run bench:profile -- FILE)
+
+persist (Redis at REDIS_URL, MariaDB at MARIADB_URL; the server's PLAYHOUSE_WRITE_* variables pass through):
+  --snapshot-interval MS   rooms snapshot this often while their match changes (default ${DEFAULT_SNAPSHOT_INTERVAL_MS})
+  --baseline B             memory: run the same load again with in-memory stores and compare (default); none: skip
 `;
 
 async function main(): Promise<void> {
@@ -47,7 +54,7 @@ async function main(): Promise<void> {
       duration: { type: 'string' },
       think: { type: 'string' },
       quick: { type: 'boolean', default: false },
-      target: { type: 'string', default: 'both' },
+      target: { type: 'string' },
       'cluster-workers': { type: 'string', default: '2' },
       'cluster-gateways': { type: 'string', default: '1' },
       workers: { type: 'string' },
@@ -56,6 +63,8 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
+      'snapshot-interval': { type: 'string' },
+      baseline: { type: 'string', default: 'memory' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -81,7 +90,13 @@ async function main(): Promise<void> {
   const network = { latencyMs: number('latency', values.latency, 0), dropRate: number('drop-rate', values['drop-rate'], 0) };
   const workers = Math.round(number('workers', values.workers, Math.min(4, Math.max(1, Math.ceil(options.clients / 500))), 1));
   const warmupS = number('warmup', values.warmup, quick ? 1 : 3);
-  const targets = parseTargets(values.target);
+  const targets = parseTargets(values.target ?? (scenario.baseline ? 'playhouse' : 'both'));
+  if (scenario.baseline && targets.includes('ceiling')) throw new Error(`${scenario.name} has no ceiling: ${scenario.baseline.noCeilingBecause}`);
+  if (scenario.name === 'persist' && (network.latencyMs > 0 || network.dropRate > 0)) throw new Error('persist measures the persistence actor on loopback: run duel or storm for --latency and --drop-rate');
+  if (values.baseline !== 'memory' && values.baseline !== 'none') throw new Error(`--baseline takes memory or none, got '${values.baseline}'`);
+  const runBaseline = scenario.baseline !== undefined && values.baseline === 'memory';
+  const scenarioSettings: Record<string, number> =
+    values['snapshot-interval'] === undefined ? {} : { snapshotIntervalMs: Math.round(number('snapshot-interval', values['snapshot-interval'], DEFAULT_SNAPSHOT_INTERVAL_MS)) };
   const cluster = { workers: Math.round(number('cluster-workers', values['cluster-workers'], 2, 1)), gateways: Math.round(number('cluster-gateways', values['cluster-gateways'], 1, 1)) };
   // Idle measures the heap of the one process holding the clients; a cluster spreads them over several.
   if (scenario.name === 'idle' && targets.includes('cluster')) throw new Error('the idle scenario measures one process: run it against playhouse and ceiling');
@@ -104,8 +119,9 @@ async function main(): Promise<void> {
 
   const startedAt = new Date();
   const results: Partial<Record<TargetName, TargetResult>> = {};
+  const baselineResults: Partial<Record<TargetName, TargetResult>> = {};
   for (const target of targets) {
-    results[target] = await runTarget(target, {
+    const settings = {
       scenario,
       options,
       network,
@@ -113,12 +129,19 @@ async function main(): Promise<void> {
       warmupS,
       cluster,
       progress,
+      scenarioSettings,
       ...(values.profile ? { profileDir: values.profile } : {}),
       ...(playhouseEnv ? { playhouseEnv } : {}),
-    });
+    };
+    results[target] = await runTarget(target, settings);
     if (interactive) process.stderr.write('\n');
+    if (runBaseline) {
+      baselineResults[target] = await runTarget(target, { ...settings, variant: 'baseline' });
+      if (interactive) process.stderr.write('\n');
+    }
   }
-  const report = { ...buildReport(scenario.name, options, network, results, workers, availableParallelism(), startedAt), ...(playhouseEnv ? { playhouse_env: playhouseEnv } : {}) };
+  const baseline: BaselineInput | undefined = scenario.baseline ? { ...scenario.baseline, results: baselineResults } : undefined;
+  const report = { ...buildReport(scenario.name, options, network, results, workers, availableParallelism(), startedAt, baseline), ...(playhouseEnv ? { playhouse_env: playhouseEnv } : {}) };
   process.stdout.write(`\n${formatTable(report)}\n`);
   if (values.out) {
     writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);

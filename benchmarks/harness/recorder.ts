@@ -32,6 +32,8 @@ export interface WorkerReport {
   readonly rtt: number[];
   /** Second latency series where a scenario has one (arena: input → observed position). */
   readonly observe: number[];
+  /** Ids the clients saw since the previous report, by kind (persist: rooms, games seen ending). */
+  readonly seen: Record<string, string[]>;
 }
 
 export function emptyCounters(): Counters {
@@ -52,6 +54,7 @@ export class Recorder {
   readonly gauges: Gauges = { connected: 0, playing: 0, inFlight: 0 };
   private rtt: number[] = [];
   private observe: number[] = [];
+  private seen: Record<string, string[]> = {};
 
   error(code: string): void {
     this.counters.errors[code] = (this.counters.errors[code] ?? 0) + 1;
@@ -69,12 +72,18 @@ export class Recorder {
     this.observe.push(ms);
   }
 
+  /** Something the clients saw, for checks against the server's stores after the run (a room id, a game that ended). */
+  saw(kind: string, id: string): void {
+    (this.seen[kind] ??= []).push(id);
+  }
+
   /** The deltas since the last call. */
   take(): WorkerReport {
-    const report: WorkerReport = { type: 'report', counters: this.counters, gauges: { ...this.gauges }, rtt: this.rtt, observe: this.observe };
+    const report: WorkerReport = { type: 'report', counters: this.counters, gauges: { ...this.gauges }, rtt: this.rtt, observe: this.observe, seen: this.seen };
     this.counters = emptyCounters();
     this.rtt = [];
     this.observe = [];
+    this.seen = {};
     return report;
   }
 }

@@ -3,6 +3,9 @@ import type { ScenarioOptions } from './scenario';
 import type { TargetResult } from './run-target';
 import type { TargetName } from './server-process';
 
+/** Scenarios whose clients think before they move. */
+const THINKING = ['duel', 'storm', 'persist'];
+
 export interface Ratio {
   readonly moves_per_s: number;
   readonly cpu_us_per_move: number;
@@ -20,9 +23,26 @@ export interface BenchmarkReport {
   readonly ratio: Ratio | null;
   /** cluster ÷ playhouse in one process: what spreading over processes costs. */
   readonly cluster_ratio?: Ratio;
+  /** Scenarios with no ceiling (persist): why, and the baseline they are compared with instead. */
+  readonly ceiling_note?: string;
+  readonly baseline?: BaselineReport;
   readonly loadgen: { readonly cpu_pct: number; readonly workers: number };
   readonly machine: { readonly cpus: number; readonly node: string };
   readonly started_at: string;
+}
+
+/** The same load against the same target with something taken away (persist: in-memory stores), and main ÷ baseline. */
+export interface BaselineReport {
+  readonly label: string;
+  readonly results: Readonly<Partial<Record<TargetName, TargetResult>>>;
+  readonly ratio: Readonly<Partial<Record<TargetName, Ratio>>>;
+}
+
+export interface BaselineInput {
+  readonly label: string;
+  readonly noCeilingBecause: string;
+  /** Empty when the baseline was not run (--baseline none). */
+  readonly results: Partial<Record<TargetName, TargetResult>>;
 }
 
 export function buildReport(
@@ -33,14 +53,15 @@ export function buildReport(
   workers: number,
   cpus: number,
   startedAt: Date,
+  baseline?: BaselineInput,
 ): BenchmarkReport {
   const { playhouse, cluster, ceiling } = results;
-  const divide = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
-  const ratioOf = (a: TargetResult, b: TargetResult): Ratio => ({
-    moves_per_s: divide(a.moves_per_s, b.moves_per_s),
-    cpu_us_per_move: divide(a.cpu_us_per_move, b.cpu_us_per_move),
-    rtt_p99: divide(a.rtt_ms.p99, b.rtt_ms.p99),
-  });
+  const baselineRatio: Partial<Record<TargetName, Ratio>> = {};
+  for (const [target, base] of Object.entries(baseline?.results ?? {}) as Array<[TargetName, TargetResult]>) {
+    const main = results[target];
+    if (main) baselineRatio[target] = ratioOf(main, base);
+  }
+  const everything = [...Object.values(results), ...Object.values(baseline?.results ?? {})];
   return {
     scenario,
     clients: options.clients,
@@ -50,13 +71,27 @@ export function buildReport(
     results,
     ratio: playhouse && ceiling ? ratioOf(playhouse, ceiling) : null,
     ...(cluster && playhouse ? { cluster_ratio: ratioOf(cluster, playhouse) } : {}),
-    loadgen: { cpu_pct: Math.max(...Object.values(results).map((r) => r.loadgen_cpu_pct)), workers },
+    ...(baseline ? { ceiling_note: baseline.noCeilingBecause } : {}),
+    ...(baseline && Object.keys(baseline.results).length > 0 ? { baseline: { label: baseline.label, results: baseline.results, ratio: baselineRatio } } : {}),
+    loadgen: { cpu_pct: Math.max(...everything.map((r) => r.loadgen_cpu_pct)), workers },
     machine: { cpus, node: process.version },
     started_at: startedAt.toISOString(),
   };
 }
 
-/** A table a person can read: one column per target run, then the ratios. */
+function divide(a: number, b: number): number {
+  return b > 0 ? Math.round((a / b) * 100) / 100 : 0;
+}
+
+function ratioOf(a: TargetResult, b: TargetResult): Ratio {
+  return {
+    moves_per_s: divide(a.moves_per_s, b.moves_per_s),
+    cpu_us_per_move: divide(a.cpu_us_per_move, b.cpu_us_per_move),
+    rtt_p99: divide(a.rtt_ms.p99, b.rtt_ms.p99),
+  };
+}
+
+/** A table a person can read: one column per target run (baseline runs beside), then the ratios. */
 export function formatTable(report: BenchmarkReport): string {
   const rows: Array<[string, (r: TargetResult) => string | number, keyof Ratio | undefined]> = [
     ['legal moves/s', (r) => r.moves_per_s, 'moves_per_s'],
@@ -75,21 +110,25 @@ export function formatTable(report: BenchmarkReport): string {
     ['load tester CPU %', (r) => r.loadgen_cpu_pct, undefined],
   ];
   const targets = (['playhouse', 'cluster', 'ceiling'] as const).filter((t) => report.results[t]);
-  const extraKeys = [...new Set(targets.flatMap((t) => Object.keys(report.results[t]!.extra)))].sort();
+  const columns: Array<[string, TargetResult]> = targets.map((t) => [t, report.results[t]!]);
+  const baseline = report.baseline;
+  for (const t of targets) if (baseline?.results[t]) columns.push([`${t}, ${baseline.label}`, baseline.results[t]!]);
+  const extraKeys = [...new Set(columns.flatMap(([, result]) => Object.keys(result.extra)))].sort();
   for (const key of extraKeys) rows.push([key, (r) => r.extra[key] ?? '-', undefined]);
 
   const ratios: Array<[string, Ratio]> = [];
   if (report.ratio) ratios.push(['playhouse/ceiling', report.ratio]);
   if (report.cluster_ratio) ratios.push(['cluster/playhouse', report.cluster_ratio]);
-  const header = ['', ...targets, ...ratios.map(([label]) => label)];
+  for (const t of targets) if (baseline?.ratio[t]) ratios.push([`${t}/${baseline.label}`, baseline.ratio[t]!]);
+  const header = ['', ...columns.map(([label]) => label), ...ratios.map(([label]) => label)];
   const body = rows.map(([label, get, ratio]) => [
     label,
-    ...targets.map((t) => String(get(report.results[t]!))),
+    ...columns.map(([, result]) => String(get(result))),
     ...ratios.map(([, values]) => (ratio === undefined ? '' : `${values[ratio]}×`)),
   ]);
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
   const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
-  const title = `${report.scenario}: ${report.clients} clients, ${report.duration_s} s` + (report.scenario === 'duel' ? `, think ${report.think_ms} ms` : '') +
+  const title = `${report.scenario}: ${report.clients} clients, ${report.duration_s} s` + (THINKING.includes(report.scenario) ? `, think ${report.think_ms} ms` : '') +
     (report.network.latency_ms || report.network.drop_rate ? `, +${report.network.latency_ms} ms latency, drop rate ${report.network.drop_rate}/s` : '');
-  return [title, line(header), ...body.map(line)].join('\n');
+  return [title, line(header), ...body.map(line), ...(report.ceiling_note ? [`no ceiling: ${report.ceiling_note}`] : [])].join('\n');
 }

@@ -1,15 +1,16 @@
 /**
  * Runs one scenario against one server (Playhouse or the ceiling): start the
  * server, spread the clients over worker threads, warm up, measure a fixed
- * window, stop, drain, and stop the server. Bounded in time; leaves nothing
- * running.
+ * window, stop, drain, and stop the server. A scenario with its own part of
+ * a run (persist) configures the server, reads it around the window and checks
+ * what it wrote once it has stopped. Bounded in time; leaves nothing running.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { NetworkOptions } from './flaky-link';
 import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
-import type { Scenario, ScenarioOptions, WorkerInit } from './scenario';
+import type { RunVariant, Scenario, ScenarioOptions, ScenarioRun, WorkerInit } from './scenario';
 import { startServer, type ClusterShape, type ServerProcess, type TargetName } from './server-process';
 
 export interface TargetResult {
@@ -48,18 +49,47 @@ export interface RunSettings {
   readonly cluster: ClusterShape;
   /** Called about once a second with a one-line status. */
   readonly progress: (line: string) => void;
+  /** The scenario's own run or its baseline (default main). */
+  readonly variant?: RunVariant;
+  /** Scenario settings from the command line, for `Scenario.prepareRun`. */
+  readonly scenarioSettings?: Readonly<Record<string, number>>;
 }
 
 const WORKER_ENTRY = path.join(__dirname, 'load-worker.cjs');
 const STOP_TIMEOUT_MS = 15_000;
 
 export async function runTarget(target: TargetName, settings: RunSettings): Promise<TargetResult> {
+  const { scenario, options } = settings;
+  const variant = settings.variant ?? 'main';
+  const run = await scenario.prepareRun?.({ target, variant, options, settings: settings.scenarioSettings ?? {} });
+  // Ids the clients saw over the whole run, for the scenario's checks after the server stopped.
+  const seen = new Map<string, Set<string>>();
+  try {
+    const server = await startServer(target, {
+      ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
+      ...(target !== 'ceiling' && (settings.playhouseEnv || run) ? { env: { ...settings.playhouseEnv, ...run?.env } } : {}),
+      cluster: settings.cluster,
+    });
+    let result: TargetResult;
+    try {
+      result = await measure(target, server, settings, run, seen);
+    } catch (error) {
+      const died = server.exitReport();
+      throw died ? new Error(`the ${target} server died during the run: ${died}`) : error;
+    } finally {
+      await server.stop();
+    }
+    const checked = await run?.afterStop(seen);
+    return checked ? { ...result, extra: { ...result.extra, ...checked } } : result;
+  } finally {
+    await run?.close(seen);
+  }
+}
+
+/** Spreads the clients over worker threads, warms up, measures the window, stops the clients. */
+async function measure(target: TargetName, server: ServerProcess, settings: RunSettings, run: ScenarioRun | undefined, seen: Map<string, Set<string>>): Promise<TargetResult> {
   const { scenario, options, network } = settings;
-  const server = await startServer(target, {
-    ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
-    ...(target !== 'ceiling' && settings.playhouseEnv ? { env: settings.playhouseEnv } : {}),
-    cluster: settings.cluster,
-  });
+  const label = settings.variant === 'baseline' ? `${target}, baseline` : target;
   const workers: Worker[] = [];
   try {
     const gauges = new Map<number, Gauges>();
@@ -87,6 +117,11 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
         if (message.type === 'report') {
           gauges.set(workerIndex, message.gauges);
           addCounters(total, message.counters);
+          for (const [kind, ids] of Object.entries(message.seen)) {
+            let set = seen.get(kind);
+            if (!set) seen.set(kind, (set = new Set()));
+            for (const id of ids) set.add(id);
+          }
           if (measuring) {
             addCounters(window, message.counters);
             for (const ms of message.rtt) rtt.record(Math.max(1, Math.round(ms * 1000)));
@@ -110,7 +145,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       const p99 = rtt.count > 0 ? (rtt.percentile(99) / 1000).toFixed(1) : '-';
       const errors = Object.values(total.errors).reduce((a, b) => a + b, 0);
       settings.progress(
-        `[${target} ${scenario.name}] ${phase} ${elapsed}s  connected ${sum.connected}  playing ${sum.playing}  moves ${total.legalApplied}  p99 ${p99} ms  errors ${errors}  unanswered ${total.unanswered}`,
+        `[${label} ${scenario.name}] ${phase} ${elapsed}s  connected ${sum.connected}  playing ${sum.playing}  moves ${total.legalApplied}  p99 ${p99} ms  errors ${errors}  unanswered ${total.unanswered}`,
       );
     };
     const ticker = setInterval(() => status(measuring ? 'measuring' : 'preparing'), 1000);
@@ -120,6 +155,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       await sleep(settings.warmupS * 1000);
 
       const before = await scenario.measureServer?.(server, 'before', sumGauges(gauges).connected);
+      await run?.windowOpened(server);
       const cpu0 = server.cpuSeconds();
       const redis0 = server.redisCpuSeconds();
       const traffic0 = await clusterTraffic(server);
@@ -140,6 +176,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
       const rssMb = server.rssBytes() / 2 ** 20;
       const sum = sumGauges(gauges);
       const after = await scenario.measureServer?.(server, 'after', sum.connected);
+      const ran = await run?.windowClosed(server, { seconds, legalMoves: window.legalApplied });
 
       for (const worker of workers) worker.postMessage({ type: 'stop' });
       await Promise.race([Promise.all(done), sleep(STOP_TIMEOUT_MS)]);
@@ -158,13 +195,12 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
               cluster_bytes_per_move: perMove(traffic1.bytes - traffic0.bytes, window.legalApplied),
             }
           : {};
-      return summarize({ window, total, rtt, observe, seconds, cpu, rssMb, loadgenCpuS: (loadgen.user + loadgen.system) / 1e6, sum, extra: { ...before, ...after, ...derived, ...redis } });
+      return summarize({ window, total, rtt, observe, seconds, cpu, rssMb, loadgenCpuS: (loadgen.user + loadgen.system) / 1e6, sum, extra: { ...before, ...after, ...derived, ...redis, ...ran } });
     } finally {
       clearInterval(ticker);
     }
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
-    await server.stop();
   }
 }
 

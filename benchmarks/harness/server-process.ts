@@ -9,8 +9,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createClient } from 'redis';
+import { cpuSeconds, pidsNamed, processTree, rssBytes } from './proc';
 
 export type TargetName = 'playhouse' | 'cluster' | 'ceiling';
 
@@ -54,17 +57,17 @@ export interface ClusterShape {
   readonly workers: number;
 }
 const START_TIMEOUT_MS = 60_000;
+/** How much of a server's latest output is kept, to show if it dies. */
+const OUTPUT_TAIL_CHARS = 8_000;
 /** A cluster drains gateways then workers (PLAYHOUSE_DRAIN_TIMEOUT_MS each, set short below). */
 const STOP_TIMEOUT_MS = 20_000;
-/** Linux USER_HZ: /proc reports CPU time in these ticks. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 export interface ServerProcess {
   readonly target: TargetName;
   readonly url: string;
   /** Every address clients may use (a cluster's gateways; one for the others). */
   readonly urls: readonly string[];
-  /** Prometheus endpoints of every process (a cluster's gateways and worker supervisor; empty for the others). */
+  /** Prometheus endpoints of every Playhouse process (a cluster's gateways and worker supervisor; empty for the ceiling). */
   readonly metricsUrls: readonly string[];
   readonly pid: number;
   /** CPU seconds (user + system) used so far by the server and its descendants. */
@@ -75,6 +78,8 @@ export interface ServerProcess {
   rssBytes(): number;
   /** Forces a full GC in the server's main process and returns its memory afterwards. */
   collectGarbage(): Promise<MemoryAfterGc>;
+  /** Undefined while the server runs; once it exited by itself, how, with the end of its output. */
+  exitReport(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -91,10 +96,17 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   // One file per thread (V8 names them by pid and thread id); the largest is each process's main thread.
   // The cluster launcher hands these flags on to its gateways and workers, and comedy to forked workers.
   const profileFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profileDir, target)}`] : [];
+  // Every run writes to stores of its own, removed when it stops: data left by earlier runs would grow
+  // (a SQLite file is rewritten whole on each commit) and skew later runs. Match results of a cluster
+  // run stay in memory unless the scenario says otherwise (persist writes them to MariaDB and counts them).
+  const runName = `bench-${randomBytes(3).toString('hex')}`;
+  const sqliteFile = path.join(tmpdir(), `playhouse-${runName}.sqlite`);
   const clusterEnv: NodeJS.ProcessEnv =
     target === 'cluster'
-      ? { PLAYHOUSE_CLUSTER: `bench-${randomBytes(3).toString('hex')}`, PLAYHOUSE_METRICS_PORT: '0', PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000' }
-      : {};
+      ? { PLAYHOUSE_CLUSTER: runName, PLAYHOUSE_METRICS_PORT: '0', PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000', PLAYHOUSE_RECORD_STORE: 'memory' }
+      : target === 'playhouse'
+        ? { PLAYHOUSE_SQLITE_FILE: sqliteFile }
+        : {};
   const child = spawn(
     process.execPath,
     [...profileFlags, '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), launch.entry, ...launch.args],
@@ -106,7 +118,20 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   );
   const { urls, output } = await listeningUrls(child, target, launch.listening);
   const url = urls[0]!;
-  const metricsUrls = target === 'cluster' ? [...urls.map((u) => `${u}/metrics`), ...[...output.matchAll(/metrics=(http:\/\/\S+)/g)].map((m) => m[1]!)] : [];
+  // The end of the server's output, for when it dies mid-run (a crash, a fatal error it logged).
+  let tail = output.slice(-OUTPUT_TAIL_CHARS);
+  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let stopping = false;
+  let exitedBy: string | undefined;
+  child.once('exit', (code, signal) => (exitedBy = `exited with ${signal ?? code}`));
+  const metricsUrls =
+    target === 'cluster'
+      ? [...urls.map((u) => `${u}/metrics`), ...[...output.matchAll(/metrics=(http:\/\/\S+)/g)].map((m) => m[1]!)]
+      : target === 'playhouse'
+        ? [`${url}/metrics`]
+        : [];
   const pid = child.pid!;
   const redisPids = target === 'cluster' ? pidsNamed('redis-server') : [];
   return {
@@ -115,9 +140,9 @@ export async function startServer(target: TargetName, options: ServerOptions = {
     urls,
     metricsUrls,
     pid,
-    cpuSeconds: () => processTree(pid).reduce((sum, id) => sum + cpuTicks(id), 0) / CLOCK_TICKS_PER_SECOND,
-    redisCpuSeconds: () => redisPids.reduce((sum, id) => sum + cpuTicks(id), 0) / CLOCK_TICKS_PER_SECOND,
-    rssBytes: () => processTree(pid).reduce((sum, id) => sum + rss(id), 0),
+    cpuSeconds: () => cpuSeconds(processTree(pid)),
+    redisCpuSeconds: () => cpuSeconds(redisPids),
+    rssBytes: () => rssBytes(processTree(pid)),
     collectGarbage: () =>
       new Promise((resolve) => {
         const onMessage = (message: { benchmark?: string } & Partial<MemoryAfterGc>) => {
@@ -128,8 +153,29 @@ export async function startServer(target: TargetName, options: ServerOptions = {
         child.on('message', onMessage);
         child.send({ benchmark: 'gc' });
       }),
-    stop: () => stopChild(child),
+    exitReport: () => (exitedBy && !stopping ? `${exitedBy}; its last output:\n${tail}` : undefined),
+    stop: async () => {
+      stopping = true;
+      await stopChild(child);
+      await rm(sqliteFile, { force: true });
+      await rm(`${sqliteFile}.lock`, { force: true });
+      if (target === 'cluster') await forgetRedisKeys(`${runName}:`);
+    },
   };
+}
+
+/** Removes a cluster run's keys (snapshots, profiles, seat records) from the local Redis. */
+async function forgetRedisKeys(prefix: string): Promise<void> {
+  const redis = createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true, socket: { reconnectStrategy: false, connectTimeout: 2000 } });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await redis.del(keys);
+  } catch {
+    // Redis gone: nothing to clean that anyone could read.
+  } finally {
+    redis.destroy();
+  }
 }
 
 /** Waits for `listening` in the output; returns every URL it names (all gateways of a cluster). */
@@ -172,55 +218,5 @@ async function stopChild(child: ChildProcess): Promise<void> {
     } catch {
       // already gone, as it should be
     }
-  }
-}
-
-/** The pid and all its descendants, from /proc/<pid>/task/<tid>/children. */
-function processTree(pid: number): number[] {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) {
-    try {
-      for (const tid of readdirSync(`/proc/${all[i]}/task`)) {
-        const children = readFileSync(`/proc/${all[i]}/task/${tid}/children`, 'utf8').trim();
-        if (children) all.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      // the process exited between listing and reading
-    }
-  }
-  return all;
-}
-
-/** Processes whose command name is `name` (Redis: the cluster's backplane, shared with the machine). */
-function pidsNamed(name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-function cpuTicks(pid: number): number {
-  try {
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-function rss(pid: number): number {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
   }
 }

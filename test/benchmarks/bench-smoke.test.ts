@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { needRedis } from '../support/services';
+import { needMariadb, needRedis } from '../support/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -88,7 +88,23 @@ test('duel on a local cluster (2 gateways, 2 forked workers, Redis), quick: noth
   assert.deepEqual(benchClusterProcesses(), [], 'the launcher, its gateways and workers all exited');
 });
 
-/** Pids of processes started for a bench cluster (their environment names it bench-…). */
+test('persist, quick: Redis and MariaDB stores; every game the clients saw end has its match result, nothing unanswered, nothing left behind', async (t) => {
+  if (!(await needRedis(t)) || !(await needMariadb(t))) return;
+  const report = await bench('persist', ['--baseline', 'none']);
+  assert.equal(report.scenario, 'persist');
+  const result = assertClean('playhouse', report.results.playhouse, report.clients);
+  const extra = result.extra;
+  assert.ok(result.moves_per_s > 0, 'moves were played');
+  assert.ok((extra.games_seen_ended ?? 0) > 0, 'games ended');
+  assert.equal(extra.results_missing, 0, 'every game a client saw end has its row in match_results');
+  assert.ok((extra.durable_per_s_critical ?? 0) > 0 && (extra.durable_per_s_low ?? 0) > 0, 'match results and snapshots became durable in the window');
+  assert.ok((extra.store_writes_per_s_redis ?? 0) > 0 && (extra.store_writes_per_s_mariadb ?? 0) > 0, 'both stores were written');
+  assert.equal(extra.redis_keys_left, 0, "the run's Redis keys were deleted");
+  assert.equal(extra.result_rows_left, 0, "the run's match_results rows were deleted");
+  assert.deepEqual(benchClusterProcesses(), [], 'the server exited');
+});
+
+/** Pids of processes started for a bench cluster or a persist run (their environment names it bench-…). */
 function benchClusterProcesses(): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
