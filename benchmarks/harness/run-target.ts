@@ -58,6 +58,9 @@ export interface RunSettings {
 const WORKER_ENTRY = path.join(__dirname, 'load-worker.cjs');
 const STOP_TIMEOUT_MS = 15_000;
 
+/** How long past its window a run waits for every client to be connected (scenarios that ask for it). */
+const ALL_CONNECTED_TIMEOUT_MS = 60_000;
+
 export async function runTarget(target: TargetName, settings: RunSettings): Promise<TargetResult> {
   const { scenario, options } = settings;
   const variant = settings.variant ?? 'main';
@@ -167,6 +170,10 @@ async function measure(target: TargetName, server: ServerProcess, settings: RunS
       measuring = true;
       for (const worker of workers) worker.postMessage({ type: 'measure' });
       await sleep(options.durationS * 1000);
+      if (scenario.awaitAllConnected) {
+        const deadline = Date.now() + ALL_CONNECTED_TIMEOUT_MS;
+        while (sumGauges(gauges).connected < options.clients && Date.now() < deadline) await sleep(100);
+      }
       measuring = false;
       const seconds = (performance.now() - t0) / 1000;
       const cpu = server.cpuSeconds() - cpu0;

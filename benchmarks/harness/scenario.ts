@@ -49,6 +49,11 @@ export interface Scenario {
   readonly driverModule: string;
   /** Figures computed from the window's counters (arena: achieved tick rate). */
   derive?(extra: Readonly<Record<string, number>>, playingClients: number, seconds: number): Record<string, number>;
+  /**
+   * The window ends only once every client is connected (bounded): idle connects its second stage during
+   * the window, and on a slow machine that can take longer than a quick run's few seconds.
+   */
+  readonly awaitAllConnected?: boolean;
   /** Extra measurement the scenario does on the server itself (idle: memory per client). */
   measureServer?(server: ServerProcess, phase: 'before' | 'after', connectedClients: number): Promise<Record<string, number>>;
   /**

@@ -20,6 +20,7 @@ export const scenario: Scenario = {
   defaults: { clients: 5000, durationS: 20, thinkMs: 0 },
   quickClients: 200,
   driverModule: __filename,
+  awaitAllConnected: true,
   async measureServer(server: ServerProcess, phase, connected): Promise<Record<string, number>> {
     const memory = await server.collectGarbage();
     if (phase === 'before') {
