@@ -142,5 +142,6 @@ test('idle, quick: clients stay connected and the memory per client is reported'
   const report = await bench('idle', ['--target', 'playhouse']);
   const result = assertClean('playhouse', report.results.playhouse, report.clients);
   assert.equal(result.extra.disconnects ?? 0, 0);
-  assert.ok((result.extra.kb_per_added_client ?? 0) > 0);
+  // The heap is the measure: RSS after a forced GC can even shrink as clients are added (pages returned to the OS).
+  assert.ok((result.extra.heap_kb_per_added_client ?? 0) > 0, `heap per added client: ${result.extra.heap_kb_per_added_client}`);
 });
