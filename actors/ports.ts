@@ -34,8 +34,8 @@ export interface PersistenceMetrics {
 export interface ActorMetrics extends PersistenceMetrics {
   sessionStarted(): void;
   sessionEnded(): void;
-  roomOpened(game: string): void;
-  roomClosed(game: string): void;
+  roomOpened(game: string, version: string): void;
+  roomClosed(game: string, version: string): void;
   moveApplied(game: string): void;
   moveRejected(game: string, code: string): void;
   mailboxDepthChanged(kind: ActorKind, delta: number): void;
@@ -56,13 +56,21 @@ export interface ActorLog {
 /** A game's rules as loaded, with its tunables already validated. */
 export interface LoadedGame {
   readonly name: string;
+  /** Content hash of the rules module: rooms pin the version they started with. */
+  readonly version: string;
   readonly rules: AnyGameRules;
   readonly tunables: unknown;
+  /** Content hash of the tunables file the tunables came from. */
+  readonly tunablesVersion: string;
 }
 
+/** The installed games; with hot reload, `get` answers the newest version that loaded and passed its checks. */
 export interface GameCatalog {
   get(name: string): LoadedGame | undefined;
   names(): readonly string[];
+  /** Starts loading designers' edits as new versions (hot reload), until `close`. */
+  watch?(): Promise<void>;
+  close?(): Promise<void>;
 }
 
 /** Connects a process to the cluster's shared backplane (Redis in infra/). */

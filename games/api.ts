@@ -99,6 +99,17 @@ export interface GameRules<S, T, M extends Record<string, unknown> = Record<stri
   playerAway?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
   /** The player came back within the grace period. */
   playerBack?(state: S, playerId: PlayerId, ctx: GameContext<T>): S;
+  /**
+   * The game's own check, run when a new version of the rules is loaded: throws an Error saying what
+   * failed, and the new version is refused (the previous one keeps serving).
+   */
+  selfTest?(): void;
+  /**
+   * A running match's state from an older version of these rules (`fromVersion` is that version's id),
+   * returned as the state for this version (plain JSON, like every state). Throw, or return
+   * `invalid(...)`, to refuse the migration.
+   */
+  migrate?(oldState: unknown, fromVersion: string): unknown;
 }
 
 /** Identity function that lets TypeScript infer the state and tunables types of a game. */

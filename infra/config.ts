@@ -106,6 +106,16 @@ export const ConfigSchema = z.strictObject({
       metricsPort: 9464,
       drainTimeoutMs: 10_000,
     }),
+  games: z
+    .strictObject({
+      /** Watch games/ and load a changed game as a new version (designers see edits live); off in production if you deploy by image. */
+      watch: z.boolean().default(true),
+      /** Bearer token for /admin/ endpoints; without one they answer only on this machine. */
+      adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+      /** Where the games are (default: games/ of the installation). */
+      directory: z.string().min(1).optional(),
+    })
+    .default({ watch: true }),
   persistence: z
     .strictObject({
       /**
@@ -181,6 +191,9 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_DEAD_AFTER_MS', ['cluster', 'deadAfterMs'], 'number'],
   ['PLAYHOUSE_DRAIN_TIMEOUT_MS', ['cluster', 'drainTimeoutMs'], 'number'],
   ['PLAYHOUSE_METRICS_PORT', ['cluster', 'metricsPort'], 'number'],
+  ['PLAYHOUSE_GAMES_WATCH', ['games', 'watch'], 'boolean'],
+  ['PLAYHOUSE_ADMIN_TOKEN', ['games', 'adminToken'], 'string'],
+  ['PLAYHOUSE_GAMES_DIR', ['games', 'directory'], 'string'],
   ['PLAYHOUSE_SNAPSHOT_STORE', ['persistence', 'snapshots'], 'string'],
   ['PLAYHOUSE_RECORD_STORE', ['persistence', 'records'], 'string'],
   ['PLAYHOUSE_SQLITE_FILE', ['persistence', 'sqliteFile'], 'string'],

@@ -1,40 +1,57 @@
 /**
- * Loads the games in games/: each folder with a rules module and a
- * tunables.json beside it. The tunables are validated against the schema the
- * game declares; a game that fails to load is reported and left out, so one
- * broken game never takes the others down.
+ * The games in games/, each a folder with a rules module and a tunables.json
+ * beside it, kept as versions: `get` answers the newest version that loaded
+ * and passed its checks (infra/games/). With `watch()`, a designer's edit is
+ * loaded as a new version within moments; a file that fails to load or fails
+ * its checks leaves the previous version serving and is reported (log,
+ * `status()`, change listeners: the admin endpoint and `npm run games -- watch`).
+ *
+ * Rooms pin the version they started with (actors/room/match.ts); this
+ * catalogue holds only the newest, so an old version is released once no room
+ * runs it.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { AnyGameRules } from '../games/api';
+import { watch, type FSWatcher } from 'chokidar';
 import type { GameCatalog, LoadedGame } from '../actors/ports';
-import { describeIssues } from '../protocol/wire-checks';
+import { loadGameVersion, type GameLoadError, type GameVersion } from './games/game-version';
 import { processLogger } from './logger';
 
 export const GAMES_DIR = path.resolve(__dirname, '..', 'games');
 
-export interface GameLoadError {
+/** What the catalogue knows of one game: the version serving and the last failure since it loaded. */
+export interface GameStatus {
   readonly game: string;
-  readonly error: string;
+  readonly folder: string;
+  readonly version: string | null;
+  readonly tunablesVersion: string | null;
+  readonly loadedAt: number | null;
+  /** The last load that failed after (or instead of) the version serving; cleared by the next success. */
+  readonly error: (GameLoadError & { readonly at: number }) | null;
 }
 
-export class StaticGameCatalog implements GameCatalog {
-  readonly errors: GameLoadError[] = [];
-  private readonly games = new Map<string, LoadedGame>();
+export type CatalogEvent =
+  | { readonly type: 'loaded'; readonly game: string; readonly version: string; readonly tunablesVersion: string; readonly previous: string | null }
+  | { readonly type: 'failed'; readonly game: string; readonly error: GameLoadError; readonly serving: string | null }
+  /** The files load again, as the version that kept serving (a mistake undone). */
+  | { readonly type: 'recovered'; readonly game: string; readonly version: string };
 
-  constructor(directory: string = GAMES_DIR) {
-    for (const entry of readdirSync(directory, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const folder = path.join(directory, entry.name);
-      if (!existsSync(path.join(folder, 'rules.ts')) && !existsSync(path.join(folder, 'rules.js'))) continue;
-      try {
-        const game = loadGame(folder);
-        this.games.set(game.name, game);
-      } catch (error) {
-        this.errors.push({ game: entry.name, error: error instanceof Error ? error.message : String(error) });
-        processLogger().error({ game: entry.name, err: String(error) }, 'game failed to load; left out');
-      }
-    }
+/** How long a folder must be quiet before it is reloaded (editors write a file in several steps). */
+const SETTLE_MS = 150;
+
+export class HotGameCatalog implements GameCatalog {
+  private readonly games = new Map<string, LoadedGame>();
+  private readonly statuses = new Map<string, GameStatus>();
+  /** Folder name → game name (a folder's game keeps its name across versions). */
+  private readonly folders = new Map<string, string>();
+  private readonly listeners = new Set<(event: CatalogEvent) => void>();
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private watcher: FSWatcher | undefined;
+  /** Holders of the watch (a process's gateway and its worker share one catalogue): it stops with the last. */
+  private watchers = 0;
+
+  constructor(private readonly directory: string = GAMES_DIR) {
+    for (const folder of gameFolders(directory)) this.reload(folder);
   }
 
   get(name: string): LoadedGame | undefined {
@@ -44,28 +61,128 @@ export class StaticGameCatalog implements GameCatalog {
   names(): readonly string[] {
     return [...this.games.keys()].sort();
   }
+
+  status(): GameStatus[] {
+    return [...this.statuses.values()].sort((a, b) => a.game.localeCompare(b.game));
+  }
+
+  /** Calls `listener` on every version loaded and every failure; returns the unsubscribe function. */
+  onChange(listener: (event: CatalogEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Loads the folder's game again: a new version if its rules or tunables changed and pass their checks;
+   * otherwise the previous version keeps serving and the failure is reported.
+   */
+  reload(folder: string): CatalogEvent | undefined {
+    const name = path.basename(folder);
+    const outcome = loadGameVersion(folder);
+    const game = outcome.ok ? outcome.version.game : (this.folders.get(name) ?? name);
+    const serving = this.games.get(game);
+    const before = this.statuses.get(game);
+    if (!outcome.ok) {
+      this.statuses.set(game, {
+        game,
+        folder,
+        version: serving?.version ?? null,
+        tunablesVersion: serving?.tunablesVersion ?? null,
+        loadedAt: before?.loadedAt ?? null,
+        error: { ...outcome.error, at: Date.now() },
+      });
+      processLogger().error({ game, error: outcome.error, serving: serving?.version ?? null }, 'game failed to load; the previous version keeps serving');
+      return this.emit({ type: 'failed', game, error: outcome.error, serving: serving?.version ?? null });
+    }
+    const loaded = outcome.version;
+    this.folders.set(name, loaded.game);
+    if (serving && serving.version === loaded.version && serving.tunablesVersion === loaded.tunablesVersion) {
+      // Saved again without a change, or a mistake undone back to what serves: nothing new to publish.
+      if (!before?.error) return undefined;
+      this.statuses.set(game, { ...before, error: null });
+      return this.emit({ type: 'recovered', game, version: serving.version });
+    }
+    this.install(loaded, folder);
+    processLogger().info({ game: loaded.game, version: loaded.version, tunables: loaded.tunablesVersion, previous: serving?.version ?? null }, 'game version loaded');
+    return this.emit({ type: 'loaded', game: loaded.game, version: loaded.version, tunablesVersion: loaded.tunablesVersion, previous: serving?.version ?? null });
+  }
+
+  /** Watches the games directory and reloads a game's folder when a file in it changes (until every holder closed). */
+  async watch(): Promise<void> {
+    this.watchers++;
+    if (this.watcher) return;
+    const watcher = watch(this.directory, { ignoreInitial: true, depth: 2, ignored: (file) => /(^|[/\\])(\.|node_modules)/.test(path.relative(this.directory, file)) });
+    this.watcher = watcher;
+    const changed = (file: string) => {
+      const relative = path.relative(this.directory, file);
+      const [folderName] = relative.split(path.sep);
+      if (!folderName || folderName === relative) return; // a file at the top (api.ts, README.md): not a game
+      this.schedule(path.join(this.directory, folderName));
+    };
+    watcher.on('add', changed).on('change', changed).on('unlink', changed);
+    watcher.on('error', (error) => processLogger().warn({ err: String(error) }, 'watching games/ failed'));
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  /** One holder of the watch is done; the last one stops it. */
+  async close(): Promise<void> {
+    if (this.watchers > 0) this.watchers--;
+    if (this.watchers > 0) return;
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    this.pending.clear();
+    await this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private schedule(folder: string): void {
+    clearTimeout(this.pending.get(folder));
+    this.pending.set(
+      folder,
+      setTimeout(() => {
+        this.pending.delete(folder);
+        if (existsSync(folder)) this.reload(folder);
+      }, SETTLE_MS),
+    );
+  }
+
+  private install(version: GameVersion, folder: string): void {
+    const game: LoadedGame = { name: version.game, version: version.version, rules: version.rules, tunables: version.tunables, tunablesVersion: version.tunablesVersion };
+    this.games.set(version.game, game);
+    this.statuses.set(version.game, { game: version.game, folder, version: version.version, tunablesVersion: version.tunablesVersion, loadedAt: version.loadedAt, error: null });
+  }
+
+  private emit(event: CatalogEvent): CatalogEvent {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        processLogger().warn({ err: String(error) }, 'a game catalogue listener failed');
+      }
+    }
+    return event;
+  }
 }
 
-export function loadGame(folder: string): LoadedGame {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exported = require(path.join(folder, 'rules')) as { default?: AnyGameRules };
-  const rules = exported.default;
-  if (!rules || typeof rules.setup !== 'function' || typeof rules.name !== 'string') {
-    throw new Error(`${folder}/rules does not default-export a game (defineGame({...}))`);
-  }
-  const tunablesFile = path.join(folder, 'tunables.json');
-  const raw: unknown = existsSync(tunablesFile) ? JSON.parse(readFileSync(tunablesFile, 'utf8')) : {};
-  const parsed = rules.tunables.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`${tunablesFile}: ${describeIssues(parsed.error, '(root)')}`);
-  }
-  return { name: rules.name, rules, tunables: parsed.data };
+/** The folders of games/ that hold a rules module. */
+function gameFolders(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.join(directory, entry.name))
+    .filter((folder) => existsSync(path.join(folder, 'rules.ts')) || existsSync(path.join(folder, 'rules.js')));
 }
 
-let processCatalog: StaticGameCatalog | undefined;
+const catalogs = new Map<string, HotGameCatalog>();
+/** The games directory of this process: PLAYHOUSE_GAMES_DIR, or games/ of the repository. */
+let processDirectory = process.env.PLAYHOUSE_GAMES_DIR ? path.resolve(process.env.PLAYHOUSE_GAMES_DIR) : GAMES_DIR;
 
-/** The games of this process (loaded on first use). */
-export function processGames(): StaticGameCatalog {
-  processCatalog ??= new StaticGameCatalog();
-  return processCatalog;
+/** Sets the directory this process's games come from (before its actors start). */
+export function useGamesDirectory(directory: string): void {
+  processDirectory = path.resolve(directory);
+}
+
+/** The games of this process, one catalogue per directory (loaded on first use). */
+export function processGames(directory: string = processDirectory): HotGameCatalog {
+  let catalog = catalogs.get(directory);
+  if (!catalog) catalogs.set(directory, (catalog = new HotGameCatalog(directory)));
+  return catalog;
 }

@@ -16,7 +16,12 @@ export class PlayhouseMetrics implements ActorMetrics {
 
   private readonly connectedClients = new Gauge({ name: 'playhouse_connected_clients', help: 'Socket.IO clients connected to this gateway.', registers: [this.registry] });
   private readonly sessions = new Gauge({ name: 'playhouse_sessions', help: 'Session actors alive in this process.', registers: [this.registry] });
-  private readonly rooms = new Gauge({ name: 'playhouse_rooms', help: 'Room actors alive in this process, by game.', labelNames: ['game'], registers: [this.registry] });
+  private readonly rooms = new Gauge({
+    name: 'playhouse_rooms',
+    help: 'Room actors alive in this process, by game and the version of its rules they run.',
+    labelNames: ['game', 'version'],
+    registers: [this.registry],
+  });
   private readonly movesApplied = new Counter({ name: 'playhouse_moves_applied_total', help: 'Moves the rules accepted and applied.', labelNames: ['game'], registers: [this.registry] });
   private readonly movesRejected = new Counter({
     name: 'playhouse_moves_rejected_total',
@@ -113,11 +118,11 @@ export class PlayhouseMetrics implements ActorMetrics {
   sessionEnded(): void {
     this.sessions.dec();
   }
-  roomOpened(game: string): void {
-    this.rooms.inc({ game });
+  roomOpened(game: string, version: string): void {
+    this.rooms.inc({ game, version });
   }
-  roomClosed(game: string): void {
-    this.rooms.dec({ game });
+  roomClosed(game: string, version: string): void {
+    this.rooms.dec({ game, version });
   }
   moveApplied(game: string): void {
     this.child(`a|${game}`, () => this.movesApplied.labels(game)).inc();
@@ -165,6 +170,12 @@ export class PlayhouseMetrics implements ActorMetrics {
   }
   persistenceStoreUp(store: string, up: boolean): void {
     this.persistenceUp.set({ store }, up ? 1 : 0);
+  }
+
+  /** Rooms of this process by game and rules version (the admin endpoint shows them). */
+  async roomsByVersion(): Promise<Array<{ game: string; version: string; rooms: number }>> {
+    const { values } = await this.rooms.get();
+    return values.map((value) => ({ game: String(value.labels.game), version: String(value.labels.version), rooms: value.value }));
   }
 
   snapshot(): Promise<object[]> {

@@ -14,7 +14,7 @@ import { PlayerTokens } from './auth/player-tokens';
 import { ResumeTokens } from './auth/resume-tokens';
 import { RedisBackplane } from './cluster/redis-backplane';
 import { actorSettings, workerPersistence } from './cluster/worker-supervisor';
-import { processGames } from './game-catalog';
+import { processGames, useGamesDirectory } from './game-catalog';
 import type { PlayhouseConfig } from './config';
 import { loadDemoAssets } from './gateway/demo-assets';
 import { createRoutes } from './gateway/http-routes';
@@ -39,6 +39,7 @@ export interface RunningPlayhouse {
 
 export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPlayhouse> {
   const log = processLogger();
+  if (config.games.directory) useGamesDirectory(config.games.directory);
   const metrics = processMetrics();
   const tokens = new PlayerTokens(config.auth.secret, config.auth.tokenTtlSeconds);
   let gateway: SocketGateway | undefined;
@@ -68,7 +69,10 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
   }
 
   let accepting = true;
-  const http = createServer(createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting }));
+  const games = processGames();
+  if (config.games.watch) await games.watch();
+  const admin = { games, roomsByVersion: () => metrics.roomsByVersion(), adminToken: config.games.adminToken };
+  const http = createServer(createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting, admin }));
   gateway = new SocketGateway(http, { config, actors, tokens, resumeTokens: new ResumeTokens(config.auth.secret), metrics, log });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -89,6 +93,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       accepting = false;
       await gateway?.close(undefined, config.role === 'gateway' ? config.cluster.drainTimeoutMs : 0);
       await actors.stop();
+      await games.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

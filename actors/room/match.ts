@@ -73,11 +73,76 @@ export class Match {
   private moves = 0;
   private cachedContext: { readonly seats: readonly SeatInfo[]; readonly context: GameContext<unknown>; readonly byPlayer: Map<string, MoveContext<unknown>> } | undefined;
 
+  /** The version of the rules this match runs (pinned: it changes only at a game boundary, or by a migrate()). */
+  private pinned: LoadedGame;
+  /** The version just before a migrate(): a move made against it is taken against the migrated state (-1: none). */
+  private migratedFrom = -1;
+  /** Newer rules versions that refused (or failed) to migrate this match's state: not tried again. */
+  private readonly refusedVersions = new Set<string>();
+
   constructor(
     readonly roomId: string,
-    readonly game: LoadedGame,
+    game: LoadedGame,
     private readonly random: SeededRandom,
-  ) {}
+    /** The newest version of the game (hot reload): each new game of the room starts with it. */
+    private readonly newest: () => LoadedGame | undefined = () => undefined,
+  ) {
+    this.pinned = game;
+  }
+
+  get game(): LoadedGame {
+    return this.pinned;
+  }
+
+  /**
+   * Between two messages: catches up with the newest version of the game.
+   * - Same rules, new tunables: taken at once (a real-time game feels them at its next tick).
+   * - New rules: a room with no game under way takes them at once; a running game keeps its rules unless
+   *   the new version declares `migrate(oldState)` and it accepts this state, and then switches here, a new
+   *   version everyone sees. Newer tunables that fit the running rules' own schema are taken too.
+   * Returns what happened, for logs and metrics.
+   */
+  catchUp(newest: LoadedGame): 'current' | 'tunables' | 'switched' | 'migrated' | 'kept' {
+    const current = this.pinned;
+    if (newest.version === current.version) {
+      if (newest.tunablesVersion === current.tunablesVersion) return 'current';
+      this.use(newest);
+      return 'tunables';
+    }
+    if (this.status === 'waiting') {
+      this.use(newest);
+      return 'switched';
+    }
+    if (this.status === 'playing' && !this.refusedVersions.has(newest.version) && newest.rules.migrate) {
+      this.refusedVersions.add(newest.version); // one try per version, whatever happens
+      let migrated: unknown;
+      try {
+        migrated = newest.rules.migrate(this.state, current.version);
+      } catch {
+        migrated = undefined;
+      }
+      if (migrated !== undefined && !isInvalid(migrated)) {
+        const before = this.version;
+        this.state = migrated;
+        this.use(newest);
+        this.changed();
+        // The move that brought the room here was made against the state before the switch: it still counts.
+        this.migratedFrom = before;
+        return 'migrated';
+      }
+    }
+    if (newest.tunablesVersion !== current.tunablesVersion && !this.refusedVersions.has(`tunables:${newest.tunablesVersion}`)) {
+      this.refusedVersions.add(`tunables:${newest.tunablesVersion}`);
+      const parsed = current.rules.tunables.safeParse(newest.tunables);
+      if (parsed.success) this.use({ ...current, tunables: parsed.data, tunablesVersion: newest.tunablesVersion });
+    }
+    return 'kept';
+  }
+
+  private use(game: LoadedGame): void {
+    this.pinned = game;
+    this.cachedContext = undefined;
+  }
 
   get isEmpty(): boolean {
     return this.seats.length === 0;
@@ -120,7 +185,7 @@ export class Match {
     if (this.status === 'waiting') return refuse('move/not-started');
     if (this.status === 'over') return refuse('move/game-over');
     // Real-time inputs are applied at the next tick whatever version the player saw; turns are not.
-    if (!this.isRealtime && version !== this.version) {
+    if (!this.isRealtime && version !== this.version && version !== this.migratedFrom) {
       return refuse('move/stale-version', `the move was made against version ${version}; the room is at ${this.version}`);
     }
     const active = rules.activePlayers?.(this.state) ?? 'all';
@@ -296,6 +361,9 @@ export class Match {
   }
 
   private start(): void {
+    // A game boundary: the next game is played with the newest rules.
+    const newest = this.newest();
+    if (newest && newest.name === this.pinned.name && newest.version !== this.pinned.version) this.use(newest);
     this.gameNumber++;
     this.players = this.seats.map(({ playerId, name, seat }) => ({ playerId, name, seat }));
     this.startedAt = Date.now();
@@ -323,6 +391,7 @@ export class Match {
 
   /** Every change players see gets its own version, so clients can order what they receive. */
   private changed(): void {
+    this.migratedFrom = -1;
     this.version++;
     this.broadcastState();
   }

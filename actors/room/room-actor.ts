@@ -26,6 +26,7 @@ import {
   type WriteRequest,
 } from '../messages';
 import type { JsonObject } from '../persistence/stores';
+import type { LoadedGame } from '../ports';
 import { Match, type EndedGame, type MatchSnapshot } from './match';
 import { SeededRandom } from './seeded-random';
 
@@ -45,12 +46,18 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private snapshotVersion = -1;
   /** The stored snapshot version this room started from: 0 for a new room. */
   private readonly snapshotBase: number;
+  /** The catalogue's newest version of the game when the room last looked (hot reload). */
+  private newestSeen: LoadedGame;
+  /** The rules version the room is counted under in metrics. */
+  private metricsVersion: string;
 
   constructor(context: ActorContext, params: RoomParams) {
     super(context, params);
     const game = context.games.get(params.game);
     if (!game) throw new Error(`unknown game ${params.game}`);
-    this.match = new Match(params.roomId, game, new SeededRandom(params.seed));
+    this.match = new Match(params.roomId, game, new SeededRandom(params.seed), () => context.games.get(params.game));
+    this.newestSeen = game;
+    this.metricsVersion = game.version;
     this.snapshotBase = params.restore?.version ?? 0;
     if (params.restore) {
       this.match.restore((params.restore.data as unknown as RoomSnapshot).match);
@@ -59,7 +66,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   }
 
   override started(): void {
-    this.metrics.roomOpened(this.params.game);
+    this.metrics.roomOpened(this.params.game, this.metricsVersion);
     const intervalMs = this.settings.snapshotIntervalMs ?? 0;
     if (intervalMs > 0) {
       this.snapshotTimer = setInterval(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
@@ -77,7 +84,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     clearInterval(this.snapshotTimer);
     this.stopTicker();
     for (const timer of this.awayTimers.values()) clearTimeout(timer);
-    if (!this.closed) this.metrics.roomClosed(this.params.game);
+    if (!this.closed) this.metrics.roomClosed(this.params.game, this.metricsVersion);
   }
 
   protected handle(message: RoomMessage): unknown {
@@ -91,8 +98,10 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       if (!this.closed && this.match.stateVersion !== this.snapshotVersion) this.saveSnapshot();
       return undefined;
     }
+    this.catchUpRules();
     const wasOpen = this.match.isOpen;
     const reply = this.dispatch(message);
+    this.countVersion();
     this.flush();
     if (this.match.ended.length > 0) this.recordEndedGames();
     this.updateTicker();
@@ -142,6 +151,29 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         return undefined;
       }
     }
+  }
+
+  /**
+   * A safe point between two messages: if a designer published a new version of the game, the match takes
+   * what it can of it (see Match.catchUp). One object comparison per message when nothing changed.
+   */
+  private catchUpRules(): void {
+    const newest = this.games.get(this.params.game);
+    if (!newest || newest === this.newestSeen) return;
+    this.newestSeen = newest;
+    const from = this.match.game.version;
+    const outcome = this.match.catchUp(newest);
+    if (outcome === 'current') return;
+    this.log.info({ roomId: this.params.roomId, game: this.params.game, from, newest: newest.version, running: this.match.game.version, outcome }, 'room caught up with a new version of its game');
+  }
+
+  /** Metrics count rooms by the rules version they run. */
+  private countVersion(): void {
+    const running = this.match.game.version;
+    if (running === this.metricsVersion || this.closed) return;
+    this.metrics.roomClosed(this.params.game, this.metricsVersion);
+    this.metrics.roomOpened(this.params.game, running);
+    this.metricsVersion = running;
   }
 
   /** A game ended: its result (critical), the players' profile counters (normal), and a snapshot now. */
@@ -253,7 +285,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     clearInterval(this.snapshotTimer);
     // Nothing to restore any more: the snapshot goes (queued after any snapshot still waiting, so it wins).
     this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
-    this.metrics.roomClosed(this.params.game);
+    this.metrics.roomClosed(this.params.game, this.metricsVersion);
     this.tell(LOBBY, { type: 'room-status', roomId: this.params.roomId, game: this.params.game, open: false, closed: true } satisfies LobbyMessage);
     this.retire();
   }

@@ -30,6 +30,8 @@ export interface WorkerClusterParameters {
 
 export interface WorkerParameters {
   readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
+  /** Whether this worker's process watches games/ for designers' edits (hot reload). */
+  readonly games?: { readonly watch: boolean };
   /** The stores this worker's persistence actor writes to, and how it batches. */
   readonly persistence: { readonly stores: StoresConfig; readonly settings: PersistenceSettings; readonly drainTimeoutMs: number };
   /** Absent for the in-process worker of a single-process server. */
@@ -56,6 +58,7 @@ export default class WorkerActor {
   private persistence: PersistenceActor | undefined;
   private stores: OpenedStores | undefined;
   private drainTimeoutMs = 0;
+  private watchingGames = false;
 
   constructor(
     private readonly metrics: ActorMetrics,
@@ -69,6 +72,8 @@ export default class WorkerActor {
   async initialize(self: SelfHandle): Promise<void> {
     const parameters = self.getCustomParameters() as WorkerParameters;
     this.host = new ActorHost({ metrics: this.metrics, log: this.log, games: this.games }, parameters.settings);
+    this.watchingGames = parameters.games?.watch === true;
+    if (this.watchingGames) await this.games.watch?.();
     // Stores that cannot be opened at boot stop the worker from starting (a clear error, not a half-working worker);
     // once running, a store that goes away only delays writes.
     this.stores = await this.storeConnector.open(parameters.persistence.stores);
@@ -108,6 +113,8 @@ export default class WorkerActor {
 
   /** comedy lifecycle hook: the worker is being destroyed. */
   async destroy(): Promise<void> {
+    if (this.watchingGames) await this.games.close?.();
+    this.watchingGames = false;
     await this.host.shutdown();
     await this.leaveCluster();
     await this.closeStores(this.drainTimeoutMs);

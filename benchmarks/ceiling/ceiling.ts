@@ -71,7 +71,8 @@ export interface CeilingOptions {
 function loadGame(rules: AnyGameRules, raw: unknown): CeilingGame {
   const parsed = rules.tunables.safeParse(raw);
   if (!parsed.success) throw new Error(`${rules.name} tunables: ${describeIssues(parsed.error, '(root)')}`);
-  return { name: rules.name, rules, tunables: parsed.data };
+  // One version for good: the ceiling has no hot reload.
+  return { name: rules.name, version: 'ceiling', rules, tunables: parsed.data, tunablesVersion: 'ceiling' };
 }
 
 export async function startCeiling(options: CeilingOptions = {}): Promise<RunningCeiling> {

@@ -68,6 +68,7 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
     const parameters: WorkerParameters = {
       settings: actorSettings(config),
       persistence: workerPersistence(config),
+      games: { watch: config.games.watch },
       cluster: { redisUrl: cluster.redisUrl, name: cluster.name, slot: name, heartbeatMs: cluster.heartbeatMs, deadAfterMs: cluster.deadAfterMs },
     };
     const options: Slot['options'] = {

@@ -8,6 +8,7 @@ import type { GuestLoginResponse } from '../../protocol/messages';
 import { checkGuestLogin } from '../../protocol/wire-checks';
 import type { PlayerTokens } from '../auth/player-tokens';
 import type { PlayhouseMetrics } from '../metrics';
+import { adminRoute, type AdminDependencies } from './admin-routes';
 import type { DemoAssets } from './demo-assets';
 
 export interface RouteDependencies {
@@ -17,6 +18,8 @@ export interface RouteDependencies {
   readonly demo: DemoAssets;
   /** False once shutdown began: /healthz then answers 503 so load balancers stop sending clients. */
   isAccepting(): boolean;
+  /** The designer and operator endpoints under /admin/. */
+  readonly admin?: AdminDependencies;
 }
 
 const LOGIN_BODY_LIMIT = 1024;
@@ -45,6 +48,7 @@ async function route(deps: RouteDependencies, request: IncomingMessage, response
     response.end(body);
     return;
   }
+  if (deps.admin && (await adminRoute(deps.admin, request, response, url))) return;
   if (url.pathname === '/v1/auth/guest') {
     if (method === 'OPTIONS') return sendCors(response);
     if (method !== 'POST') return sendJson(response, 405, { error: errorBody('auth/bad-request', 'use POST') });

@@ -33,7 +33,7 @@ const pausingGame = defineGame<ClockState, Record<string, never>, { wait: Record
 });
 
 function seatTwo(rules: AnyGameRules, tunables: unknown = {}): Match {
-  const match = new Match('room-1', { name: rules.name, rules, tunables }, new SeededRandom(7));
+  const match = new Match('room-1', { name: rules.name, version: 'v1', rules, tunables, tunablesVersion: 't1' }, new SeededRandom(7));
   assert.ok(match.join('alice', 'Alice').ok);
   assert.ok(match.join('bob', 'Bob').ok);
   match.outbox.length = 0;

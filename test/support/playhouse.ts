@@ -21,7 +21,9 @@ export interface TestServer {
 export async function startTestServer(overrides: ConfigInput = {}): Promise<TestServer> {
   // Tests keep their writes in memory unless they say otherwise (no file left behind).
   const persistence = { snapshots: 'memory', records: 'memory', ...overrides.persistence } as const;
-  const server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', ...overrides, persistence }, {}));
+  // Nor do they watch games/ unless they test hot reload.
+  const games = { watch: false, ...overrides.games };
+  const server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', ...overrides, persistence, games }, {}));
   const clients: PlayhouseClient[] = [];
   return {
     async stop() {

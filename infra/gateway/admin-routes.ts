@@ -1,0 +1,94 @@
+/**
+ * Designer and operator endpoints, on the gateway's port under /admin/:
+ *
+ * - `GET /admin/games`: every game's version serving, its tunables version,
+ *   the last load error (file, line, message) and how many rooms of this
+ *   process run each version;
+ * - `GET /admin/games/events`: the same changes as they happen, as
+ *   Server-Sent Events (`npm run games -- watch` and the demo's designer
+ *   panel read it).
+ *
+ * With `PLAYHOUSE_ADMIN_TOKEN` set, a request must carry
+ * `Authorization: Bearer <token>` (or `?token=` for EventSource, which cannot
+ * set headers); without it, only clients on this machine (loopback) are served.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody } from '../../protocol/errors';
+import type { CatalogEvent, GameStatus } from '../game-catalog';
+
+export interface GameAdmin {
+  status(): GameStatus[];
+  onChange(listener: (event: CatalogEvent) => void): () => void;
+}
+
+export interface AdminDependencies {
+  readonly games: GameAdmin;
+  /** Rooms of this process by game and version (from the metrics). */
+  roomsByVersion(): Promise<ReadonlyArray<{ readonly game: string; readonly version: string; readonly rooms: number }>>;
+  readonly adminToken: string | undefined;
+}
+
+/** How often an idle event stream sends a comment, so proxies keep it open. */
+const KEEPALIVE_MS = 15_000;
+
+/** Answers /admin/ requests; returns false for any other path. */
+export async function adminRoute(deps: AdminDependencies, request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
+  if (!url.pathname.startsWith('/admin/')) return false;
+  if (!allowed(deps, request, url)) {
+    sendJson(response, 403, { error: errorBody('http/forbidden', deps.adminToken ? 'admin endpoints need the admin token' : 'admin endpoints answer only on this machine (set PLAYHOUSE_ADMIN_TOKEN to open them)') });
+    return true;
+  }
+  if (request.method !== 'GET') {
+    sendJson(response, 404, { error: errorBody('http/not-found', `${request.method} ${url.pathname} is not served here`) });
+    return true;
+  }
+  if (url.pathname === '/admin/games') {
+    const rooms = await deps.roomsByVersion();
+    const games = deps.games.status().map((status) => ({
+      ...status,
+      rooms: Object.fromEntries(rooms.filter((entry) => entry.game === status.game && entry.rooms > 0).map((entry) => [entry.version, entry.rooms])),
+    }));
+    sendJson(response, 200, { games });
+    return true;
+  }
+  if (url.pathname === '/admin/games/events') {
+    streamEvents(deps, request, response);
+    return true;
+  }
+  sendJson(response, 404, { error: errorBody('http/not-found', `${url.pathname} is not served here`) });
+  return true;
+}
+
+function streamEvents(deps: AdminDependencies, request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  // First what serves now, then every change.
+  response.write(`event: status\ndata: ${JSON.stringify({ games: deps.games.status() })}\n\n`);
+  const unsubscribe = deps.games.onChange((event) => response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
+  const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
+  keepalive.unref();
+  const stop = () => {
+    clearInterval(keepalive);
+    unsubscribe();
+  };
+  request.once('close', stop);
+  response.once('close', stop);
+}
+
+function allowed(deps: AdminDependencies, request: IncomingMessage, url: URL): boolean {
+  if (!deps.adminToken) return isLoopback(request.socket.remoteAddress);
+  const header = request.headers.authorization;
+  const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : (url.searchParams.get('token') ?? '');
+  const a = Buffer.from(given);
+  const b = Buffer.from(deps.adminToken);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+function sendJson(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
