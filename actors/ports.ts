@@ -78,6 +78,8 @@ export interface ClusterConnector {
   connect(options: { readonly url: string; readonly name: string }): Promise<Backplane>;
   /** Where sessions keep their resume state while their device is away, shared by every worker. */
   sessionStore(options: { readonly url: string; readonly name: string }): Promise<SessionStateStore>;
+  /** Takes up the game versions the cluster's gateways publish (hot reload), until the returned function is called. */
+  followGames(options: { readonly url: string; readonly name: string }): Promise<() => Promise<void>>;
 }
 
 /** What a session needs to take up again on another worker: enough to accept its device's resume. */

@@ -14,7 +14,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { GameCatalog, LoadedGame } from '../actors/ports';
-import { loadGameVersion, type GameLoadError, type GameVersion } from './games/game-version';
+import { instantiateGameVersion, readTunables, type GameLoadError, type GameVersion, type GameVersionResult } from './games/game-version';
+import { compileRules, type RulesBundle } from './games/rules-bundle';
 import { processLogger } from './logger';
 
 export const GAMES_DIR = path.resolve(__dirname, '..', 'games');
@@ -30,6 +31,20 @@ export interface GameStatus {
   readonly error: (GameLoadError & { readonly at: number }) | null;
 }
 
+/**
+ * A version as another process can take it up (a cluster's workers, from the gateway that watched the
+ * files): the compiled rules and the tunables text, plain JSON.
+ */
+export interface PublishedVersion {
+  /** The game's folder name in games/. */
+  readonly folder: string;
+  readonly game: string;
+  readonly version: string;
+  readonly tunablesVersion: string;
+  readonly bundle: Pick<RulesBundle, 'file' | 'version' | 'code' | 'sourceMap'>;
+  readonly tunablesText: string;
+}
+
 export type CatalogEvent =
   | { readonly type: 'loaded'; readonly game: string; readonly version: string; readonly tunablesVersion: string; readonly previous: string | null }
   | { readonly type: 'failed'; readonly game: string; readonly error: GameLoadError; readonly serving: string | null }
@@ -41,6 +56,8 @@ const SETTLE_MS = 150;
 
 export class HotGameCatalog implements GameCatalog {
   private readonly games = new Map<string, LoadedGame>();
+  /** What produced each game's serving version, to publish it and to skip re-evaluating unchanged rules. */
+  private readonly sources = new Map<string, PublishedVersion>();
   private readonly statuses = new Map<string, GameStatus>();
   /** Folder name → game name (a folder's game keeps its name across versions). */
   private readonly folders = new Map<string, string>();
@@ -78,33 +95,69 @@ export class HotGameCatalog implements GameCatalog {
    */
   reload(folder: string): CatalogEvent | undefined {
     const name = path.basename(folder);
-    const outcome = loadGameVersion(folder);
-    const game = outcome.ok ? outcome.version.game : (this.folders.get(name) ?? name);
+    const known = this.folders.get(name) ?? name;
+    const compiled = compileRules(folder, { root: path.resolve(folder, '..', '..'), game: known });
+    if (!compiled.ok) return this.failed(known, folder, compiled.error);
+    const tunablesText = readTunables(folder);
+    const published: PublishedVersion = {
+      folder: name,
+      game: known,
+      version: compiled.bundle.version,
+      tunablesVersion: '',
+      bundle: { file: compiled.bundle.file, version: compiled.bundle.version, code: compiled.bundle.code, sourceMap: compiled.bundle.sourceMap },
+      tunablesText,
+    };
+    return this.take(folder, published, () => instantiateGameVersion(compiled.bundle, tunablesText));
+  }
+
+  /** Takes up a version another process loaded and checked (it is checked here again: loads, shape, trial run). */
+  install(published: PublishedVersion): CatalogEvent | undefined {
+    const folder = path.join(this.directory, published.folder);
+    const bundle: RulesBundle = { ...published.bundle, folder, entry: path.join(folder, path.basename(published.bundle.file)) };
+    return this.take(folder, published, () => instantiateGameVersion(bundle, published.tunablesText));
+  }
+
+  /** The serving version of every game, as other processes can take it up. */
+  published(): PublishedVersion[] {
+    return [...this.sources.values()];
+  }
+
+  /** Installs a compiled version unless it is what already serves; a failure leaves the serving one. */
+  private take(folder: string, published: PublishedVersion, instantiate: () => GameVersionResult): CatalogEvent | undefined {
+    const name = path.basename(folder);
+    const game = this.folders.get(name) ?? published.game;
     const serving = this.games.get(game);
     const before = this.statuses.get(game);
-    if (!outcome.ok) {
-      this.statuses.set(game, {
-        game,
-        folder,
-        version: serving?.version ?? null,
-        tunablesVersion: serving?.tunablesVersion ?? null,
-        loadedAt: before?.loadedAt ?? null,
-        error: { ...outcome.error, at: Date.now() },
-      });
-      processLogger().error({ game, error: outcome.error, serving: serving?.version ?? null }, 'game failed to load; the previous version keeps serving');
-      return this.emit({ type: 'failed', game, error: outcome.error, serving: serving?.version ?? null });
-    }
-    const loaded = outcome.version;
-    this.folders.set(name, loaded.game);
-    if (serving && serving.version === loaded.version && serving.tunablesVersion === loaded.tunablesVersion) {
+    const source = this.sources.get(game);
+    if (serving && source && source.version === published.version && source.tunablesText === published.tunablesText) {
       // Saved again without a change, or a mistake undone back to what serves: nothing new to publish.
       if (!before?.error) return undefined;
       this.statuses.set(game, { ...before, error: null });
       return this.emit({ type: 'recovered', game, version: serving.version });
     }
-    this.install(loaded, folder);
+    const outcome = instantiate();
+    if (!outcome.ok) return this.failed(game, folder, outcome.error);
+    const loaded = outcome.version;
+    this.folders.set(name, loaded.game);
+    this.sources.set(loaded.game, { ...published, game: loaded.game, tunablesVersion: loaded.tunablesVersion });
+    this.installVersion(loaded, folder);
     processLogger().info({ game: loaded.game, version: loaded.version, tunables: loaded.tunablesVersion, previous: serving?.version ?? null }, 'game version loaded');
     return this.emit({ type: 'loaded', game: loaded.game, version: loaded.version, tunablesVersion: loaded.tunablesVersion, previous: serving?.version ?? null });
+  }
+
+  private failed(game: string, folder: string, error: GameLoadError): CatalogEvent {
+    const serving = this.games.get(game);
+    const before = this.statuses.get(game);
+    this.statuses.set(game, {
+      game,
+      folder,
+      version: serving?.version ?? null,
+      tunablesVersion: serving?.tunablesVersion ?? null,
+      loadedAt: before?.loadedAt ?? null,
+      error: { ...error, at: Date.now() },
+    });
+    processLogger().error({ game, error, serving: serving?.version ?? null }, 'game failed to load; the previous version keeps serving');
+    return this.emit({ type: 'failed', game, error, serving: serving?.version ?? null });
   }
 
   /** Watches the games directory and reloads a game's folder when a file in it changes (until every holder closed). */
@@ -145,7 +198,7 @@ export class HotGameCatalog implements GameCatalog {
     );
   }
 
-  private install(version: GameVersion, folder: string): void {
+  private installVersion(version: GameVersion, folder: string): void {
     const game: LoadedGame = { name: version.game, version: version.version, rules: version.rules, tunables: version.tunables, tunablesVersion: version.tunablesVersion };
     this.games.set(version.game, game);
     this.statuses.set(version.game, { game: version.game, folder, version: version.version, tunablesVersion: version.tunablesVersion, loadedAt: version.loadedAt, error: null });

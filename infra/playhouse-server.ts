@@ -12,6 +12,7 @@ import { startActorSystem, type ActorSystemHandle } from '../actors/system';
 import { ACTOR_RESOURCES } from './actor-resources';
 import { PlayerTokens } from './auth/player-tokens';
 import { ResumeTokens } from './auth/resume-tokens';
+import { GameChannel } from './cluster/game-channel';
 import { RedisBackplane } from './cluster/redis-backplane';
 import { actorSettings, workerPersistence } from './cluster/worker-supervisor';
 import { processGames, useGamesDirectory } from './game-catalog';
@@ -71,6 +72,11 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
   let accepting = true;
   const games = processGames();
   if (config.games.watch) await games.watch();
+  // A gateway of a cluster publishes what it loads to the workers.
+  const gameChannel =
+    config.role === 'gateway' && config.games.watch
+      ? await GameChannel.open({ url: config.cluster.redisUrl, name: config.cluster.name, catalog: games, publish: true, log })
+      : undefined;
   const admin = { games, roomsByVersion: () => metrics.roomsByVersion(), adminToken: config.games.adminToken };
   const http = createServer(createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting, admin }));
   gateway = new SocketGateway(http, { config, actors, tokens, resumeTokens: new ResumeTokens(config.auth.secret), metrics, log });
@@ -93,6 +99,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       accepting = false;
       await gateway?.close(undefined, config.role === 'gateway' ? config.cluster.drainTimeoutMs : 0);
       await actors.stop();
+      await gameChannel?.close();
       await games.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -59,6 +59,7 @@ export default class WorkerActor {
   private stores: OpenedStores | undefined;
   private drainTimeoutMs = 0;
   private watchingGames = false;
+  private unfollowGames: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly metrics: ActorMetrics,
@@ -136,6 +137,8 @@ export default class WorkerActor {
   private async joinCluster(cluster: WorkerClusterParameters, askTimeoutMs: number): Promise<void> {
     this.backplane = await this.cluster.connect({ url: cluster.redisUrl, name: cluster.name });
     this.host.sessionStore = await this.cluster.sessionStore({ url: cluster.redisUrl, name: cluster.name });
+    // New versions of the games come from the gateway that watches the files (hot reload).
+    this.unfollowGames = await this.cluster.followGames({ url: cluster.redisUrl, name: cluster.name });
     this.nodeId = `${cluster.slot}.${randomBytes(3).toString('hex')}`;
     this.node = new ClusterNode(this.host, this.backplane, {
       id: this.nodeId,
@@ -190,12 +193,15 @@ export default class WorkerActor {
     const node = this.node;
     const backplane = this.backplane;
     const sessionStore = this.host.sessionStore;
+    const unfollowGames = this.unfollowGames;
+    this.unfollowGames = undefined;
     this.node = undefined;
     this.backplane = undefined;
     this.host.sessionStore = undefined;
     await node?.stop();
     await backplane?.close();
     await sessionStore?.close();
+    await unfollowGames?.();
   }
 }
 

@@ -68,7 +68,8 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
     const parameters: WorkerParameters = {
       settings: actorSettings(config),
       persistence: workerPersistence(config),
-      games: { watch: config.games.watch },
+      // Cluster workers take new game versions from the gateways (Redis), not from files of their own.
+      games: { watch: false },
       cluster: { redisUrl: cluster.redisUrl, name: cluster.name, slot: name, heartbeatMs: cluster.heartbeatMs, deadAfterMs: cluster.deadAfterMs },
     };
     const options: Slot['options'] = {

@@ -32,7 +32,7 @@ export interface TestCluster {
   readonly gateways: ClusterProcess[];
   readonly workers: ClusterProcess[];
   env: NodeJS.ProcessEnv;
-  startGateway(): Promise<ClusterProcess>;
+  startGateway(extraEnv?: NodeJS.ProcessEnv): Promise<ClusterProcess>;
   startWorkers(count: number, mode?: 'forked' | 'threaded' | 'in-memory' | 'remote', extraEnv?: NodeJS.ProcessEnv): Promise<ClusterProcess>;
   /** Logs a guest in and connects it over WebSocket to `gateway`. */
   player(gateway: ClusterProcess, name?: string): Promise<PlayhouseClient>;
@@ -62,6 +62,8 @@ export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
     PLAYHOUSE_METRICS_PORT: '0',
     // Snapshots go to the cluster's Redis (the default); match results stay in each worker's memory unless a test asks for MariaDB.
     PLAYHOUSE_RECORD_STORE: 'memory',
+    // Gateways do not watch games/ (and publish versions) unless a test of hot reload asks.
+    PLAYHOUSE_GAMES_WATCH: 'false',
     LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? 'warn',
   };
   let gatewayCount = 0;
@@ -70,8 +72,8 @@ export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
     gateways: [],
     workers: [],
     env,
-    async startGateway() {
-      const gateway = await startProcess('gateway', { ...cluster.env, PLAYHOUSE_GATEWAY_ID: `${name}-gw${++gatewayCount}` });
+    async startGateway(extraEnv = {}) {
+      const gateway = await startProcess('gateway', { ...cluster.env, PLAYHOUSE_GATEWAY_ID: `${name}-gw${++gatewayCount}`, ...extraEnv });
       cluster.gateways.push(gateway);
       return gateway;
     },
