@@ -1,7 +1,7 @@
 /**
  * Hot reload across a cluster: the gateway watches its copy of games/, loads
  * and checks a designer's edit, and publishes the version through Redis; the
- * forked workers, which read their games from the repository's own games/
+ * workers (forked processes, then worker threads), which read their games from the repository's own games/
  * (they never see the edited file), take it up, and a new room on any worker
  * plays by the new rules.
  */
@@ -18,45 +18,47 @@ import { eventually, needRedis, REDIS_URL } from '../support/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-test('a rules edit on the gateway is published to every worker: new rooms on any worker play by the new rules', async (t) => {
-  if (!(await needRedis(t))) return;
-  const base = mkdtempSync(path.join(tmpdir(), 'playhouse-cluster-games-'));
-  const directory = path.join(base, 'games');
-  cpSync(path.join(ROOT, 'games'), directory, { recursive: true });
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(base, 'node_modules'), 'dir');
-  const cluster = createTestCluster({ heartbeatMs: 250, deadAfterMs: 1500 });
-  t.after(async () => {
-    await cluster.stop();
-    rmSync(base, { recursive: true, force: true });
-  });
-  await cluster.startWorkers(2, 'forked');
-  const gateway = await cluster.startGateway({ PLAYHOUSE_GAMES_WATCH: 'true', PLAYHOUSE_GAMES_DIR: directory });
-  const admin = async () => ((await (await fetch(`${gateway.url}/admin/games`)).json()) as { games: Array<{ game: string; version: string }> }).games;
-  const before = (await admin()).find((entry) => entry.game === 'connect-four')!.version;
+for (const mode of ['forked', 'threaded'] as const) {
+  test(`a rules edit on the gateway is published to every ${mode} worker: new rooms on any worker play by the new rules`, async (t) => {
+    if (!(await needRedis(t))) return;
+    const base = mkdtempSync(path.join(tmpdir(), 'playhouse-cluster-games-'));
+    const directory = path.join(base, 'games');
+    cpSync(path.join(ROOT, 'games'), directory, { recursive: true });
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(base, 'node_modules'), 'dir');
+    const cluster = createTestCluster({ heartbeatMs: 250, deadAfterMs: 1500 });
+    t.after(async () => {
+      await cluster.stop();
+      rmSync(base, { recursive: true, force: true });
+    });
+    await cluster.startWorkers(2, mode);
+    const gateway = await cluster.startGateway({ PLAYHOUSE_GAMES_WATCH: 'true', PLAYHOUSE_GAMES_DIR: directory });
+    const admin = async () => ((await (await fetch(`${gateway.url}/admin/games`)).json()) as { games: Array<{ game: string; version: string }> }).games;
+    const before = (await admin()).find((entry) => entry.game === 'connect-four')!.version;
 
-  const rules = path.join(directory, 'connect-four', 'rules.ts');
-  writeFileSync(
-    rules,
-    readFileSync(rules, 'utf8').replace('      apply(state, { column }, ctx) {\n', "      apply(state, { column }, ctx) {\n        if (column === 6) return invalid('column-closed', 'column 6 is closed');\n"),
-  );
-  const after = await eventually(async () => {
-    const version = (await admin()).find((entry) => entry.game === 'connect-four')!.version;
-    return version !== before ? version : undefined;
-  }, 'the gateway loaded the edit');
-  assert.notEqual(after, before);
-
-  // Several rooms, so that both workers hold some: every one refuses column 6.
-  const workersSeen = new Set<string>();
-  for (let i = 0; i < 4; i++) {
-    const duel = await startDuel({ player: (name) => cluster.player(gateway, name) });
-    const mover = await duel.current();
-    const refusal = await mover.move(duel.roomId, 'drop', { column: 6 }).then(
-      () => undefined,
-      (error: unknown) => error,
+    const rules = path.join(directory, 'connect-four', 'rules.ts');
+    writeFileSync(
+      rules,
+      readFileSync(rules, 'utf8').replace('      apply(state, { column }, ctx) {\n', "      apply(state, { column }, ctx) {\n        if (column === 6) return invalid('column-closed', 'column 6 is closed');\n"),
     );
-    assert.ok(refusal instanceof PlayhouseError, `room ${duel.roomId} refused column 6`);
-    assert.equal(refusal.reason, 'column-closed');
-    workersSeen.add(execFileSync('redis-cli', ['-u', REDIS_URL, 'get', `${cluster.name}:dir:room:${duel.roomId}`]).toString().trim());
-  }
-  assert.equal(workersSeen.size, 2, 'rooms on both workers played by the new rules');
-});
+    const after = await eventually(async () => {
+      const version = (await admin()).find((entry) => entry.game === 'connect-four')!.version;
+      return version !== before ? version : undefined;
+    }, 'the gateway loaded the edit');
+    assert.notEqual(after, before);
+
+    // Several rooms, so that both workers hold some: every one refuses column 6.
+    const workersSeen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const duel = await startDuel({ player: (name) => cluster.player(gateway, name) });
+      const mover = await duel.current();
+      const refusal = await mover.move(duel.roomId, 'drop', { column: 6 }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(refusal instanceof PlayhouseError, `room ${duel.roomId} refused column 6`);
+      assert.equal(refusal.reason, 'column-closed');
+      workersSeen.add(execFileSync('redis-cli', ['-u', REDIS_URL, 'get', `${cluster.name}:dir:room:${duel.roomId}`]).toString().trim());
+    }
+    assert.equal(workersSeen.size, 2, 'rooms on both workers played by the new rules');
+  });
+}

@@ -9,6 +9,7 @@
  *   an invalid tunable is refused with a clear message.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -172,4 +173,35 @@ test("arena's speed tunable changed during play moves the player faster from the
     assert.match(invalid.error.message, /speed/);
   }
   assert.equal(await step(), 3, 'the refused value changed nothing');
+});
+
+test('npm run games -- watch prints each new version and each failure with its file and line', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'games.ts'), 'watch', '--url', server.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  const printed = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) {
+          child.stdout.off('data', onData);
+          resolve(match[0]);
+        }
+      };
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        check();
+      };
+      child.stdout.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`watch exited (${code}) before printing ${pattern}: ${output}`)));
+      check();
+    });
+  await printed(/connect-four: serving \w+/);
+  const file = rulesFile('connect-four');
+  const original = readFileSync(file, 'utf8');
+  await edit(file, (source) => `${source}\nexport const oops = ;\n`, 'connect-four');
+  const failure = await printed(/connect-four: games[/\\]connect-four[/\\]rules\.ts:\d+:\d+: compile failed: [^\n]+/);
+  assert.match(failure, /keeps serving/);
+  await edit(file, () => original.replace("'column 6 is closed'", "'column 6 is closed today'"), 'connect-four');
+  await printed(/connect-four: version \w+ \(tunables \w+\) now serves, was \w+/);
 });
