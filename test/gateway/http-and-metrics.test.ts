@@ -12,6 +12,14 @@ async function metricsText(): Promise<string> {
   return response.text();
 }
 
+/** The sum of every sample of `name` whose labels start with `labels` (rooms also carry their rules version). */
+function sampleSum(text: string, name: string, labels: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{${labels}`))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
 function sample(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
   return line ? Number(line.split(' ').pop()) : 0;
@@ -38,7 +46,7 @@ test('/metrics counts clients, sessions, rooms, moves, rejections by reason, lat
   const after = await metricsText();
   assert.equal(sample(after, 'playhouse_connected_clients') - sample(before, 'playhouse_connected_clients'), 2);
   assert.equal(sample(after, 'playhouse_sessions') - sample(before, 'playhouse_sessions'), 2);
-  assert.equal(sample(after, 'playhouse_rooms', 'game="connect-four"') - sample(before, 'playhouse_rooms', 'game="connect-four"'), 1);
+  assert.equal(sampleSum(after, 'playhouse_rooms', 'game="connect-four"') - sampleSum(before, 'playhouse_rooms', 'game="connect-four"'), 1);
   assert.equal(sample(after, 'playhouse_moves_applied_total', 'game="connect-four"') - sample(before, 'playhouse_moves_applied_total', 'game="connect-four"'), 2);
   const rejected = (reason: string, text: string) => sample(text, 'playhouse_moves_rejected_total', `game="connect-four",reason="${reason}"`);
   assert.equal(rejected('move/not-your-turn', after) - rejected('move/not-your-turn', before), 1);
