@@ -1,7 +1,8 @@
 /**
  * Hot reload across a cluster: the gateway watches its copy of games/, loads
  * and checks a designer's edit, and publishes the version through Redis; the
- * workers (forked processes, then worker threads), which read their games from the repository's own games/
+ * workers (forked processes, worker threads, then remote workers in a comedy
+ * node listener's process), which read their games from the repository's own games/
  * (they never see the edited file), take it up, and a new room on any worker
  * plays by the new rules.
  */
@@ -12,13 +13,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { PlayhouseError } from '../../protocol/client';
-import { createTestCluster } from '../support/cluster';
+import { createTestCluster, startScript, stopProcess } from '../support/cluster';
 import { startDuel } from '../support/playhouse';
 import { eventually, needRedis, REDIS_URL } from '../support/services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-for (const mode of ['forked', 'threaded'] as const) {
+for (const mode of ['forked', 'threaded', 'remote'] as const) {
   test(`a rules edit on the gateway is published to every ${mode} worker: new rooms on any worker play by the new rules`, async (t) => {
     if (!(await needRedis(t))) return;
     const base = mkdtempSync(path.join(tmpdir(), 'playhouse-cluster-games-'));
@@ -30,7 +31,10 @@ for (const mode of ['forked', 'threaded'] as const) {
       await cluster.stop();
       rmSync(base, { recursive: true, force: true });
     });
-    await cluster.startWorkers(2, mode);
+    // Remote workers run in a comedy node listener's process, as on another host (its own games/, no edits).
+    const listener = mode === 'remote' ? await startScript('worker-node', 'scripts/worker-node.ts', ['--host', '127.0.0.1', '--port', '0'], process.env) : undefined;
+    if (listener) t.after(() => stopProcess(listener));
+    await cluster.startWorkers(2, mode, listener ? { PLAYHOUSE_REMOTE_HOSTS: listener.ready.listen! } : {});
     const gateway = await cluster.startGateway({ PLAYHOUSE_GAMES_WATCH: 'true', PLAYHOUSE_GAMES_DIR: directory });
     const admin = async () => ((await (await fetch(`${gateway.url}/admin/games`)).json()) as { games: Array<{ game: string; version: string }> }).games;
     const before = (await admin()).find((entry) => entry.game === 'connect-four')!.version;

@@ -126,7 +126,7 @@ export async function startScript(role: string, script: string, args: readonly s
   };
 }
 
-async function stopProcess(process: ClusterProcess, boundMs = 15_000): Promise<void> {
+export async function stopProcess(process: ClusterProcess, boundMs = 15_000): Promise<void> {
   if (process.child.exitCode !== null || process.child.signalCode !== null) return;
   process.child.kill('SIGTERM');
   const timer = setTimeout(() => process.child.kill('SIGKILL'), boundMs);
