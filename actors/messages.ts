@@ -188,8 +188,18 @@ export type WriteRequest =
    * coalesce: only the newest is written.
    */
   | { readonly kind: 'snapshot'; readonly key: string; readonly data: JsonObject | null; readonly basedOn?: number }
-  /** Counters to add to a player's profile ('profile/<playerId>' in the snapshot store); queued additions merge. */
-  | { readonly kind: 'profile'; readonly playerId: string; readonly name: string; readonly add: Readonly<Record<string, number>> };
+  /**
+   * Counters to add to a player's profile ('profile/<playerId>' in the snapshot store); queued additions merge.
+   * `ids` name the additions (a match id): the profile remembers the latest ones, so an addition whose answer
+   * was lost and that is sent again is counted once, even if another worker changed the profile meanwhile.
+   */
+  | {
+      readonly kind: 'profile';
+      readonly playerId: string;
+      readonly name: string;
+      readonly add: Readonly<Record<string, number>>;
+      readonly ids?: readonly string[];
+    };
 
 export type PersistenceMessage =
   /** Answered `{ ok: true }` once the write is durable, or refused (`persistence/overloaded`, `persistence/version-conflict`). */

@@ -110,7 +110,11 @@ export class StoreWriter {
     let pending = entries;
     let conflicts = 0;
     for (let round = 1; pending.length > 0; round++) {
-      const writes = await Promise.all(pending.map((entry) => this.prepare(entry)));
+      const prepared = await Promise.all(pending.map((entry) => this.prepare(entry)));
+      for (const [i, entry] of pending.entries()) if (prepared[i] === 'already-applied') outcomes.set(entry, { durable: true });
+      pending = pending.filter((_, i) => prepared[i] !== 'already-applied');
+      const writes = prepared.filter((write): write is SnapshotWrite => write !== 'already-applied');
+      if (writes.length === 0) break;
       for (const [i, entry] of pending.entries()) entry.attempts.push({ expectedVersion: writes[i]!.expectedVersion, data: writes[i]!.data });
       const results = await this.stores.snapshots.writeBatch(writes);
       const again: QueuedWrite[] = [];
@@ -145,11 +149,13 @@ export class StoreWriter {
   }
 
   /** The conditional write for an entry: against the version known, given, or read. */
-  private async prepare(entry: QueuedWrite): Promise<SnapshotWrite> {
+  private async prepare(entry: QueuedWrite): Promise<SnapshotWrite | 'already-applied'> {
     const write = entry.write;
     if (write.kind === 'profile') {
       const key = profileKey(write.playerId);
       const stored = await this.stores.snapshots.read(key);
+      // An earlier attempt whose answer was lost landed: the profile names its additions.
+      if (stored && appliedAlready(stored.data, write.ids)) return 'already-applied';
       return { key, data: addToProfile(stored?.data, write), expectedVersion: stored?.version ?? 0 };
     }
     if (write.kind !== 'snapshot') throw new Error(`not a document write: ${write.kind}`);
@@ -175,7 +181,23 @@ export function addToProfile(current: JsonObject | undefined, write: Extract<Wri
     for (const [name, value] of Object.entries(before)) if (typeof value === 'number') counters[name] = value;
   }
   for (const [name, amount] of Object.entries(write.add)) counters[name] = (counters[name] ?? 0) + amount;
-  return { ...(current ?? {}), playerId: write.playerId, name: write.name, counters };
+  const recent = [...recentIds(current), ...(write.ids ?? [])].slice(-RECENT_IDS);
+  return { ...(current ?? {}), playerId: write.playerId, name: write.name, counters, ...(recent.length > 0 ? { recent } : {}) };
+}
+
+/** Addition ids a profile remembers (enough for every write that can be in flight for one player). */
+const RECENT_IDS = 64;
+
+function recentIds(profile: JsonObject | undefined): string[] {
+  const recent = profile?.recent;
+  return Array.isArray(recent) ? recent.filter((id): id is string => typeof id === 'string') : [];
+}
+
+/** Whether the profile already counts these additions (a write carries all its ids or none). */
+function appliedAlready(profile: JsonObject, ids: readonly string[] | undefined): boolean {
+  if (!ids || ids.length === 0) return false;
+  const recent = recentIds(profile);
+  return ids.some((id) => recent.includes(id));
 }
 
 /** Whether the store holds exactly what an attempt sent (a removal: holds nothing). */

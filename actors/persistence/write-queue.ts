@@ -231,7 +231,8 @@ export function coalesce(older: WriteRequest, newer: WriteRequest): WriteRequest
   if (older.kind === 'profile' && newer.kind === 'profile') {
     const add: Record<string, number> = { ...older.add };
     for (const [counter, amount] of Object.entries(newer.add)) add[counter] = (add[counter] ?? 0) + amount;
-    return { ...newer, add };
+    const ids = [...(older.ids ?? []), ...(newer.ids ?? [])];
+    return ids.length > 0 ? { ...newer, add, ids } : { ...newer, add };
   }
   throw new Error(`cannot coalesce ${older.kind} with ${newer.kind}`);
 }

@@ -184,7 +184,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       for (const player of ended.players) {
         const won = ended.outcome.winners.includes(player.playerId);
         const add = { played: 1, won: won ? 1 : 0, lost: !won && !ended.outcome.draw ? 1 : 0, drawn: ended.outcome.draw ? 1 : 0 };
-        this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add });
+        this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add, ids: [`${this.params.roomId}#${ended.gameNumber}`] });
       }
     }
     this.saveSnapshot();

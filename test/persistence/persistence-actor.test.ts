@@ -178,3 +178,23 @@ test('Redis down: writes are kept and retried with backoff, shed lowest first pa
   assert.equal(await snapshots.read(profileKey('p1')), undefined, 'the shed write was not written');
   assert.equal(metrics.up.get('redis'), true);
 });
+
+test('a profile addition whose answer was lost is counted once, even when another worker changed the profile since', async () => {
+  const stores = memoryStores();
+  const writer = new StoreWriter(stores);
+  const write: WriteRequest = { kind: 'profile', playerId: 'p9', name: 'Ana', add: { played: 1, won: 1 }, ids: ['room-x#1'] };
+  const entry = new QueuedWrite('normal', write, 'profile:p9', [], Date.now());
+  // The first attempt landed (its answer never came back), then another worker added a game of its own.
+  entry.attempts.push({ expectedVersion: 0, data: { playerId: 'p9', name: 'Ana', counters: { played: 1, won: 1 }, recent: ['room-x#1'] } });
+  await stores.snapshots.write(profileKey('p9'), { playerId: 'p9', name: 'Ana', counters: { played: 1, won: 1 }, recent: ['room-x#1'] }, 0);
+  await stores.snapshots.write(profileKey('p9'), { playerId: 'p9', name: 'Ana', counters: { played: 2, won: 1 }, recent: ['room-x#1', 'room-y#1'] }, 1);
+  const batch = await writer.write([entry]);
+  assert.deepEqual(batch.outcomes.get(entry), { durable: true });
+  assert.deepEqual((await stores.snapshots.read(profileKey('p9')))?.data.counters, { played: 2, won: 1 }, 'not counted twice');
+  // A new addition is counted, and remembered.
+  const next = new QueuedWrite('normal', { ...write, ids: ['room-z#1'] }, 'profile:p9', [], Date.now());
+  await writer.write([next]);
+  const stored = await stores.snapshots.read(profileKey('p9'));
+  assert.deepEqual(stored?.data.counters, { played: 3, won: 2 });
+  assert.deepEqual(stored?.data.recent, ['room-x#1', 'room-y#1', 'room-z#1']);
+});
