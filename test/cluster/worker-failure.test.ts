@@ -106,8 +106,13 @@ test('a worker killed mid-game: the room is restored from its snapshot elsewhere
   }, 'the match result in MariaDB');
   assert.equal(rows, 1);
 
-  // The supervisor restarts the worker: its slot is filled again by a new node.
-  const restarted = await eventually(() => members(cluster!.name).find((member) => member.slot === victim.slot && member.id !== victim.id), 'the killed worker restarted');
+  // The supervisor restarts the worker: its slot is filled again by a new node (a fresh process opens its
+  // stores and runs its migration check first: allow for a loaded machine).
+  const restarted = await eventually(
+    () => members(cluster!.name).find((member) => member.slot === victim.slot && member.id !== victim.id),
+    'the killed worker restarted',
+    30_000,
+  );
   assert.notEqual(restarted.pid, victim.pid);
 });
 
