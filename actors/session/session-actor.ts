@@ -31,7 +31,7 @@ import {
   type SessionMessage,
   type SessionParams as BaseSessionParams,
 } from '../messages';
-import type { SavedSession } from '../ports';
+import type { SavedSession, SessionStateStore } from '../ports';
 import { OutboundLog } from './outbound-log';
 import { TokenBucket, type RateLimit } from './rate-limiter';
 import { RecentActions } from './recent-actions';
@@ -126,33 +126,27 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     const store = this.sessionStore;
     if (!store || this.connection === null) return;
     if (!this.roomId) return this.forgetSaved();
-    const state: SavedSession = {
-      playerId: this.params.playerId,
-      name: this.params.name,
-      roomId: this.roomId,
-      resumeNonce: this.resumeNonce,
-      seq: this.outbound.seq,
-      graceEndsAt: 0,
-      answers: [],
-    };
-    store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, 'could not save the seat'));
+    this.save(store, 0, [], 'could not save the seat');
   }
 
   /** Keeps what a resume needs where another worker can find it, for the grace period. */
   private saveForResume(graceMs: number): void {
     this.graceEndsAt = Date.now() + graceMs;
     const store = this.sessionStore;
-    if (!store) return;
+    if (store) this.save(store, this.graceEndsAt, this.actions.answered(), 'could not save the session for resume');
+  }
+
+  private save(store: SessionStateStore, graceEndsAt: number, answers: SavedSession['answers'], failure: string): void {
     const state: SavedSession = {
       playerId: this.params.playerId,
       name: this.params.name,
       roomId: this.roomId,
       resumeNonce: this.resumeNonce,
       seq: this.outbound.seq,
-      graceEndsAt: Date.now() + graceMs,
-      answers: this.actions.answered(),
+      graceEndsAt,
+      answers,
     };
-    store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, 'could not save the session for resume'));
+    store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, failure));
   }
 
   private forgetSaved(): void {

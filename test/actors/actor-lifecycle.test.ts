@@ -6,24 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { startActorSystem } from '../../actors/system';
 import { ACTOR_RESOURCES } from '../../infra/actor-resources';
 import { workerPersistence } from '../../infra/cluster/worker-supervisor';
 import { loadConfig } from '../../infra/config';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Heap in use after full collections, with turns of the event loop between them (weak callbacks and finalizers run there). */
-async function heapAfterGc(): Promise<number> {
-  for (let i = 0; i < 4; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return process.memoryUsage().heapUsed;
-}
+import { heapAfterGc } from '../support/heap';
 
 test('thousands of sessions that open and retire leave the heap where it was', async () => {
   const settings = { mailboxCapacity: 16, askTimeoutMs: 5000 };

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { createClient } from 'redis';
 import { StoreUnavailableError } from '../../actors/persistence/stores';
 import type { SavedSession } from '../../actors/ports';
 import { RedisSessionStore } from '../../infra/stores/redis/redis-session-store';
 import { RedisSnapshotStore } from '../../infra/stores/redis/redis-snapshot-store';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../support/private-redis';
-import { eventually, needRedis, REDIS_URL } from '../support/services';
+import { freePort } from '../support/free-port';
+import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
+import { eventually, forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
 import { snapshotStoreContract } from '../support/store-contract';
 
 /** What these tests allow for a call to fail while Redis is away. */
@@ -26,18 +26,8 @@ snapshotStoreContract('redis', async (t) => {
   return RedisSnapshotStore.open({ url: REDIS_URL, prefix });
 });
 
-// The shared Redis keeps what a run writes: delete this run's keys (when Redis was there to write them).
-after(async () => {
-  const client = createClient({ url: REDIS_URL, disableOfflineQueue: true, socket: { reconnectStrategy: false } });
-  client.on('error', () => undefined);
-  const connected = await client.connect().then(
-    () => true,
-    () => false,
-  );
-  if (!connected) return;
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys);
-  client.destroy();
-});
+// The shared Redis keeps what a run writes: delete this run's keys.
+after(() => forgetRedisKeys(prefix));
 
 /** Resolves with how long `call` took to reject, after checking it rejected with StoreUnavailableError. */
 async function failsFast(call: () => Promise<unknown>): Promise<number> {

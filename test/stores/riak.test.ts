@@ -33,6 +33,7 @@ import { RiakSnapshotStore, type RiakSnapshotStoreOptions } from '../../infra/st
 import { eventually } from '../support/services';
 import { snapshotStoreContract } from '../support/store-contract';
 import { startFakeRiak, type FakeRiak } from './fixtures/riak-fake-server';
+import { freePort } from '../support/free-port';
 
 /** What these tests allow a call to take to fail when Riak is not there (the options below make it ~0.2–1 s). */
 const PROMPTLY_MS = 3_000;
@@ -291,14 +292,6 @@ function liveHandles(): Record<string, number> {
   return counts;
 }
 
-/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A TCP server that does `onConnection` to each connection and says nothing; closed after the test at the latest. */
 async function rudeServer(t: TestContext, onConnection: (socket: Socket) => void): Promise<{ node: string; close(): Promise<void> }> {
@@ -350,7 +343,7 @@ async function assertUnavailable(t: TestContext, store: RiakSnapshotStore): Prom
 describe('riak driver when Riak is not there', () => {
   test('nobody listening: every call is a StoreUnavailableError in bounded time; closing leaves no timer or socket alive', async (t) => {
     const before = liveHandles();
-    const store = await openStore({ nodes: [`127.0.0.1:${await closedPort()}`], ...FAST_FAILURE });
+    const store = await openStore({ nodes: [`127.0.0.1:${await freePort()}`], ...FAST_FAILURE });
     await assertUnavailable(t, store);
     await closePromptly(store);
     await store.close(); // twice is fine
@@ -381,7 +374,7 @@ describe('riak driver when Riak is not there', () => {
 
   test('with two nodes, one of them down, calls go to the other', async () => {
     const fake = await fakeRiak();
-    const store = await openStore({ nodes: [`127.0.0.1:${await closedPort()}`, fake.node], ...FAST_FAILURE });
+    const store = await openStore({ nodes: [`127.0.0.1:${await freePort()}`, fake.node], ...FAST_FAILURE });
     const key = runKey('failover');
     for (let i = 0; i < 4; i++) assert.equal(await store.write(key, { i }, i), i + 1);
     assert.deepEqual(await store.read(key), { key, version: 4, data: { i: 3 } });

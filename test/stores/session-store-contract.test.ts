@@ -8,11 +8,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test, type TestContext } from 'node:test';
-import { createClient } from 'redis';
 import type { SavedSession, SessionStateStore } from '../../actors/ports';
 import { MemorySessionStore } from '../../infra/stores/memory/memory-session-store';
 import { RedisSessionStore } from '../../infra/stores/redis/redis-session-store';
-import { eventually, needRedis, REDIS_URL } from '../support/services';
+import { eventually, forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
 
 type OpenSessionStore = (t: TestContext) => Promise<SessionStateStore | undefined>;
 
@@ -100,15 +99,5 @@ sessionStoreContract('redis', async (t) => {
   return RedisSessionStore.connect({ url: REDIS_URL, name });
 });
 
-// The shared Redis keeps what a run writes: delete this run's keys (when Redis was there to write them).
-after(async () => {
-  const client = createClient({ url: REDIS_URL, disableOfflineQueue: true, socket: { reconnectStrategy: false } });
-  client.on('error', () => undefined);
-  const connected = await client.connect().then(
-    () => true,
-    () => false,
-  );
-  if (!connected) return;
-  for await (const keys of client.scanIterator({ MATCH: `${name}:*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys);
-  client.destroy();
-});
+// The shared Redis keeps what a run writes: delete this run's keys.
+after(() => forgetRedisKeys(`${name}:`));

@@ -21,6 +21,7 @@ import { MARIADB_URL, needMariadb } from '../support/services';
 import { matchRecordContract, result, snapshotStoreContract } from '../support/store-contract';
 import { startSilentProxy } from '../support/tcp-proxy';
 import { startStoppableProxy } from './fixtures/stoppable-tcp-proxy';
+import { freePort } from '../support/free-port';
 
 const folder = mkdtempSync(join(tmpdir(), 'playhouse-sql-'));
 after(() => rmSync(folder, { recursive: true, force: true }));
@@ -56,14 +57,6 @@ function opened(t: TestContext, database: SqlDatabase): SqlDatabase {
   return database;
 }
 
-/** A local port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function mariadbUrlAt(port: number): string {
   const url = new URL(MARIADB_URL);
@@ -237,7 +230,7 @@ describe('SQL stores: the SQLite file', () => {
 
 describe('SQL stores: MariaDB out of reach', () => {
   test('nothing listening: opening fails as unavailable at once', { timeout: 5000 }, async () => {
-    const url = mariadbUrlAt(await closedPort());
+    const url = mariadbUrlAt(await freePort());
     const ms = await elapsedMs(() => assert.rejects(SqlDatabase.open({ kind: 'mariadb', url }), StoreUnavailableError));
     assert.ok(ms < 2000, `took ${Math.round(ms)} ms`);
   });

@@ -5,12 +5,13 @@
  * port of 127.0.0.1. Every wait is on an event or a short bounded poll.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderNginxConfig, type NginxConfigOptions } from '../../infra/nginx/render';
+import { guard, unguard } from './exit-guard';
+import { freePort } from './free-port';
 
 export const NGINX = '/usr/sbin/nginx';
 const HOST = '127.0.0.1';
@@ -39,18 +40,6 @@ export interface RunningNginx {
   errorLog(): string;
   /** SIGQUIT (graceful), SIGKILL to the whole process group after a bound; removes the temp directory. */
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago: bind port 0 on 127.0.0.1, read it, close. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, HOST);
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port from the probe server');
-  return address.port;
 }
 
 /** Renders the config into a fresh temp dir (nginx.conf there) and returns the dir. */
@@ -177,42 +166,7 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/**
- * nginx runs in its own process group, so it would outlive this process:
- * kill what is still running when the process exits or is interrupted
- * (then die of the same signal, as without the handler).
- */
-const killers = new Set<() => void>();
-const KILL_ON: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function killAll(): void {
-  for (const kill of killers) kill();
-  killers.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  killAll();
-  unguardProcess();
-  process.kill(process.pid, signal);
-}
-
-function unguardProcess(): void {
-  process.removeListener('exit', killAll);
-  for (const signal of KILL_ON) process.removeListener(signal, onSignal);
-}
-
-function guard(kill: () => void): void {
-  if (killers.size === 0) {
-    process.on('exit', killAll);
-    for (const signal of KILL_ON) process.on(signal, onSignal);
-  }
-  killers.add(kill);
-}
-
-function unguard(kill: () => void): void {
-  killers.delete(kill);
-  if (killers.size === 0) unguardProcess();
-}
+// nginx runs in its own process group, so it would outlive this process: exit-guard kills it then.
 
 /** Signals nginx's own process group (it was started detached, as its leader). */
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {

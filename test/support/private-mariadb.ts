@@ -12,10 +12,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { guard, unguard } from './exit-guard';
+import { freePort } from './free-port';
 
 export const MARIADBD = '/usr/sbin/mariadbd';
 export const MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db';
@@ -284,18 +286,6 @@ class PrivateMariadbServer implements PrivateMariadb {
   }
 }
 
-/** A port that was free a moment ago: bind port 0 on 127.0.0.1, read it, close. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, HOST);
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no port from the probe server');
-  return address.port;
-}
-
 function lastLines(text: string): string {
   return text.trimEnd().split('\n').slice(-LOG_LINES_ON_FAILURE).join('\n');
 }
@@ -355,39 +345,3 @@ function commandLine(pid: number): string {
   }
 }
 
-/**
- * The servers are children that would outlive this process: kill what is
- * still running when it exits or is interrupted (then die of the same signal,
- * as without the handler).
- */
-const killers = new Set<() => void>();
-const KILL_ON: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function killAll(): void {
-  for (const kill of killers) kill();
-  killers.clear();
-}
-
-function onSignal(signal: NodeJS.Signals): void {
-  killAll();
-  unguardProcess();
-  process.kill(process.pid, signal);
-}
-
-function unguardProcess(): void {
-  process.removeListener('exit', killAll);
-  for (const signal of KILL_ON) process.removeListener(signal, onSignal);
-}
-
-function guard(kill: () => void): void {
-  if (killers.size === 0) {
-    process.on('exit', killAll);
-    for (const signal of KILL_ON) process.on(signal, onSignal);
-  }
-  killers.add(kill);
-}
-
-function unguard(kill: () => void): void {
-  killers.delete(kill);
-  if (killers.size === 0) unguardProcess();
-}

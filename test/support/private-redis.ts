@@ -13,10 +13,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port';
 
 export interface PrivateRedis {
   readonly url: string;
@@ -105,18 +106,6 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     kill: () => end('SIGKILL'),
     stop: () => end('SIGTERM'),
   };
-}
-
-/** A port nothing listens on right now: the one the OS gave a listener on port 0, closed again. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  server.close();
-  await once(server, 'close');
-  return address.port;
 }
 
 /** Whether a Redis at 127.0.0.1:port answers PING with PONG (bounded wait). */

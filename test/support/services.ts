@@ -5,6 +5,7 @@
  */
 import { connect } from 'node:net';
 import type { TestContext } from 'node:test';
+import { createClient } from 'redis';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** MariaDB (or MySQL) for the SQL driver's tests: root with an empty password on the machine's server. */
@@ -61,4 +62,17 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Deletes the keys under `prefix` from the shared Redis: a test run's leftovers (nothing when Redis is not there). */
+export async function forgetRedisKeys(prefix: string): Promise<void> {
+  const client = createClient({ url: REDIS_URL, disableOfflineQueue: true, socket: { reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  const connected = await client.connect().then(
+    () => true,
+    () => false,
+  );
+  if (!connected) return;
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) if (keys.length > 0) await client.del(keys);
+  client.destroy();
 }

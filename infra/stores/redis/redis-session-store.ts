@@ -28,13 +28,7 @@ export class RedisSessionStore implements SessionStateStore {
 
   /** Opens the store; when Redis is unreachable it still opens, and its calls fail until Redis is back. */
   static async connect(options: RedisSessionStoreOptions): Promise<RedisSessionStore> {
-    const connection = await RedisStoreConnection.open({
-      url: options.url,
-      store: 'redis sessions',
-      log: options.log,
-      callTimeoutMs: options.callTimeoutMs,
-      maxReconnectDelayMs: options.maxReconnectDelayMs,
-    });
+    const connection = await RedisStoreConnection.open({ ...options, store: 'redis sessions' });
     return new RedisSessionStore(connection, `${options.name}:session:`);
   }
 

@@ -53,13 +53,7 @@ export class RedisSnapshotStore implements SnapshotStore {
 
   /** Opens the store; when Redis is unreachable it still opens, and its calls fail until Redis is back. */
   static async open(options: RedisSnapshotStoreOptions): Promise<RedisSnapshotStore> {
-    const connection = await RedisStoreConnection.open({
-      url: options.url,
-      store: 'redis snapshots',
-      log: options.log,
-      callTimeoutMs: options.callTimeoutMs,
-      maxReconnectDelayMs: options.maxReconnectDelayMs,
-    });
+    const connection = await RedisStoreConnection.open({ ...options, store: 'redis snapshots' });
     return new RedisSnapshotStore(connection, options.prefix);
   }
 

@@ -47,6 +47,9 @@ export interface SqlDatabaseSettings {
 /** Our own name for TypeORM's bookkeeping table: a shared database may have another 'migrations'. */
 export const MIGRATIONS_TABLE = 'playhouse_migrations';
 
+/** One schema for both dialects: the tables, and the migrations that make them (never `synchronize`). */
+const SCHEMA = { entities: SQL_TABLES, migrations: [...SQL_MIGRATIONS], migrationsTableName: MIGRATIONS_TABLE, synchronize: false };
+
 export class SqlDatabase {
   readonly snapshots: SqlSnapshotStore;
   readonly matches: SqlMatchRecords;
@@ -124,10 +127,7 @@ export class SqlDatabase {
           throw error;
         }
       },
-      entities: SQL_TABLES,
-      migrations: [...SQL_MIGRATIONS],
-      migrationsTableName: MIGRATIONS_TABLE,
-      synchronize: false,
+      ...SCHEMA,
     });
     try {
       await dataSource.initialize();
@@ -161,10 +161,7 @@ export class SqlDatabase {
       poolSize: options.poolSize ?? 10,
       // A dead server's connections are noticed and dropped; the pool opens new ones when it is back.
       extra: { enableKeepAlive: true },
-      entities: SQL_TABLES,
-      migrations: [...SQL_MIGRATIONS],
-      migrationsTableName: MIGRATIONS_TABLE,
-      synchronize: false,
+      ...SCHEMA,
     });
     try {
       await dataSource.initialize();
