@@ -67,11 +67,6 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
 
   override started(): void {
     this.metrics.roomOpened(this.params.game, this.metricsVersion);
-    const intervalMs = this.settings.snapshotIntervalMs ?? 0;
-    if (intervalMs > 0) {
-      this.snapshotTimer = setInterval(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
-      this.snapshotTimer.unref();
-    }
     if (this.params.restore) {
       // Every player counts as away until their session says otherwise; those who never come back lose their seat.
       for (const playerId of this.match.playerIds) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
@@ -81,7 +76,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   }
 
   override stopped(): void {
-    clearInterval(this.snapshotTimer);
+    clearTimeout(this.snapshotTimer);
     this.stopTicker();
     for (const timer of this.awayTimers.values()) clearTimeout(timer);
     if (!this.closed) this.metrics.roomClosed(this.params.game, this.metricsVersion);
@@ -95,6 +90,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     }
     if (message.type === 'ping') return { ok: true };
     if (message.type === 'snapshot') {
+      this.snapshotTimer = undefined;
       if (!this.closed && this.match.stateVersion !== this.snapshotVersion) this.saveSnapshot();
       return undefined;
     }
@@ -104,6 +100,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     this.countVersion();
     this.flush();
     if (this.match.ended.length > 0) this.recordEndedGames();
+    this.scheduleSnapshot();
     this.updateTicker();
     if (this.match.isEmpty) this.close();
     else if (wasOpen !== this.match.isOpen) this.reportToLobby();
@@ -180,11 +177,12 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private recordEndedGames(): void {
     const now = Date.now();
     for (const ended of this.match.ended.splice(0)) {
-      this.persist('critical', { kind: 'match-result', result: this.matchResult(ended, now) });
+      const result = this.matchResult(ended, now);
+      this.persist('critical', { kind: 'match-result', result });
       for (const player of ended.players) {
         const won = ended.outcome.winners.includes(player.playerId);
         const add = { played: 1, won: won ? 1 : 0, lost: !won && !ended.outcome.draw ? 1 : 0, drawn: ended.outcome.draw ? 1 : 0 };
-        this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add, ids: [`${this.params.roomId}#${ended.gameNumber}`] });
+        this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add, ids: [result.matchId] });
       }
     }
     this.saveSnapshot();
@@ -204,6 +202,17 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       startedAt: ended.startedAt,
       endedAt,
     };
+  }
+
+  /**
+   * A snapshot is due `snapshotIntervalMs` after the match changed, if it changed since the last one: a room
+   * whose match does not change (waiting, idle) wakes for nothing.
+   */
+  private scheduleSnapshot(): void {
+    const intervalMs = this.settings.snapshotIntervalMs ?? 0;
+    if (intervalMs <= 0 || this.snapshotTimer || this.closed || this.match.stateVersion === this.snapshotVersion) return;
+    this.snapshotTimer = setTimeout(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
+    this.snapshotTimer.unref();
   }
 
   /** The newest state of the match for the snapshot store (low priority: a newer one replaces it in the queue). */
@@ -282,7 +291,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     if (this.closed) return;
     this.closed = true;
     this.stopTicker();
-    clearInterval(this.snapshotTimer);
+    clearTimeout(this.snapshotTimer);
     // Nothing to restore any more: the snapshot goes (queued after any snapshot still waiting, so it wins).
     this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
     this.metrics.roomClosed(this.params.game, this.metricsVersion);
