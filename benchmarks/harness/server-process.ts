@@ -97,7 +97,7 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   // The cluster launcher hands these flags on to its gateways and workers, and comedy to forked workers.
   const profileFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profileDir, target)}`] : [];
   // Every run writes to stores of its own, removed when it stops: data left by earlier runs would grow
-  // (a SQLite file is rewritten whole on each commit) and skew later runs. Match results of a cluster
+  // (a bigger SQLite file makes every checkpoint dearer) and skew later runs. Match results of a cluster
   // run stay in memory unless the scenario says otherwise (persist writes them to MariaDB and counts them).
   const runName = `bench-${randomBytes(3).toString('hex')}`;
   const sqliteFile = path.join(tmpdir(), `playhouse-${runName}.sqlite`);
@@ -158,6 +158,7 @@ export async function startServer(target: TargetName, options: ServerOptions = {
       stopping = true;
       await stopChild(child);
       await rm(sqliteFile, { force: true });
+      await rm(`${sqliteFile}.journal`, { force: true });
       await rm(`${sqliteFile}.lock`, { force: true });
       if (target === 'cluster') await forgetRedisKeys(`${runName}:`);
     },

@@ -5,7 +5,9 @@
  *   stores' own verdict, passes through untouched);
  * - on SQLite (sql.js), run one operation at a time: TypeORM gives sql.js a
  *   single shared query runner, so two interleaved transactions would become
- *   one, and a read would see another operation's uncommitted writes;
+ *   one, and a read would see another operation's uncommitted writes; and,
+ *   still in turn, have each operation's changes made durable (SqliteDisk)
+ *   before it answers;
  * - on MariaDB, bound each operation's time (a server that went silent must
  *   surface as unavailable, not hang the caller) and run a transaction again
  *   when the server rolled it back for a deadlock.
@@ -19,8 +21,20 @@ export type SqlDriverName = 'sqlite' | 'mariadb';
 export interface SqlConnectionSettings {
   /** MariaDB: an operation not answered within this many ms fails as unavailable (its outcome is unknown). */
   readonly operationTimeoutMs?: number;
-  /** SQLite: called after a failed operation, to put the in-memory database back to what is on disk. */
-  readonly afterFailure?: () => Promise<void>;
+  /** SQLite: what keeps the files in step with the in-memory database. */
+  readonly disk?: SqliteDisk;
+}
+
+/** SQLite: the files of the in-memory database; each method runs in turn, nothing else running meanwhile. */
+export interface SqliteDisk {
+  /** Before an operation: puts the files back in order after an earlier failure; throws StoreUnavailableError if it cannot. */
+  before(): Promise<void>;
+  /** After an operation, failed or not: makes its changes durable, or puts memory back to what is on disk and throws StoreUnavailableError. */
+  after(): Promise<void>;
+  /** True when the changes since the last checkpoint have grown enough to write a new one. */
+  readonly checkpointDue: boolean;
+  /** Writes the whole database to disk (after DDL, which after() does not see, or to keep the changes short). */
+  checkpoint(): Promise<void>;
 }
 
 /** Times a deadlocked MariaDB transaction is tried in all. */
@@ -30,6 +44,7 @@ export class SqlConnection {
   private closed = false;
   /** SQLite: the end of the queue of operations, each waiting for the one before. */
   private tail: Promise<unknown> = Promise.resolve();
+  private checkpointQueued = false;
   /** Operations not yet answered, for close() to wait on. */
   private readonly underway = new Set<Promise<unknown>>();
 
@@ -57,9 +72,9 @@ export class SqlConnection {
     });
   }
 
-  /** Runs `work` with the data source, alone (SQLite) and with errors left as they are (migrations). */
+  /** Runs `work` with the data source, alone (SQLite, followed by a checkpoint) and with errors left as they are (migrations). */
   exclusive<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-    return this.inTurn(() => work(this.dataSource));
+    return this.inTurn(() => work(this.dataSource), 'checkpoint');
   }
 
   /** Refuses new operations, then waits for those under way. */
@@ -82,20 +97,39 @@ export class SqlConnection {
     }
   }
 
-  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+  private inTurn<T>(work: () => Promise<T>, then: 'persist' | 'checkpoint' = 'persist'): Promise<T> {
     if (this.driver !== 'sqlite') return work();
-    const { afterFailure } = this.settings;
+    const { disk } = this.settings;
     const result = this.tail.then(async () => {
+      if (!disk) return work();
+      await disk.before();
+      let outcome: { ok: true; value: T } | { ok: false; error: unknown };
       try {
-        return await work();
+        outcome = { ok: true, value: await work() };
       } catch (error) {
-        // Still in turn: nothing else runs until the database is back to what the file holds.
-        if (afterFailure) await afterFailure();
-        throw error;
+        outcome = { ok: false, error };
       }
+      // Failed or not: a `run` commits statement by statement, so a failed one may have changed rows.
+      await (then === 'checkpoint' ? disk.checkpoint() : disk.after());
+      if (disk.checkpointDue) this.checkpointSoon(disk);
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
     });
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  /** Queues one checkpoint behind the operations already waiting: the one that made it due answers first. */
+  private checkpointSoon(disk: SqliteDisk): void {
+    if (this.checkpointQueued) return;
+    this.checkpointQueued = true;
+    this.tail = this.tail
+      .then(() => {
+        this.checkpointQueued = false;
+        // A failed checkpoint loses nothing (the journal still holds every change): the next due one tries again.
+        return disk.checkpoint();
+      })
+      .catch(() => undefined);
   }
 
   private bounded<T>(promise: Promise<T>): Promise<T> {

@@ -7,9 +7,10 @@
  * inside its npm package, so it installs on any fresh machine from the npm
  * registry alone — no compiler, no Node headers, no prebuilt binary fetched
  * from GitHub, all of which better-sqlite3 needs. The price: sql.js holds the
- * database in memory and each committed change writes the whole file
- * (atomically, see SqliteFile), which suits a single node's data, not a
- * large shared one — that is what MariaDB is for. Only one process may open a
+ * whole database in memory, which suits a single node's data, not a large
+ * shared one — that is what MariaDB is for. Each operation's changed rows go
+ * to a journal, fsynced before it answers; the whole file is rewritten only
+ * at checkpoints (see SqliteFile, SqliteJournal). Only one process may open a
  * given SQLite file (a lock file refuses a second one).
  *
  * The schema comes from the migrations in ./migrations (`migrate()`, or
@@ -24,6 +25,7 @@ import { SqlMatchRecords } from './sql-match-records';
 import { SqlSnapshotStore } from './sql-snapshot-store';
 import { SQL_TABLES } from './sql-tables';
 import { SqliteFile } from './sqlite-file';
+import { SqljsDisk } from './sqljs-disk';
 
 export type SqlDatabaseOptions =
   | { readonly kind: 'sqlite'; readonly file: string }
@@ -61,7 +63,7 @@ export class SqlDatabase {
     readonly driver: SqlDriverName,
     private readonly dataSource: DataSource,
     private readonly connection: SqlConnection,
-    private readonly file: SqliteFile | undefined,
+    private readonly disk: SqljsDisk | undefined,
   ) {
     this.snapshots = new SqlSnapshotStore(connection, this.share());
     this.matches = new SqlMatchRecords(connection, this.share());
@@ -94,9 +96,10 @@ export class SqlDatabase {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.connection.close();
+      await this.disk?.checkpointBeforeClosing();
       // A pool whose server is gone reports its lost connections here: they are closed all the same.
       if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);
-      await this.file?.release();
+      await this.disk?.release();
     })();
     return this.closing;
   }
@@ -113,20 +116,11 @@ export class SqlDatabase {
 
   private static async openSqlite(path: string): Promise<SqlDatabase> {
     const file = await SqliteFile.open(path);
-    let saveFailed = false;
     const dataSource = new DataSource({
       type: 'sqljs',
       ...(file.lastSaved ? { database: file.lastSaved } : {}),
-      // Saved after every commit (never inside a transaction); the operation resolves once the file is written.
-      autoSave: true,
-      autoSaveCallback: async (bytes: Uint8Array) => {
-        try {
-          await file.save(bytes);
-        } catch (error) {
-          saveFailed = true;
-          throw error;
-        }
-      },
+      // Not TypeORM's save of the whole file after every commit: SqljsDisk journals the changed rows.
+      autoSave: false,
       ...SCHEMA,
     });
     try {
@@ -135,19 +129,16 @@ export class SqlDatabase {
       await file.release();
       throw new StoreUnavailableError('sqlite', error);
     }
-    const connection = new SqlConnection('sqlite', dataSource, {
-      // A change the file did not take was reported as failed: take it out of memory too, or a retry
-      // would meet its own unsaved write as a version conflict.
-      afterFailure: async () => {
-        if (!saveFailed) return;
-        const driver = dataSource.driver as SqljsDriver;
-        const unsaved: { close(): void } = driver.databaseConnection;
-        await driver.load(file.lastSaved ?? new Uint8Array());
-        unsaved.close();
-        saveFailed = false;
-      },
-    });
-    return new SqlDatabase('sqlite', dataSource, connection, file);
+    let disk: SqljsDisk;
+    try {
+      disk = await SqljsDisk.open(dataSource.driver as SqljsDriver, file);
+    } catch (error) {
+      await dataSource.destroy().catch(() => undefined);
+      await file.release();
+      throw error;
+    }
+    const connection = new SqlConnection('sqlite', dataSource, { disk });
+    return new SqlDatabase('sqlite', dataSource, connection, disk);
   }
 
   private static async openMariadb(options: Extract<SqlDatabaseOptions, { kind: 'mariadb' }>): Promise<SqlDatabase> {

@@ -48,7 +48,7 @@ export class SqlSnapshotStore implements SnapshotStore {
 
   async writeBatch(writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
     if (writes.length === 0) return [];
-    // One transaction, one commit (and on SQLite one file save); a refused write leaves the others in place:
+    // One transaction, one commit (and on SQLite one journal record); a refused write leaves the others in place:
     // a failed statement undoes only itself on both databases, the transaction goes on.
     return this.connection.transaction(async (manager) => {
       const outcomes: SnapshotWriteOutcome[] = [];

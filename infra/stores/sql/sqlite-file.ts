@@ -1,9 +1,12 @@
 /**
- * The file behind a sql.js database. sql.js keeps the whole database in
- * memory; this file is where each committed change is written, whole and
- * atomically (a temporary file in the same folder, fsynced, renamed over the
- * old one, the folder fsynced), so a crash leaves the previous file or the
- * new one, never half of one.
+ * The files behind a sql.js database, which sql.js keeps whole in memory:
+ * - `<file>`, the checkpoint: the whole database, written from time to time
+ *   (`checkpoint`), atomically (a temporary file in the same folder, fsynced,
+ *   renamed over the old one, the folder fsynced), so a crash leaves the
+ *   previous file or the new one, never half of one;
+ * - `<file>.journal` (SqliteJournal): each committed change since then,
+ *   appended and fsynced before the change is acknowledged, so a commit costs
+ *   the size of the change, not of the database.
  *
  * Only one process may have a given file open: a second writer would
  * overwrite the first one's changes with its own copy. A lock file
@@ -12,6 +15,7 @@
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SqliteJournal } from './sqlite-journal';
 
 export class SqliteFileLockedError extends Error {
   constructor(
@@ -29,11 +33,12 @@ export class SqliteFile {
   private constructor(
     readonly path: string,
     private readonly lockPath: string,
-    /** The bytes last written (or read at open): what the database goes back to when a save fails. */
+    /** The checkpoint last written (or read at open): with the journal's records, what is on disk. */
     private saved: Uint8Array | undefined,
+    readonly journal: SqliteJournal,
   ) {}
 
-  /** Takes the file's lock and reads its bytes (undefined for a file not yet written). */
+  /** Takes the file's lock and reads the checkpoint (undefined for a file not yet written) and the journal. */
   static async open(path: string): Promise<SqliteFile> {
     const lockPath = `${path}.lock`;
     await takeLock(path, lockPath);
@@ -42,7 +47,10 @@ export class SqliteFile {
         if (error.code === 'ENOENT') return undefined;
         throw error;
       });
-      return new SqliteFile(path, lockPath, bytes ? new Uint8Array(bytes) : undefined);
+      const journal = await SqliteJournal.open(`${path}.journal`);
+      // The journal may have just been created: its name must survive a crash before appends count on it.
+      await syncFolder(dirname(path));
+      return new SqliteFile(path, lockPath, bytes ? new Uint8Array(bytes) : undefined, journal);
     } catch (error) {
       await unlink(lockPath).catch(() => undefined);
       throw error;
@@ -53,8 +61,16 @@ export class SqliteFile {
     return this.saved;
   }
 
-  /** Replaces the file with `bytes`; resolves once they are on disk. */
-  async save(bytes: Uint8Array): Promise<void> {
+  /** Saves the whole database, then empties the journal: its records are in the checkpoint now. */
+  async checkpoint(bytes: Uint8Array): Promise<void> {
+    await this.save(bytes);
+    // A crash before the journal is emptied replays records the checkpoint holds already: harmless.
+    await this.journal.clear();
+    await syncFolder(dirname(this.path));
+  }
+
+  /** Replaces the checkpoint with `bytes`; resolves once they are on disk. */
+  private async save(bytes: Uint8Array): Promise<void> {
     // One writer per file (the lock), so a fixed temporary name is enough; a leftover from a crash is overwritten.
     const temporary = `${this.path}.saving`;
     const handle = await open(temporary, 'w');
@@ -69,7 +85,7 @@ export class SqliteFile {
     this.saved = bytes;
   }
 
-  /** Gives the lock up. The file itself stays. */
+  /** Gives the lock up. The files themselves stay. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
