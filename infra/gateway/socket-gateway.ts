@@ -4,7 +4,7 @@
  * the player's session actor. Actors answer through `deliver`, the gateway
  * port; they never see a socket.
  */
-import type { Server as HttpServer } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
 import type { AttachAccepted, GatewayMessage, ResumeClaim } from '../../actors/messages';
@@ -39,6 +39,7 @@ interface SocketData {
 
 type PlayerSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type AckFn = (reply: { ok: false; error: ErrorBody } | object) => void;
+type SessionParams = Parameters<ActorSystemHandle['openSession']>[0];
 
 export interface GatewayDependencies {
   readonly config: PlayhouseConfig;
@@ -64,11 +65,27 @@ export class SocketGateway {
   /** Set while draining: players keep their seats at least this long after we close their connection, to reconnect elsewhere. */
   private drainGraceMs = 0;
 
+  private readonly onIncoming: (this: PlayerSocket, event: string, ...args: unknown[]) => void;
+  private readonly onDisconnect: (this: PlayerSocket, reason: string) => void;
+  /** What every session is started with, one object for all of them. */
+  private readonly sessionLimits: Pick<SessionParams, 'rateLimit' | 'delivery'>;
+
   constructor(
     httpServer: HttpServer,
     private readonly deps: GatewayDependencies,
   ) {
-    const { limits, heartbeat } = deps.config;
+    const { limits, heartbeat, resume } = deps.config;
+    const gateway = this;
+    this.onIncoming = function (event, ...args) {
+      gateway.incoming(this, event, args);
+    };
+    this.onDisconnect = function (reason) {
+      gateway.disconnected(this, reason);
+    };
+    this.sessionLimits = {
+      rateLimit: { perSecond: limits.requestsPerSecond, burst: limits.requestBurst },
+      delivery: { bufferMessages: resume.bufferMessages, actionWindow: resume.actionWindow, graceMs: resume.graceMs },
+    };
     this.io = new Server(httpServer, {
       maxHttpBufferSize: limits.maxFrameBytes,
       pingInterval: heartbeat.pingIntervalMs,
@@ -77,7 +94,14 @@ export class SocketGateway {
       cors: { origin: true },
       serveClient: false,
     });
-    // Socket.IO keeps each connection's HTTP upgrade request; we need nothing from it after the handshake.
+    // Socket.IO keeps each connection's HTTP upgrade request (headers, parser state: ~1 KB); we need nothing
+    // from it after the handshake. engine.io 6.6 keeps it a second time: the stand-in response it hands
+    // middlewares during a WebSocket upgrade holds `req`, and stays referenced by a 'close' listener on the
+    // TCP socket for the connection's whole life. This middleware, registered last, lets go of it there.
+    this.io.engine.use((_req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
+      if (!(res instanceof ServerResponse) && 'req' in res) (res as { req: unknown }).req = null;
+      next();
+    });
     this.io.engine.on('connection', (rawSocket: { request: unknown }) => {
       rawSocket.request = null;
     });
@@ -155,14 +179,9 @@ export class SocketGateway {
       resume = { nonce, lastSeq: handshake.value.resume.lastSeq };
     }
 
-    const { actors, config, log } = this.deps;
+    const { actors, log } = this.deps;
     this.opening.set(socket.id, []);
-    const params = {
-      playerId,
-      name,
-      rateLimit: { perSecond: config.limits.requestsPerSecond, burst: config.limits.requestBurst },
-      delivery: { bufferMessages: config.resume.bufferMessages, actionWindow: config.resume.actionWindow, graceMs: config.resume.graceMs },
-    };
+    const params: SessionParams = { playerId, name, ...this.sessionLimits };
     try {
       for (let attempt = 1; ; attempt++) {
         const opened = await actors.openSession(params);
@@ -190,7 +209,7 @@ export class SocketGateway {
   }
 
   private connected(socket: PlayerSocket): void {
-    const { actors, metrics, resumeTokens } = this.deps;
+    const { metrics, resumeTokens } = this.deps;
     const { playerId, accepted, closedEarly } = socket.data;
     // Kept per connection for its whole life otherwise: a thousand idle players would hold a thousand of each.
     socket.data.accepted = undefined;
@@ -210,20 +229,25 @@ export class SocketGateway {
     this.opening.delete(socket.id);
     for (const message of early) this.deliver(message);
 
-    for (const event of CLIENT_EVENTS) {
-      socket.on(event as ClientEventName, (...args: unknown[]) => void this.request(socket, event as ClientEventName, args));
-    }
-    socket.on(DELIVERED_EVENT, (...args: unknown[]) => this.delivered(socket, args));
-    socket.onAny((event: string, ...args: unknown[]) => {
-      if (CLIENT_EVENTS.has(event) || event === DELIVERED_EVENT || this.flooded(socket)) return;
-      const error = errorBody('protocol/unknown-event', `'${String(event).slice(0, 64)}' is not an event of this protocol`);
-      this.refuse(socket, String(event), error, args[args.length - 1]);
-    });
-    socket.on('disconnect', (reason) => {
-      metrics.clientDisconnected();
-      this.sockets.delete(socket.id);
-      actors.detach(playerId, socket.id, this.graceFor(reason));
-    });
+    // Two listeners shared by every socket (Socket.IO calls them with the socket as `this`): no closures
+    // per connection, which an idle player would otherwise carry for its whole life.
+    socket.onAny(this.onIncoming);
+    socket.on('disconnect', this.onDisconnect);
+  }
+
+  /** Every event a client sends, whatever its name. */
+  private incoming(socket: PlayerSocket, event: string, args: unknown[]): void {
+    if (CLIENT_EVENTS.has(event)) return void this.request(socket, event as ClientEventName, args);
+    if (event === DELIVERED_EVENT) return this.delivered(socket, args);
+    if (this.flooded(socket)) return;
+    const error = errorBody('protocol/unknown-event', `'${String(event).slice(0, 64)}' is not an event of this protocol`);
+    this.refuse(socket, String(event), error, args[args.length - 1]);
+  }
+
+  private disconnected(socket: PlayerSocket, reason: string): void {
+    this.deps.metrics.clientDisconnected();
+    this.sockets.delete(socket.id);
+    this.deps.actors.detach(socket.data.playerId, socket.id, this.graceFor(reason));
   }
 
   /**
