@@ -118,8 +118,20 @@ module.exports = {
       comment:
         'benchmarks/ drives the server only through protocol/ (the client SDK), ' +
         'like a studio load test would; npm packages and node builtins are fine.',
-      from: { path: '^benchmarks/', pathNot: '^benchmarks/ceiling/' },
+      from: { path: '^benchmarks/', pathNot: ['^benchmarks/ceiling/', '^benchmarks/actor-path\\.ts$'] },
       to: { pathNot: ['^benchmarks/', '^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'actor-path-bench-in-process',
+      severity: 'error',
+      comment:
+        'benchmarks/actor-path.ts measures the actors alone, in process, with no sockets: it boots them ' +
+        'like infra/ does (config, resources, the actor system) and plays Connect Four; nothing else.',
+      from: { path: '^benchmarks/actor-path\\.ts$' },
+      to: {
+        pathNot: ['^protocol/', '^node_modules/', '^actors/(system|messages)\\.ts$', '^infra/(config|cluster/worker-supervisor|actor-resources/index)\\.ts$', '^games/connect-four/rules\\.ts$'],
+        dependencyTypesNot: ['core'],
+      },
     },
     {
       name: 'ceiling-only-protocol-and-rules',

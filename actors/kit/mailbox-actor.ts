@@ -12,7 +12,8 @@ import { refusal } from '../../protocol/errors';
 import type { ActorKind, Address, Failure } from '../messages';
 import type { ActorLog, ActorMetrics, GameCatalog, SessionStateStore } from '../ports';
 import type { SpawnReply, SpawnRequest } from './local-router';
-import { Mailbox, MailboxFullError } from './mailbox';
+import { withDeadline } from './deadlines';
+import { Mailbox, MailboxFullError, type MailboxOwner } from './mailbox';
 
 /** Settings every actor of a kind gets. */
 export interface ActorSettings {
@@ -48,13 +49,13 @@ export class AskTimeoutError extends Error {
   }
 }
 
-export abstract class MailboxActor<M extends object, P> {
+export abstract class MailboxActor<M extends object, P> implements MailboxOwner<M> {
   protected abstract readonly kind: ActorKind;
   protected readonly address: Address;
   protected readonly settings: ActorSettings;
   protected readonly metrics: ActorMetrics;
   protected readonly log: ActorLog;
-  private readonly mailbox: Mailbox;
+  private readonly mailbox: Mailbox<M>;
 
   constructor(
     private readonly context: ActorContext,
@@ -64,7 +65,8 @@ export abstract class MailboxActor<M extends object, P> {
     this.settings = context.settings;
     this.metrics = context.metrics;
     this.log = context.log;
-    this.mailbox = new Mailbox(this.settings.mailboxCapacity, (delta) => this.metrics.mailboxDepthChanged(this.kind, delta));
+    // The actor is its mailbox's owner: no closures per actor (there are thousands) or per message.
+    this.mailbox = new Mailbox(this.settings.mailboxCapacity, this);
   }
 
   /** Away sessions' resume state, shared by the cluster (undefined in one process). */
@@ -77,12 +79,23 @@ export abstract class MailboxActor<M extends object, P> {
     return this.mailbox.depth;
   }
 
-  /** The single entry point: every message enters the mailbox, one at a time. */
+  /** The entry point of asks: every message enters the mailbox, one at a time; the answer is never a rejection. */
   receive(message: M): Promise<unknown> {
-    return this.mailbox.post(() => this.handle(message)).catch((error: unknown) => this.failure(error, message));
+    return this.mailbox.post(message);
   }
 
-  protected abstract handle(message: M): unknown;
+  /** The entry point of tells: the same mailbox, but no answer is made. */
+  deliver(message: M): void {
+    this.mailbox.deliver(message);
+  }
+
+  /** What the actor does with one message (the mailbox calls it; nothing else should). */
+  abstract handle(message: M): unknown;
+
+  /** The mailbox's callback: waiting messages changed (metrics). */
+  depthChanged(delta: number): void {
+    this.metrics.mailboxDepthChanged(this.kind, delta);
+  }
 
   /** Runs once, after construction and before any message. */
   started(): void | Promise<void> {}
@@ -102,16 +115,7 @@ export abstract class MailboxActor<M extends object, P> {
   /** Sends and waits for the reply; rejects with AskTimeoutError after askTimeoutMs. */
   protected ask<R>(to: Address, message: object): Promise<R> {
     const timeoutMs = this.settings.askTimeoutMs;
-    return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AskTimeoutError(to, timeoutMs)), timeoutMs);
-      this.context
-        .ask(to, message)
-        .then(
-          (reply) => resolve(reply as R),
-          (error: unknown) => reject(error),
-        )
-        .finally(() => clearTimeout(timer));
-    });
+    return withDeadline(this.context.ask(to, message) as Promise<R>, timeoutMs, () => new AskTimeoutError(to, timeoutMs));
   }
 
   /** Asks the host to create an actor (or find the existing one) at `address`. */
@@ -129,8 +133,8 @@ export abstract class MailboxActor<M extends object, P> {
     this.context.retire(this.address);
   }
 
-  /** Any error escaping a handler becomes a typed reply; the actor keeps running. */
-  private failure(error: unknown, message: M): Failure {
+  /** The mailbox's callback: any error escaping a handler becomes a typed reply; the actor keeps running. */
+  failed(error: unknown, message: M): Failure {
     if (error instanceof MailboxFullError) {
       this.metrics.mailboxOverflow(this.kind);
       this.log.warn({ address: this.address, capacity: error.capacity }, 'mailbox full, message refused');

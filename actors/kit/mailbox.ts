@@ -1,12 +1,15 @@
 /**
  * A bounded, strictly serial mailbox.
  *
- * comedy runs an in-memory actor's handlers concurrently as promises, so every
- * actor of ours funnels its messages through one of these: one message at a
- * time, in arrival order. Overflow policy: when `capacity` messages are already
- * waiting, the newest is refused at once (tail drop) with MailboxFullError,
- * which the actor turns into a typed `server/overloaded` reply. Nothing already
+ * One message at a time, in arrival order, each handed to the owner's
+ * `handle`. Overflow policy: when `capacity` messages are already waiting, the
+ * newest is refused at once (tail drop) with MailboxFullError, which the owner
+ * turns into a typed `server/overloaded` reply (`failed`). Nothing already
  * accepted is ever dropped.
+ *
+ * Two ways in: `post` (the sender waits for the answer) and `deliver` (a
+ * tell: no promise is made, which on the hot path — every push to a player —
+ * saves the allocations of a reply nobody reads).
  */
 export class MailboxFullError extends Error {
   constructor(readonly capacity: number) {
@@ -15,14 +18,28 @@ export class MailboxFullError extends Error {
   }
 }
 
-interface Letter {
-  readonly work: () => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
+export interface MailboxOwner<M> {
+  /** Handles one message; its value (or what its promise resolves to) is the answer. */
+  handle(message: M): unknown;
+  /**
+   * The answer when handling failed (or the mailbox was full). Without it a
+   * posted message's promise rejects with the error, and a delivered one's
+   * error is dropped.
+   */
+  failed?(error: unknown, message: M): unknown;
+  /** Called whenever the number of waiting messages changes (for metrics). */
+  depthChanged?(delta: number): void;
 }
 
-export class Mailbox {
-  private readonly letters: Letter[] = [];
+interface Letter<M> {
+  readonly message: M;
+  /** Absent for a delivered message: nobody waits for its answer. */
+  readonly resolve: ((value: unknown) => void) | undefined;
+  readonly reject: ((reason: unknown) => void) | undefined;
+}
+
+export class Mailbox<M> {
+  private letters: Array<Letter<M> | undefined> = [];
   private head = 0;
   /** A drain is running or scheduled. */
   private running = false;
@@ -30,8 +47,7 @@ export class Mailbox {
 
   constructor(
     readonly capacity: number,
-    /** Called whenever the number of waiting messages changes (for metrics). */
-    private readonly onDepthChange: (delta: number) => void = () => {},
+    private readonly owner: MailboxOwner<M>,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`mailbox capacity must be a positive integer, got ${capacity}`);
   }
@@ -41,23 +57,46 @@ export class Mailbox {
     return this.letters.length - this.head + this.processing;
   }
 
-  post<T>(work: () => T | Promise<T>): Promise<T> {
-    if (this.letters.length - this.head >= this.capacity) return Promise.reject(new MailboxFullError(this.capacity));
-    return new Promise<T>((resolve, reject) => {
-      this.letters.push({ work, resolve: resolve as (value: unknown) => void, reject });
-      this.onDepthChange(1);
-      if (!this.running) {
-        this.running = true;
-        // Never run the receiver inside the sender's call stack: drain on the next microtask.
-        queueMicrotask(() => void this.drain());
-      }
-    });
+  /** Queues a message and answers with what handling it returned. */
+  post(message: M): Promise<unknown> {
+    if (this.full) return this.refuse(message);
+    return new Promise<unknown>((resolve, reject) => this.accept({ message, resolve, reject }));
+  }
+
+  /** Queues a message nobody waits for (a tell). */
+  deliver(message: M): void {
+    if (this.full) {
+      this.refuse(message).catch(() => undefined);
+      return;
+    }
+    this.accept({ message, resolve: undefined, reject: undefined });
+  }
+
+  private get full(): boolean {
+    return this.letters.length - this.head >= this.capacity;
+  }
+
+  private refuse(message: M): Promise<unknown> {
+    const error = new MailboxFullError(this.capacity);
+    const { failed } = this.owner;
+    return failed ? Promise.resolve(failed.call(this.owner, error, message)) : Promise.reject(error);
+  }
+
+  private accept(letter: Letter<M>): void {
+    this.letters.push(letter);
+    this.owner.depthChanged?.(1);
+    if (!this.running) {
+      this.running = true;
+      // Never run the receiver inside the sender's call stack: drain on the next microtask.
+      queueMicrotask(() => void this.drain());
+    }
   }
 
   private async drain(): Promise<void> {
+    const owner = this.owner;
     while (this.head < this.letters.length) {
       const letter = this.letters[this.head]!;
-      this.letters[this.head] = undefined as unknown as Letter;
+      this.letters[this.head] = undefined;
       this.head++;
       if (this.head > 1024 && this.head * 2 > this.letters.length) {
         this.letters.splice(0, this.head);
@@ -65,16 +104,25 @@ export class Mailbox {
       }
       this.processing = 1;
       try {
-        const result = letter.work();
+        let result = owner.handle(letter.message);
         // Synchronous handlers (most of them) finish without an extra await.
-        letter.resolve(result instanceof Promise ? await result : result);
+        if (result instanceof Promise) result = await result;
+        letter.resolve?.(result);
       } catch (error) {
-        letter.reject(error);
+        if (owner.failed) {
+          const answer = owner.failed(error, letter.message);
+          letter.resolve?.(answer);
+        } else {
+          letter.reject?.(error);
+        }
       } finally {
         this.processing = 0;
-        this.onDepthChange(-1);
+        owner.depthChanged?.(-1);
       }
     }
+    // An idle actor (most of them) keeps no backing store for letters it has handled: a new empty array has none.
+    this.letters = [];
+    this.head = 0;
     this.running = false;
   }
 }

@@ -30,7 +30,7 @@ export class LobbyActor extends MailboxActor<LobbyMessage, object> {
   private readonly openRooms = new Map<string, string[]>();
   private roomsOpened = 0;
 
-  protected handle(message: LobbyMessage): unknown {
+  handle(message: LobbyMessage): unknown {
     switch (message.type) {
       case 'find-match':
         return this.findMatch(message.playerId, message.name, message.game);

@@ -41,6 +41,8 @@ interface Lane {
   running: boolean;
   failures: number;
   wake: NodeJS.Timeout | undefined;
+  /** When `wake` fires (a scheduled window, not a backoff). */
+  wakeAt: number;
   /** The wake is a retry backoff (nothing is taken until it fires). */
   backingOff: boolean;
 }
@@ -63,8 +65,8 @@ export class PersistenceActor {
     this.queue = new WriteQueue(settings.maxQueued);
     this.writer = new StoreWriter(stores);
     this.lanes = [
-      { name: 'critical', priorities: ['critical'], running: false, failures: 0, wake: undefined, backingOff: false },
-      { name: 'background', priorities: ['normal', 'low'], running: false, failures: 0, wake: undefined, backingOff: false },
+      { name: 'critical', priorities: ['critical'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false },
+      { name: 'background', priorities: ['normal', 'low'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false },
     ];
     this.lowDueAt = Date.now() + settings.lowIntervalMs;
   }
@@ -156,7 +158,11 @@ export class PersistenceActor {
     }
     const next = this.nextDueAt(lane);
     if (next === undefined) return this.checkIdle();
+    // Already waking in time: most writes arrive while their lane waits for its window, and a timer
+    // remade for each of them (thousands a second) would cost more than the writes.
+    if (lane.wake && lane.wakeAt <= next) return;
     clearTimeout(lane.wake);
+    lane.wakeAt = next;
     lane.wake = setTimeout(() => {
       lane.wake = undefined;
       this.schedule(lane);

@@ -82,7 +82,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     if (!this.closed) this.metrics.roomClosed(this.params.game, this.metricsVersion);
   }
 
-  protected handle(message: RoomMessage): unknown {
+  handle(message: RoomMessage): unknown {
     if (message.type === 'lobby-lost') {
       // The lobby died with its worker and comes back empty: an open room says again that it has seats.
       if (!this.closed && this.match.isOpen) this.reportToLobby();

@@ -4,19 +4,17 @@
  * same id and gets the first answer — the action is never applied twice. A
  * retry that arrives while the first attempt is still running waits for it.
  */
+/** A remembered final answer (a class, so it cannot be mistaken for a promise still running). */
+class Settled<R> {
+  constructor(readonly value: R) {}
+}
+
 export class RecentActions<R> {
-  // Created on first use: most sessions are idle most of the time, and each session has one of these.
-  private resultsByAction: Map<string, Promise<R>> | undefined;
-  /** The same answers once settled, so they can be saved and taken up elsewhere. */
-  private settledByAction: Map<string, R> | undefined;
-
-  private get results(): Map<string, Promise<R>> {
-    return (this.resultsByAction ??= new Map());
-  }
-
-  private get settled(): Map<string, R> {
-    return (this.settledByAction ??= new Map());
-  }
+  /**
+   * By action id, oldest first: the answer still being worked out, or the final one. One map, updated in
+   * place: every request of every player passes here. Created on first use: most sessions are idle.
+   */
+  private byAction: Map<string, Promise<R> | Settled<R>> | undefined;
 
   /**
    * `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are
@@ -31,49 +29,45 @@ export class RecentActions<R> {
 
   /** The first result for `actionId`, running `run` only if the id is new. */
   answer(actionId: string, run: () => Promise<R>): { readonly result: Promise<R>; readonly repeated: boolean } {
-    const known = this.results.get(actionId);
-    if (known) return { result: known, repeated: true };
+    const actions = (this.byAction ??= new Map());
+    const known = actions.get(actionId);
+    if (known) return { result: known instanceof Settled ? Promise.resolve(known.value) : known, repeated: true };
     const result = run();
-    this.results.set(actionId, result);
+    actions.set(actionId, result);
     void result.then(
       (value) => {
-        if (this.results.get(actionId) !== result) return; // already pushed out of the window
-        if (!this.applied(value)) return void this.results.delete(actionId);
-        const kept = this.keep(value);
-        this.settled.set(actionId, kept);
-        this.results.set(actionId, Promise.resolve(kept));
+        if (actions.get(actionId) !== result) return; // already pushed out of the window
+        if (this.applied(value)) actions.set(actionId, new Settled(this.keep(value)));
+        else actions.delete(actionId);
       },
-      () => this.results.delete(actionId),
+      () => actions.delete(actionId),
     );
     // Maps iterate in insertion order: the first key is the oldest action.
-    if (this.results.size > this.window) {
-      const oldest = this.results.keys().next().value!;
-      this.results.delete(oldest);
-      this.settled.delete(oldest);
-    }
+    if (actions.size > this.window) actions.delete(actions.keys().next().value!);
     return { result, repeated: false };
   }
 
   /** Answers still being worked out. */
   pending(): Array<Promise<R>> {
-    if (!this.resultsByAction) return [];
-    return [...this.resultsByAction].filter(([actionId]) => !this.settledByAction?.has(actionId)).map(([, result]) => result);
+    const running: Array<Promise<R>> = [];
+    for (const entry of this.byAction?.values() ?? []) if (!(entry instanceof Settled)) running.push(entry);
+    return running;
   }
 
   /** The settled answers, oldest first (what a session saves for a resume elsewhere). */
   answered(): Array<readonly [string, R]> {
-    return this.settledByAction ? [...this.settledByAction] : [];
+    const settled: Array<readonly [string, R]> = [];
+    for (const [actionId, entry] of this.byAction ?? []) if (entry instanceof Settled) settled.push([actionId, entry.value]);
+    return settled;
   }
 
   /** Answers remembered by a previous incarnation of the session. */
   remember(answers: ReadonlyArray<readonly [string, R]>): void {
-    for (const [actionId, value] of answers.slice(-this.window)) {
-      this.results.set(actionId, Promise.resolve(value));
-      this.settled.set(actionId, value);
-    }
+    const actions = (this.byAction ??= new Map());
+    for (const [actionId, value] of answers.slice(-this.window)) actions.set(actionId, new Settled(value));
   }
 
   get size(): number {
-    return this.resultsByAction?.size ?? 0;
+    return this.byAction?.size ?? 0;
   }
 }

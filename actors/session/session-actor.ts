@@ -153,7 +153,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.sessionStore?.remove(this.params.playerId).catch(() => undefined);
   }
 
-  protected handle(message: SessionMessage): unknown {
+  handle(message: SessionMessage): unknown {
     switch (message.type) {
       case 'attach':
         return this.attach(message.gateway, message.connectionId, message.resume);

@@ -125,7 +125,7 @@ export class ActorHost implements LocalRouter {
   tell(envelope: Envelope): void {
     const hosted = this.actors.get(envelope.to);
     if (hosted) {
-      void hosted.actor.receive(envelope.message);
+      hosted.actor.deliver(envelope.message);
       return;
     }
     const service = this.services.get(envelope.to);

@@ -1,10 +1,14 @@
 /** The mailbox every actor uses: one message at a time, in order, bounded, with a stated overflow policy. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Mailbox, MailboxFullError } from '../../actors/kit/mailbox';
+import { Mailbox, MailboxFullError, type MailboxOwner } from '../../actors/kit/mailbox';
+
+type Work = () => unknown;
+/** A mailbox whose messages are the work itself. */
+const workMailbox = (capacity: number, owner: Partial<MailboxOwner<Work>> = {}) => new Mailbox<Work>(capacity, { handle: (work) => work(), ...owner });
 
 test('a message never runs inside its sender\'s call stack', async () => {
-  const mailbox = new Mailbox(10);
+  const mailbox = workMailbox(10);
   let ran = false;
   const done = mailbox.post(() => (ran = true));
   assert.equal(ran, false, 'post returned before the handler ran');
@@ -13,7 +17,7 @@ test('a message never runs inside its sender\'s call stack', async () => {
 });
 
 test('messages run one at a time, in arrival order, even when handlers are async', async () => {
-  const mailbox = new Mailbox(100);
+  const mailbox = workMailbox(100);
   const log: string[] = [];
   let running = 0;
   const jobs = Array.from({ length: 20 }, (_, i) =>
@@ -34,7 +38,7 @@ test('messages run one at a time, in arrival order, even when handlers are async
 test('past its capacity the newest message is refused; accepted ones all complete', async () => {
   const depth: number[] = [];
   let total = 0;
-  const mailbox = new Mailbox(3, (delta) => depth.push((total += delta)));
+  const mailbox = workMailbox(3, { depthChanged: (delta) => void depth.push((total += delta)) });
   let release!: () => void;
   let started!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -56,7 +60,7 @@ test('past its capacity the newest message is refused; accepted ones all complet
 });
 
 test('a failing message rejects its own sender only; the next one still runs', async () => {
-  const mailbox = new Mailbox(10);
+  const mailbox = workMailbox(10);
   const failed = mailbox.post(() => {
     throw new Error('boom');
   });
@@ -66,6 +70,40 @@ test('a failing message rejects its own sender only; the next one still runs', a
 });
 
 test('capacity must be a positive integer', () => {
-  assert.throws(() => new Mailbox(0), RangeError);
-  assert.throws(() => new Mailbox(1.5), RangeError);
+  assert.throws(() => workMailbox(0), RangeError);
+  assert.throws(() => workMailbox(1.5), RangeError);
+});
+
+test('with a failed() answer, a failure or an overflow is answered with it instead of rejecting', async () => {
+  const failures: string[] = [];
+  const mailbox = workMailbox(1, { failed: (error) => (failures.push(String(error)), 'refused') });
+  const failing = mailbox.post(() => {
+    throw new Error('boom');
+  });
+  const overflow = mailbox.post(() => 'never runs');
+  assert.equal(await overflow, 'refused');
+  assert.equal(await failing, 'refused');
+  assert.deepEqual(failures, ['MailboxFullError: mailbox full (1 waiting)', 'Error: boom']);
+});
+
+test('delivered messages (tells) share the order, the bound and the failure handling of posted ones', async () => {
+  const log: string[] = [];
+  const failures: unknown[] = [];
+  const mailbox = workMailbox(2, { failed: (error) => void failures.push(error) });
+  mailbox.deliver(() => log.push('tell 1'));
+  const asked = mailbox.post(() => (log.push('ask'), 'answer'));
+  mailbox.deliver(() => log.push('tell 2: refused, the mailbox is full'));
+  mailbox.deliver(() => {
+    throw new Error('never runs either');
+  });
+  assert.equal(await asked, 'answer');
+  assert.deepEqual(log, ['tell 1', 'ask']);
+  assert.equal(failures.length, 2);
+  assert.ok(failures.every((error) => error instanceof MailboxFullError));
+  mailbox.deliver(() => {
+    throw new Error('a failing tell');
+  });
+  await new Promise((resolve) => mailbox.deliver(() => resolve(log.push('after the failure'))));
+  assert.equal(String(failures[2]), 'Error: a failing tell');
+  assert.deepEqual(log, ['tell 1', 'ask', 'after the failure']);
 });
