@@ -146,10 +146,12 @@ export const ConfigSchema = z.strictObject({
           batchSize: z.number().int().min(1).max(10_000).default(200),
           normalWindowMs: z.number().int().min(0).default(50),
           lowIntervalMs: z.number().int().min(1).default(1000),
+          /** Under load, critical commits start at least this far apart, so match results arriving together share one commit. */
+          criticalSpacingMs: z.number().int().min(0).max(1000).default(10),
           retryInitialMs: z.number().int().min(1).default(100),
           retryMaxMs: z.number().int().min(1).default(5000),
         })
-        .default({ maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 5000 }),
+        .default({ maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, criticalSpacingMs: 10, retryInitialMs: 100, retryMaxMs: 5000 }),
     })
     .default({
       sqliteFile: 'data/playhouse.sqlite',
@@ -159,7 +161,7 @@ export const ConfigSchema = z.strictObject({
       riakBucket: 'snapshots',
       migrateOnBoot: true,
       snapshotIntervalMs: 1000,
-      queue: { maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, retryInitialMs: 100, retryMaxMs: 5000 },
+      queue: { maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, criticalSpacingMs: 10, retryInitialMs: 100, retryMaxMs: 5000 },
     }),
 });
 
@@ -206,6 +208,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_WRITE_BATCH_SIZE', ['persistence', 'queue', 'batchSize'], 'number'],
   ['PLAYHOUSE_WRITE_NORMAL_WINDOW_MS', ['persistence', 'queue', 'normalWindowMs'], 'number'],
   ['PLAYHOUSE_WRITE_LOW_INTERVAL_MS', ['persistence', 'queue', 'lowIntervalMs'], 'number'],
+  ['PLAYHOUSE_WRITE_CRITICAL_SPACING_MS', ['persistence', 'queue', 'criticalSpacingMs'], 'number'],
 ];
 
 export class ConfigError extends Error {

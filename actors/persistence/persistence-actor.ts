@@ -7,7 +7,10 @@
  *
  * Two lanes write concurrently, so a flood of low-priority snapshots never
  * holds up a critical write: the critical lane flushes critical writes at
- * once; the background lane flushes normal writes within `normalWindowMs` and
+ * once, except that under load its commits are at least `criticalSpacingMs`
+ * apart, so critical writes arriving meanwhile share one commit (a store's
+ * cost is per commit: a SQLite transaction and its fsync, a MariaDB
+ * round trip) — a write after a quiet spell still goes at once; the background lane flushes normal writes within `normalWindowMs` and
  * low ones every `lowIntervalMs` (or as soon as a batch is full). Its mailbox
  * is the bounded WriteQueue (overflow policy there).
  *
@@ -31,6 +34,8 @@ export interface PersistenceSettings {
   readonly normalWindowMs: number;
   /** Low writes (snapshots) are flushed this often. */
   readonly lowIntervalMs: number;
+  /** Critical commits start at least this far apart (0: each as soon as the previous one is done). */
+  readonly criticalSpacingMs?: number;
   /** Backoff between retries while a store fails: from `initialMs`, doubling, at most `maxMs` (with jitter). */
   readonly retry: { readonly initialMs: number; readonly maxMs: number };
 }
@@ -43,6 +48,10 @@ interface Lane {
   wake: NodeJS.Timeout | undefined;
   /** When `wake` fires (a scheduled window, not a backoff). */
   wakeAt: number;
+  /** Batches start at least this far apart (group commit under load). */
+  readonly spacingMs: number;
+  /** When the last batch started. */
+  startedAt: number;
   /** The wake is a retry backoff (nothing is taken until it fires). */
   backingOff: boolean;
 }
@@ -65,8 +74,8 @@ export class PersistenceActor {
     this.queue = new WriteQueue(settings.maxQueued);
     this.writer = new StoreWriter(stores);
     this.lanes = [
-      { name: 'critical', priorities: ['critical'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false },
-      { name: 'background', priorities: ['normal', 'low'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false },
+      { name: 'critical', priorities: ['critical'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false, spacingMs: settings.criticalSpacingMs ?? 0, startedAt: 0 },
+      { name: 'background', priorities: ['normal', 'low'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false, spacingMs: 0, startedAt: 0 },
     ];
     this.lowDueAt = Date.now() + settings.lowIntervalMs;
   }
@@ -150,13 +159,14 @@ export class PersistenceActor {
   private schedule(lane: Lane): void {
     if (lane.running || lane.backingOff) return;
     const due = this.duePriorities(lane);
-    if (due.length > 0) {
+    const spacedUntil = this.draining ? 0 : lane.startedAt + lane.spacingMs;
+    if (due.length > 0 && spacedUntil <= Date.now()) {
       clearTimeout(lane.wake);
       lane.wake = undefined;
       void this.run(lane);
       return;
     }
-    const next = this.nextDueAt(lane);
+    const next = due.length > 0 ? spacedUntil : this.nextDueAt(lane);
     if (next === undefined) return this.checkIdle();
     // Already waking in time: most writes arrive while their lane waits for its window, and a timer
     // remade for each of them (thousands a second) would cost more than the writes.
@@ -194,6 +204,9 @@ export class PersistenceActor {
       for (;;) {
         const due = this.duePriorities(lane);
         if (due.length === 0) break;
+        // Too soon after the last batch: schedule() wakes the lane when its spacing is over.
+        if (!this.draining && lane.startedAt + lane.spacingMs > Date.now()) break;
+        lane.startedAt = Date.now();
         if (due.includes('low')) this.lowDueAt = Date.now() + this.settings.lowIntervalMs;
         const batch = this.queue.take(due, this.settings.batchSize);
         this.reportDepth();

@@ -35,6 +35,7 @@ export function persistenceSettings(config: PlayhouseConfig): PersistenceSetting
     batchSize: queue.batchSize,
     normalWindowMs: queue.normalWindowMs,
     lowIntervalMs: queue.lowIntervalMs,
+    criticalSpacingMs: queue.criticalSpacingMs,
     retry: { initialMs: queue.retryInitialMs, maxMs: queue.retryMaxMs },
   };
 }

@@ -80,6 +80,20 @@ test('a critical write is answered only once it is in the store', async () => {
   assert.deepEqual(await stores.matches.result('room-a#1'), saved);
 });
 
+test('under load critical writes share commits, spaced criticalSpacingMs apart; the first after a quiet spell goes at once', async () => {
+  const stores = memoryStores();
+  const { write, metrics } = actorWith(stores, { criticalSpacingMs: 80 });
+  // Nothing written for a while: the first one is committed without waiting.
+  const first = write('critical', { kind: 'match-result', result: result({ matchId: 'burst#0' }) });
+  assert.deepEqual(await settledYet(first), { ok: true });
+  // The nine arriving within its spacing wait, and share the next commit.
+  const burst = Array.from({ length: 9 }, (_, i) => write('critical', { kind: 'match-result', result: result({ matchId: `burst#${i + 1}` }) }));
+  assert.equal(await settledYet(burst[0]!), 'pending', 'a critical write within the spacing waits for the next commit');
+  for (const reply of await Promise.all(burst)) assert.deepEqual(reply, { ok: true });
+  assert.equal(metrics.batches, 2, 'ten critical writes, two commits');
+  assert.equal(await stores.matches.count(), 10);
+});
+
 test('snapshots of one room queued together are written once, the newest; every writer hears it is durable', async () => {
   const stores = memoryStores();
   const { actor, write, metrics } = actorWith(stores, { lowIntervalMs: 60_000, batchSize: 1000 });
