@@ -110,7 +110,9 @@ export class StoreWriter {
     let pending = entries;
     let conflicts = 0;
     for (let round = 1; pending.length > 0; round++) {
-      const prepared = await Promise.all(pending.map((entry) => this.prepare(entry)));
+      // Every document the round needs to read (profiles; snapshots of unknown version), in one call.
+      const stored = await this.stores.snapshots.readMany(pending.map((entry) => this.keyToRead(entry)).filter((key): key is string => key !== undefined));
+      const prepared = pending.map((entry) => this.prepare(entry, stored));
       for (const [i, entry] of pending.entries()) if (prepared[i] === 'already-applied') outcomes.set(entry, { durable: true });
       pending = pending.filter((_, i) => prepared[i] !== 'already-applied');
       const writes = prepared.filter((write): write is SnapshotWrite => write !== 'already-applied');
@@ -148,18 +150,26 @@ export class StoreWriter {
     return conflicts;
   }
 
-  /** The conditional write for an entry: against the version known, given, or read. */
-  private async prepare(entry: QueuedWrite): Promise<SnapshotWrite | 'already-applied'> {
+  /** The key an entry's write must read first: a profile (added to what is stored), or a snapshot of unknown version. */
+  private keyToRead(entry: QueuedWrite): string | undefined {
+    const write = entry.write;
+    if (write.kind === 'profile') return profileKey(write.playerId);
+    if (write.kind === 'snapshot' && this.versions.get(write.key) === undefined && write.basedOn === undefined) return write.key;
+    return undefined;
+  }
+
+  /** The conditional write for an entry: against the version known, given, or read (`stored`: what keyToRead found). */
+  private prepare(entry: QueuedWrite, stored: ReadonlyMap<string, StoredSnapshot>): SnapshotWrite | 'already-applied' {
     const write = entry.write;
     if (write.kind === 'profile') {
       const key = profileKey(write.playerId);
-      const stored = await this.stores.snapshots.read(key);
+      const current = stored.get(key);
       // An earlier attempt whose answer was lost landed: the profile names its additions.
-      if (stored && appliedAlready(stored.data, write.ids)) return 'already-applied';
-      return { key, data: addToProfile(stored?.data, write), expectedVersion: stored?.version ?? 0 };
+      if (current && appliedAlready(current.data, write.ids)) return 'already-applied';
+      return { key, data: addToProfile(current?.data, write), expectedVersion: current?.version ?? 0 };
     }
     if (write.kind !== 'snapshot') throw new Error(`not a document write: ${write.kind}`);
-    const known = this.versions.get(write.key) ?? write.basedOn ?? (await this.stores.snapshots.read(write.key))?.version ?? 0;
+    const known = this.versions.get(write.key) ?? write.basedOn ?? stored.get(write.key)?.version ?? 0;
     return { key: write.key, data: write.data, expectedVersion: known };
   }
 

@@ -70,6 +70,8 @@ export interface SnapshotStore {
   readonly driver: string;
   /** The document under `key`, or undefined when nothing is stored. */
   read(key: string): Promise<StoredSnapshot | undefined>;
+  /** The documents under `keys` that are stored, by key, in as few round trips as the store allows. */
+  readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>>;
   /**
    * Stores `data` as version `expectedVersion + 1`, if the stored version is `expectedVersion`
    * (0: nothing stored). Returns the new version; throws VersionConflictError otherwise.

@@ -132,6 +132,22 @@ export function snapshotStoreContract(driver: string, open: OpenStore<SnapshotSt
       assert.deepEqual(await store.writeBatch([]), []);
     });
 
+    test('readMany answers the stored documents among many keys, missing ones left out', async (t) => {
+      const store = await use(t);
+      if (!store) return;
+      const keys = Array.from({ length: 250 }, (_, i) => runKey(`many/${i}`));
+      await store.writeBatch(keys.filter((_, i) => i % 3 !== 0).map((key, i) => ({ key, data: { i }, expectedVersion: 0 })));
+      await store.write(keys[1]!, { i: 'again' }, 1);
+      const found = await store.readMany(keys);
+      assert.equal(found.size, keys.filter((_, i) => i % 3 !== 0).length);
+      for (const [i, key] of keys.entries()) {
+        if (i % 3 === 0) assert.equal(found.has(key), false, `${key} was never written`);
+        else assert.deepEqual(found.get(key), await store.read(key));
+      }
+      assert.deepEqual(found.get(keys[1]!), { key: keys[1], version: 2, data: { i: 'again' } });
+      assert.equal((await store.readMany([])).size, 0);
+    });
+
     test('a large document (200 KB) and awkward keys round-trip', async (t) => {
       const store = await use(t);
       if (!store) return;

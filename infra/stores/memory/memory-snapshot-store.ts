@@ -21,6 +21,15 @@ export class MemorySnapshotStore implements SnapshotStore {
     return stored ? { key, version: stored.version, data: JSON.parse(stored.json) as JsonObject } : undefined;
   }
 
+  async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    const found = new Map<string, StoredSnapshot>();
+    for (const key of keys) {
+      const stored = await this.read(key);
+      if (stored) found.set(key, stored);
+    }
+    return found;
+  }
+
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {
     const outcome = this.apply({ key, data, expectedVersion });
     if (outcome instanceof VersionConflictError) throw outcome;

@@ -63,6 +63,14 @@ export class RedisSnapshotStore implements SnapshotStore {
     return { key, version: Number(version), data: parseDocument(key, data) };
   }
 
+  async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    // Sent in the same tick, node-redis pipelines the HMGETs: one round trip.
+    const read = await Promise.all(keys.map((key) => this.read(key)));
+    const found = new Map<string, StoredSnapshot>();
+    for (const stored of read) if (stored) found.set(stored.key, stored);
+    return found;
+  }
+
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {
     const outcome = await this.connection.call(() => this.apply({ key, data, expectedVersion }));
     if (outcome instanceof VersionConflictError) throw outcome;

@@ -64,6 +64,14 @@ export class RiakSnapshotStore implements SnapshotStore {
     return readSnapshot(key, await this.client.fetch(this.location(key)));
   }
 
+  async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    // Riak has no multi-get: the reads go out together, one request each.
+    const read = await Promise.all(keys.map((key) => this.read(key)));
+    const found = new Map<string, StoredSnapshot>();
+    for (const stored of read) if (stored) found.set(stored.key, stored);
+    return found;
+  }
+
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {
     const outcome = await this.apply({ key, data, expectedVersion });
     if (outcome instanceof VersionConflictError) throw outcome;

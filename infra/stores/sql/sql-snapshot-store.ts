@@ -6,7 +6,7 @@
  * removing `DELETE … WHERE key = ? AND version = ?` (no row touched: a
  * conflict). Two writers racing from one version cannot both succeed.
  */
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import {
   VersionConflictError,
   type JsonObject,
@@ -17,7 +17,10 @@ import {
 } from '../../../actors/persistence/stores';
 import type { SqlConnection, SqlDriverName } from './sql-connection';
 import { isDuplicateKey } from './sql-errors';
-import { SnapshotTable } from './sql-tables';
+import { SnapshotTable, type SnapshotRow } from './sql-tables';
+
+/** Keys per IN (…) of a read. */
+const READ_CHUNK = 100;
 
 export class SqlSnapshotStore implements SnapshotStore {
   readonly driver: SqlDriverName;
@@ -33,6 +36,19 @@ export class SqlSnapshotStore implements SnapshotStore {
   async read(key: string): Promise<StoredSnapshot | undefined> {
     const row = await this.connection.run((manager) => manager.findOneBy(SnapshotTable, { key }));
     return row ? { key, version: row.version, data: JSON.parse(row.data) as JsonObject } : undefined;
+  }
+
+  async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    const found = new Map<string, StoredSnapshot>();
+    if (keys.length === 0) return found;
+    const rows = await this.connection.run(async (manager) => {
+      const all: SnapshotRow[] = [];
+      // In chunks: both databases limit the terms of one statement.
+      for (let i = 0; i < keys.length; i += READ_CHUNK) all.push(...(await manager.findBy(SnapshotTable, { key: In(keys.slice(i, i + READ_CHUNK)) })));
+      return all;
+    });
+    for (const row of rows) found.set(row.key, { key: row.key, version: row.version, data: JSON.parse(row.data) as JsonObject });
+    return found;
   }
 
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {
