@@ -104,6 +104,9 @@ export class SqljsDisk implements SqliteDisk {
   }
 
   private watch(): void {
+    // The files are ours (checkpoint + journal): SQLite's own rollback journal, which it would otherwise
+    // write, sync and delete as a file in sql.js's in-memory file system for every transaction, stays in memory.
+    this.database.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF');
     this.touched = new Map();
     this.images = new RowImages(this.database);
     this.database.updateHook((_operation, database, table, rowid) => {
