@@ -12,7 +12,9 @@
  *   surface as unavailable, not hang the caller) and run a transaction again
  *   when the server rolled it back for a deadlock.
  */
+import type { Database } from 'sql.js';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { SqljsDriver } from 'typeorm/driver/sqljs/SqljsDriver';
 import { StoreUnavailableError, VersionConflictError } from '../../../actors/persistence/stores';
 import { isTransientTransactionError } from './sql-errors';
 
@@ -68,6 +70,33 @@ export class SqlConnection {
         } catch (error) {
           if (attempt >= TRANSACTION_ATTEMPTS || !isTransientTransactionError(error)) throw error;
         }
+      }
+    });
+  }
+
+  /**
+   * SQLite only: runs `work` on the sql.js database itself, in turn like every operation (and journaled
+   * after it), in one transaction when `transaction` is set. For the store's hot statements, which it
+   * prepares once (SqljsStatements) instead of having TypeORM build and SQLite compile them each time.
+   */
+  sqlite<T>(work: (database: Database) => T, transaction: boolean): Promise<T> {
+    if (this.driver !== 'sqlite') throw new Error('sqlite() is for the SQLite driver');
+    return this.operation(async () => {
+      const database = (this.dataSource.driver as SqljsDriver).databaseConnection as Database;
+      if (!transaction) return work(database);
+      database.exec('BEGIN');
+      try {
+        const result = work(database);
+        database.exec('COMMIT');
+        return result;
+      } catch (error) {
+        // SQLite may have rolled back already (some errors end the transaction themselves).
+        try {
+          database.exec('ROLLBACK');
+        } catch {
+          /* no transaction left to roll back */
+        }
+        throw error;
       }
     });
   }
