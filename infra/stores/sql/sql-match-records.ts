@@ -6,13 +6,18 @@
  * skipped (a retried save makes no second row), a different result under a
  * stored id is a VersionConflictError and nothing of the call is saved.
  * Inserts and look-ups go in chunks of rows: SQLite refuses statements with
- * too many terms ("Expression tree is too large" at 1,000 rows).
+ * too many terms ("Expression tree is too large" at 1,000 rows). On SQLite
+ * the save runs on statements prepared once, row by row in one transaction
+ * (a match result is written at the end of every game); reads, and MariaDB,
+ * go through TypeORM.
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { Database, SqlValue } from 'sql.js';
 import { In, type EntityManager } from 'typeorm';
 import { VersionConflictError, type MatchRecordStore, type MatchResult } from '../../../actors/persistence/stores';
 import type { SqlConnection, SqlDriverName } from './sql-connection';
 import { isDuplicateKey } from './sql-errors';
+import { SqljsStatements } from './sqljs-statements';
 import { MatchPlayerTable, MatchResultTable, type MatchPlayerRow, type MatchResultRow } from './sql-tables';
 
 /** Rows per INSERT and ids per IN (…): well under both databases' statement limits. */
@@ -22,6 +27,8 @@ const SAVE_ATTEMPTS = 3;
 
 export class SqlMatchRecords implements MatchRecordStore {
   readonly driver: SqlDriverName;
+  /** SQLite: the saves' statements, prepared once (see SqljsStatements); reads and MariaDB go through TypeORM. */
+  private readonly sqlite: SqljsStatements | undefined;
 
   constructor(
     private readonly connection: SqlConnection,
@@ -29,11 +36,14 @@ export class SqlMatchRecords implements MatchRecordStore {
     private readonly release: () => Promise<void>,
   ) {
     this.driver = connection.driver;
+    this.sqlite = connection.driver === 'sqlite' ? new SqljsStatements() : undefined;
   }
 
   async saveResults(results: readonly MatchResult[]): Promise<void> {
     const unique = distinct(results);
     if (unique.length === 0) return;
+    const sqlite = this.sqlite;
+    if (sqlite) return this.connection.sqlite((database) => saveNewSqlite(sqlite, database, unique), true);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.connection.transaction((manager) => saveNew(manager, unique));
@@ -109,6 +119,48 @@ async function saveNew(manager: EntityManager, results: readonly MatchResult[]):
   for (const chunk of chunks(fresh.flatMap(toPlayerRows))) {
     await manager.createQueryBuilder().insert().into(MatchPlayerTable).values(chunk).updateEntity(false).execute();
   }
+}
+
+/** The SQLite save's statements: the same rules as saveNew, on prepared statements (one transaction). */
+const SQLITE = {
+  result: 'SELECT "match_id", "room_id", "game", "game_number", "winners", "draw", "reason", "moves", "started_at", "ended_at" FROM "match_results" WHERE "match_id" = ?',
+  players: 'SELECT "player_id", "name", "seat" FROM "match_players" WHERE "match_id" = ? ORDER BY "position"',
+  insertResult:
+    'INSERT INTO "match_results" ("match_id", "room_id", "game", "game_number", "winners", "draw", "reason", "moves", "started_at", "ended_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  insertPlayer: 'INSERT INTO "match_players" ("match_id", "player_id", "name", "seat", "position") VALUES (?, ?, ?, ?, ?)',
+} as const;
+
+/** Inside the transaction: a stored result must be the same (else VersionConflictError: all rolled back); new ones are inserted. */
+function saveNewSqlite(statements: SqljsStatements, database: Database, results: readonly MatchResult[]): void {
+  for (const result of results) {
+    const [stored] = statements.rows(database, SQLITE.result, [result.matchId]);
+    if (stored) {
+      const players = statements.rows(database, SQLITE.players, [result.matchId]);
+      if (!isDeepStrictEqual(fromSqliteRows(stored, players), result)) throw new VersionConflictError(`match/${result.matchId}`, 0, 1);
+      continue;
+    }
+    const row = toResultRow(result);
+    statements.run(database, SQLITE.insertResult, [row.matchId, row.roomId, row.game, row.gameNumber, row.winners, row.draw ? 1 : 0, row.reason, row.moves, row.startedAt, row.endedAt]);
+    for (const player of toPlayerRows(result)) statements.run(database, SQLITE.insertPlayer, [player.matchId, player.playerId, player.name, player.seat, player.position]);
+  }
+}
+
+/** A stored result from SQLite's columns (in SQLITE.result's and SQLITE.players' order). */
+function fromSqliteRows(result: SqlValue[], players: readonly SqlValue[][]): MatchResult {
+  const [matchId, roomId, game, gameNumber, winners, draw, reason, moves, startedAt, endedAt] = result;
+  return normalise({
+    matchId: String(matchId),
+    roomId: String(roomId),
+    game: String(game),
+    gameNumber: Number(gameNumber),
+    players: players.map(([playerId, name, seat]) => ({ playerId: String(playerId), name: String(name), seat: Number(seat) })),
+    winners: JSON.parse(String(winners)) as string[],
+    draw: Boolean(draw),
+    reason: String(reason),
+    moves: Number(moves),
+    startedAt: Number(startedAt),
+    endedAt: Number(endedAt),
+  });
 }
 
 /** The stored results among `matchIds`, by id. */
