@@ -17,6 +17,7 @@ import initSqlJs from 'sql.js';
 import { StoreUnavailableError, type MatchResult } from '../../actors/persistence/stores';
 import { SqlDatabase } from '../../infra/stores/sql/sql-database';
 import { SqliteJournal, SqliteJournalCorruptError, type JournalRecord } from '../../infra/stores/sql/sqlite-journal';
+import type { SqlConnection } from '../../infra/stores/sql/sql-connection';
 import { result } from '../support/store-contract';
 
 const folder = mkdtempSync(join(tmpdir(), 'playhouse-journal-'));
@@ -65,6 +66,30 @@ async function reopened<T>(file: string, look: (database: SqlDatabase) => Promis
     await database.close();
   }
 }
+
+describe('SQLite journal: changes the update hook cannot see', () => {
+  test('a DELETE without WHERE (which SQLite does without reporting rows) is written whole, not lost at the next start', async (t) => {
+    const file = sqliteFile('unseen');
+    const database = await openDatabase(t, file);
+    await database.snapshots.write('room/a', { v: 1 }, 0);
+    await database.snapshots.write('room/b', { v: 1 }, 0);
+    // No store does this today; a future one might (TypeORM's clear()). The stores' connection, reached for the test.
+    const connection = (database.snapshots as unknown as { connection: SqlConnection }).connection;
+    await connection.run((manager) => manager.query('DELETE FROM "snapshots"'));
+    const copy = copyFiles(file, 'unseen-copy');
+    assert.deepEqual(await checkpointSnapshots(copy), {}, 'the whole database went to disk');
+    await reopened(copy, async (reader) => {
+      assert.equal(await reader.snapshots.read('room/a'), undefined);
+      assert.equal(await reader.snapshots.read('room/b'), undefined);
+    });
+    // Journaling goes on as before afterwards.
+    await database.snapshots.write('room/c', { v: 1 }, 0);
+    await reopened(copyFiles(file, 'unseen-after'), async (reader) => {
+      assert.deepEqual(await reader.snapshots.read('room/c'), { key: 'room/c', version: 1, data: { v: 1 } });
+      assert.equal(await reader.snapshots.read('room/a'), undefined);
+    });
+  });
+});
 
 describe('SQLite journal: durability and cost', () => {
   test('a write is on disk, in the journal, when it resolves', async (t) => {

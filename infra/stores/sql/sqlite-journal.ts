@@ -12,10 +12,14 @@
  * A crash mid-append leaves a bad last line, never acknowledged: dropped at
  * open. A bad line before the last one is corruption: opening refuses.
  *
- * The touched rows come from SQLite's update hook, which does not see DDL
- * (hence a checkpoint after migrations), rows that REPLACE deletes on a
- * conflict, `DELETE` without `WHERE` (the truncate optimisation) nor WITHOUT
- * ROWID tables: the stores use none of these.
+ * The touched rows come from SQLite's update hook, which does not see:
+ * - DDL: hence a checkpoint after migrations;
+ * - rows that REPLACE deletes on a conflict: harmless, since replay's own
+ *   INSERT OR REPLACE deletes them again;
+ * - `DELETE` without `WHERE` (the truncate optimisation): SqljsDisk notices
+ *   changes the hook missed (SQLite's total_changes()) and writes a
+ *   checkpoint instead of a record;
+ * - WITHOUT ROWID tables: the schema has none.
  */
 import { closeSync, constants, fdatasync as fdatasyncCallback, openSync, writeSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';

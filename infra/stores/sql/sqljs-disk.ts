@@ -2,7 +2,7 @@
  * Keeps the files of a sql.js database (checkpoint + journal, see SqliteFile)
  * in step with the database in memory.
  */
-import type { Database } from 'sql.js';
+import type { Database, Statement } from 'sql.js';
 import type { SqljsDriver } from 'typeorm/driver/sqljs/SqljsDriver';
 import { StoreUnavailableError } from '../../../actors/persistence/stores';
 import type { SqliteDisk } from './sql-connection';
@@ -27,6 +27,10 @@ export class SqljsDisk implements SqliteDisk {
   /** An append failed: the journal may end in a torn or unacknowledged record, to be replaced by a checkpoint before anything else. */
   private behind = false;
   private checkpointAt: number;
+  /** Row changes the update hook reported since the last record, and SQLite's own count of changes then. */
+  private hooked = 0;
+  private changesAtLastRecord = 0;
+  private countChanges: Statement | undefined;
 
   private constructor(
     private readonly driver: SqljsDriver,
@@ -60,6 +64,14 @@ export class SqljsDisk implements SqliteDisk {
   }
 
   async after(): Promise<void> {
+    // Changes the update hook never sees (a DELETE without WHERE empties a table without reporting its rows)
+    // still count in total_changes(): then the journal cannot describe the operation, and the whole database
+    // goes to disk instead.
+    const changes = this.totalChanges();
+    const unseen = changes - this.changesAtLastRecord - this.hooked;
+    this.changesAtLastRecord = changes;
+    this.hooked = 0;
+    if (unseen > 0) return this.checkpoint();
     if (this.touched.size === 0) return;
     const touched = this.touched;
     this.touched = new Map();
@@ -99,6 +111,17 @@ export class SqljsDisk implements SqliteDisk {
     return this.driver.databaseConnection as Database;
   }
 
+  /** Rows changed on this connection since it opened, by SQLite's count (completed statements). */
+  private totalChanges(): number {
+    const statement = this.countChanges!;
+    try {
+      statement.step();
+      return Number(statement.get()[0]);
+    } finally {
+      statement.reset();
+    }
+  }
+
   private threshold(): number {
     return Math.max(CHECKPOINT_MIN_BYTES, this.file.lastSaved?.byteLength ?? 0);
   }
@@ -109,7 +132,11 @@ export class SqljsDisk implements SqliteDisk {
     this.database.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF');
     this.touched = new Map();
     this.images = new RowImages(this.database);
+    this.countChanges = this.database.prepare('SELECT total_changes()');
+    this.hooked = 0;
+    this.changesAtLastRecord = this.totalChanges();
     this.database.updateHook((_operation, database, table, rowid) => {
+      this.hooked++;
       // 'temp' tables are not kept.
       if (database !== 'main') return;
       let rowids = this.touched.get(table);
