@@ -88,6 +88,16 @@ export interface SnapshotStore {
   close(): Promise<void>;
 }
 
+/**
+ * `readMany` for a store without a multi-key read: the reads go out together (Redis pipelines commands
+ * sent in one tick; Riak gets one request each).
+ */
+export async function readEach(store: Pick<SnapshotStore, 'read'>, keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+  const found = new Map<string, StoredSnapshot>();
+  for (const stored of await Promise.all(keys.map((key) => store.read(key)))) if (stored) found.set(stored.key, stored);
+  return found;
+}
+
 // ---- Relational records: match results ----------------------------------------
 
 export interface MatchPlayer {

@@ -3,6 +3,7 @@
  * quick start. Nothing survives the process; versions behave as in every driver.
  */
 import {
+  readEach,
   VersionConflictError,
   type JsonObject,
   type SnapshotStore,
@@ -21,13 +22,8 @@ export class MemorySnapshotStore implements SnapshotStore {
     return stored ? { key, version: stored.version, data: JSON.parse(stored.json) as JsonObject } : undefined;
   }
 
-  async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
-    const found = new Map<string, StoredSnapshot>();
-    for (const key of keys) {
-      const stored = await this.read(key);
-      if (stored) found.set(key, stored);
-    }
-    return found;
+  readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    return readEach(this, keys);
   }
 
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {

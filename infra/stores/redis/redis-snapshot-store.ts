@@ -9,6 +9,7 @@
  * suits deployments that already trust their Redis with data.
  */
 import {
+  readEach,
   VersionConflictError,
   type JsonObject,
   type SnapshotStore,
@@ -63,12 +64,8 @@ export class RedisSnapshotStore implements SnapshotStore {
     return { key, version: Number(version), data: parseDocument(key, data) };
   }
 
-  async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
-    // Sent in the same tick, node-redis pipelines the HMGETs: one round trip.
-    const read = await Promise.all(keys.map((key) => this.read(key)));
-    const found = new Map<string, StoredSnapshot>();
-    for (const stored of read) if (stored) found.set(stored.key, stored);
-    return found;
+  readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    return readEach(this, keys);
   }
 
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {

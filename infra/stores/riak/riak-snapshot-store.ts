@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  readEach,
   StoreUnavailableError,
   VersionConflictError,
   type JsonObject,
@@ -64,12 +65,8 @@ export class RiakSnapshotStore implements SnapshotStore {
     return readSnapshot(key, await this.client.fetch(this.location(key)));
   }
 
-  async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
-    // Riak has no multi-get: the reads go out together, one request each.
-    const read = await Promise.all(keys.map((key) => this.read(key)));
-    const found = new Map<string, StoredSnapshot>();
-    for (const stored of read) if (stored) found.set(stored.key, stored);
-    return found;
+  readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
+    return readEach(this, keys);
   }
 
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {

@@ -79,14 +79,15 @@ export class SqlConnection {
    * after it), in one transaction when `transaction` is set. For the store's hot statements, which it
    * prepares once (SqljsStatements) instead of having TypeORM build and SQLite compile them each time.
    */
-  sqlite<T>(work: (database: Database) => T, transaction: boolean): Promise<T> {
+  sqlite<T>(work: (database: Database) => T | Promise<T>, transaction: boolean): Promise<T> {
     if (this.driver !== 'sqlite') throw new Error('sqlite() is for the SQLite driver');
     return this.operation(async () => {
       const database = (this.dataSource.driver as SqljsDriver).databaseConnection as Database;
       if (!transaction) return work(database);
       database.exec('BEGIN');
       try {
-        const result = work(database);
+        // Nothing else runs on the database meanwhile (operations take turns), so the work may await.
+        const result = await work(database);
         database.exec('COMMIT');
         return result;
       } catch (error) {

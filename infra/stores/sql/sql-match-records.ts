@@ -12,7 +12,7 @@
  * go through TypeORM.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Database, SqlValue } from 'sql.js';
+import type { Database } from 'sql.js';
 import { In, type EntityManager } from 'typeorm';
 import { VersionConflictError, type MatchRecordStore, type MatchResult } from '../../../actors/persistence/stores';
 import type { SqlConnection, SqlDriverName } from './sql-connection';
@@ -43,10 +43,10 @@ export class SqlMatchRecords implements MatchRecordStore {
     const unique = distinct(results);
     if (unique.length === 0) return;
     const sqlite = this.sqlite;
-    if (sqlite) return this.connection.sqlite((database) => saveNewSqlite(sqlite, database, unique), true);
+    if (sqlite) return this.connection.sqlite((database) => saveNew(sqliteRows(sqlite, database), unique), true);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.connection.transaction((manager) => saveNew(manager, unique));
+        return await this.connection.transaction((manager) => saveNew(typeormRows(manager), unique));
       } catch (error) {
         // Another save inserted one of these ids between our look-up and our insert: look again.
         if (attempt >= SAVE_ATTEMPTS || !isDuplicateKey(error instanceof Error ? error.cause : undefined)) throw error;
@@ -101,66 +101,67 @@ function distinct(results: readonly MatchResult[]): MatchResult[] {
   return [...byId.values()];
 }
 
+/** What a save needs of the database: the stored results among some ids, and inserting new ones. */
+interface MatchRows {
+  load(matchIds: readonly string[]): Promise<Map<string, MatchResult>>;
+  insert(results: readonly MatchResult[]): Promise<void>;
+}
+
 /** Inside the transaction: refuses changed results, inserts the new ones. */
-async function saveNew(manager: EntityManager, results: readonly MatchResult[]): Promise<void> {
-  const stored = await load(
-    manager,
-    results.map((result) => result.matchId),
-  );
+async function saveNew(access: MatchRows, results: readonly MatchResult[]): Promise<void> {
+  const stored = await access.load(results.map((result) => result.matchId));
   const fresh: MatchResult[] = [];
   for (const result of results) {
     const saved = stored.get(result.matchId);
     if (!saved) fresh.push(result);
     else if (!isDeepStrictEqual(saved, result)) throw new VersionConflictError(`match/${result.matchId}`, 0, 1);
   }
-  for (const chunk of chunks(fresh.map(toResultRow))) {
-    await manager.createQueryBuilder().insert().into(MatchResultTable).values(chunk).updateEntity(false).execute();
-  }
-  for (const chunk of chunks(fresh.flatMap(toPlayerRows))) {
-    await manager.createQueryBuilder().insert().into(MatchPlayerTable).values(chunk).updateEntity(false).execute();
-  }
+  await access.insert(fresh);
 }
 
-/** The SQLite save's statements: the same rules as saveNew, on prepared statements (one transaction). */
+/** MariaDB: TypeORM, rows in chunks. */
+function typeormRows(manager: EntityManager): MatchRows {
+  return {
+    load: (matchIds) => load(manager, matchIds),
+    async insert(results) {
+      for (const chunk of chunks(results.map(toResultRow))) {
+        await manager.createQueryBuilder().insert().into(MatchResultTable).values(chunk).updateEntity(false).execute();
+      }
+      for (const chunk of chunks(results.flatMap(toPlayerRows))) {
+        await manager.createQueryBuilder().insert().into(MatchPlayerTable).values(chunk).updateEntity(false).execute();
+      }
+    },
+  };
+}
+
+/** SQLite: statements prepared once, row by row; columns aliased to the row types' names. */
 const SQLITE = {
-  result: 'SELECT "match_id", "room_id", "game", "game_number", "winners", "draw", "reason", "moves", "started_at", "ended_at" FROM "match_results" WHERE "match_id" = ?',
-  players: 'SELECT "player_id", "name", "seat" FROM "match_players" WHERE "match_id" = ? ORDER BY "position"',
+  result:
+    'SELECT "match_id" AS matchId, "room_id" AS roomId, "game", "game_number" AS gameNumber, "winners", "draw", "reason", "moves", "started_at" AS startedAt, "ended_at" AS endedAt FROM "match_results" WHERE "match_id" = ?',
+  players: 'SELECT "match_id" AS matchId, "player_id" AS playerId, "name", "seat", "position" FROM "match_players" WHERE "match_id" = ? ORDER BY "position"',
   insertResult:
     'INSERT INTO "match_results" ("match_id", "room_id", "game", "game_number", "winners", "draw", "reason", "moves", "started_at", "ended_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   insertPlayer: 'INSERT INTO "match_players" ("match_id", "player_id", "name", "seat", "position") VALUES (?, ?, ?, ?, ?)',
 } as const;
 
-/** Inside the transaction: a stored result must be the same (else VersionConflictError: all rolled back); new ones are inserted. */
-function saveNewSqlite(statements: SqljsStatements, database: Database, results: readonly MatchResult[]): void {
-  for (const result of results) {
-    const [stored] = statements.rows(database, SQLITE.result, [result.matchId]);
-    if (stored) {
-      const players = statements.rows(database, SQLITE.players, [result.matchId]);
-      if (!isDeepStrictEqual(fromSqliteRows(stored, players), result)) throw new VersionConflictError(`match/${result.matchId}`, 0, 1);
-      continue;
-    }
-    const row = toResultRow(result);
-    statements.run(database, SQLITE.insertResult, [row.matchId, row.roomId, row.game, row.gameNumber, row.winners, row.draw ? 1 : 0, row.reason, row.moves, row.startedAt, row.endedAt]);
-    for (const player of toPlayerRows(result)) statements.run(database, SQLITE.insertPlayer, [player.matchId, player.playerId, player.name, player.seat, player.position]);
-  }
-}
-
-/** A stored result from SQLite's columns (in SQLITE.result's and SQLITE.players' order). */
-function fromSqliteRows(result: SqlValue[], players: readonly SqlValue[][]): MatchResult {
-  const [matchId, roomId, game, gameNumber, winners, draw, reason, moves, startedAt, endedAt] = result;
-  return normalise({
-    matchId: String(matchId),
-    roomId: String(roomId),
-    game: String(game),
-    gameNumber: Number(gameNumber),
-    players: players.map(([playerId, name, seat]) => ({ playerId: String(playerId), name: String(name), seat: Number(seat) })),
-    winners: JSON.parse(String(winners)) as string[],
-    draw: Boolean(draw),
-    reason: String(reason),
-    moves: Number(moves),
-    startedAt: Number(startedAt),
-    endedAt: Number(endedAt),
-  });
+function sqliteRows(statements: SqljsStatements, database: Database): MatchRows {
+  return {
+    async load(matchIds) {
+      const found = new Map<string, MatchResult>();
+      for (const matchId of matchIds) {
+        const [row] = statements.rows<MatchResultRow>(database, SQLITE.result, [matchId]);
+        if (row) found.set(matchId, fromRows(row, statements.rows<MatchPlayerRow>(database, SQLITE.players, [matchId])));
+      }
+      return found;
+    },
+    async insert(results) {
+      for (const result of results) {
+        const row = toResultRow(result);
+        statements.run(database, SQLITE.insertResult, [row.matchId, row.roomId, row.game, row.gameNumber, row.winners, row.draw ? 1 : 0, row.reason, row.moves, row.startedAt, row.endedAt]);
+        for (const player of toPlayerRows(result)) statements.run(database, SQLITE.insertPlayer, [player.matchId, player.playerId, player.name, player.seat, player.position]);
+      }
+    },
+  };
 }
 
 /** The stored results among `matchIds`, by id. */

@@ -5,8 +5,9 @@
  * conflict), replacing is `UPDATE … WHERE key = ? AND version = ?` and
  * removing `DELETE … WHERE key = ? AND version = ?` (no row touched: a
  * conflict). Two writers racing from one version cannot both succeed.
- * MariaDB goes through TypeORM; SQLite runs the same statements prepared once
- * (thousands of snapshot and profile writes a second under load).
+ * The rules are written once (`apply`), over the four statements they need:
+ * through TypeORM on MariaDB, prepared once on SQLite (thousands of snapshot
+ * and profile writes a second under load).
  */
 import type { Database } from 'sql.js';
 import { In, type EntityManager } from 'typeorm';
@@ -28,7 +29,7 @@ const READ_CHUNK = 100;
 
 export class SqlSnapshotStore implements SnapshotStore {
   readonly driver: SqlDriverName;
-  /** SQLite: the hot statements, prepared once (see SqljsStatements); MariaDB goes through TypeORM. */
+  /** SQLite: the statements, prepared once (see SqljsStatements); MariaDB goes through TypeORM. */
   private readonly sqlite: SqljsStatements | undefined;
 
   constructor(
@@ -41,50 +42,35 @@ export class SqlSnapshotStore implements SnapshotStore {
   }
 
   async read(key: string): Promise<StoredSnapshot | undefined> {
-    if (this.sqlite) return (await this.readMany([key])).get(key);
-    const row = await this.connection.run((manager) => manager.findOneBy(SnapshotTable, { key }));
-    return row ? { key, version: row.version, data: JSON.parse(row.data) as JsonObject } : undefined;
+    return (await this.readMany([key])).get(key);
   }
 
   async readMany(keys: readonly string[]): Promise<Map<string, StoredSnapshot>> {
     const found = new Map<string, StoredSnapshot>();
     if (keys.length === 0) return found;
-    const sqlite = this.sqlite;
-    if (sqlite) {
-      const rows = await this.connection.sqlite((database) => keys.flatMap((key) => sqlite.rows(database, SQLITE.read, [key])), false);
-      for (const [key, version, data] of rows) found.set(String(key), { key: String(key), version: Number(version), data: JSON.parse(String(data)) as JsonObject });
-      return found;
-    }
-    const rows = await this.connection.run(async (manager) => {
-      const all: SnapshotRow[] = [];
-      // In chunks: both databases limit the terms of one statement.
-      for (let i = 0; i < keys.length; i += READ_CHUNK) all.push(...(await manager.findBy(SnapshotTable, { key: In(keys.slice(i, i + READ_CHUNK)) })));
-      return all;
-    });
+    const rows = await this.withRows(false, (access) => access.read(keys));
     for (const row of rows) found.set(row.key, { key: row.key, version: row.version, data: JSON.parse(row.data) as JsonObject });
     return found;
   }
 
   async write(key: string, data: JsonObject, expectedVersion: number): Promise<number> {
-    const outcome = await this.applyOne({ key, data, expectedVersion });
+    const outcome = await this.withRows(false, (access) => apply(access, { key, data, expectedVersion }));
     if (outcome instanceof VersionConflictError) throw outcome;
     return outcome;
   }
 
   async remove(key: string, expectedVersion: number): Promise<void> {
-    const outcome = await this.applyOne({ key, data: null, expectedVersion });
+    const outcome = await this.withRows(false, (access) => apply(access, { key, data: null, expectedVersion }));
     if (outcome instanceof VersionConflictError) throw outcome;
   }
 
   async writeBatch(writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
     if (writes.length === 0) return [];
-    const sqlite = this.sqlite;
-    if (sqlite) return this.connection.sqlite((database) => writes.map((write) => applySqlite(sqlite, database, write)), true);
     // One transaction, one commit (and on SQLite one journal record); a refused write leaves the others in place:
     // a failed statement undoes only itself on both databases, the transaction goes on.
-    return this.connection.transaction(async (manager) => {
+    return this.withRows(true, async (access) => {
       const outcomes: SnapshotWriteOutcome[] = [];
-      for (const write of writes) outcomes.push(await apply(manager, write));
+      for (const write of writes) outcomes.push(await apply(access, write));
       return outcomes;
     });
   }
@@ -93,14 +79,83 @@ export class SqlSnapshotStore implements SnapshotStore {
     await this.release();
   }
 
-  private applyOne(write: SnapshotWrite): Promise<SnapshotWriteOutcome> {
+  /** Runs `work` on this database's statements, in one transaction if asked. */
+  private withRows<T>(transaction: boolean, work: (access: SnapshotRows) => Promise<T>): Promise<T> {
     const sqlite = this.sqlite;
-    if (sqlite) return this.connection.sqlite((database) => applySqlite(sqlite, database, write), false);
-    return this.connection.run((manager) => apply(manager, write));
+    if (sqlite) return this.connection.sqlite((database) => work(sqliteRows(sqlite, database)), transaction);
+    const onManager = (manager: EntityManager) => work(typeormRows(manager));
+    return transaction ? this.connection.transaction(onManager) : this.connection.run(onManager);
   }
 }
 
-/** The SQLite store's statements (the same rules as `apply` below, on prepared statements). */
+type StoredRow = Pick<SnapshotRow, 'key' | 'version' | 'data'>;
+
+/** The statements the rules need; each change answers whether it touched a row. */
+interface SnapshotRows {
+  read(keys: readonly string[]): Promise<StoredRow[]>;
+  storedVersion(key: string): Promise<number>;
+  /** False when the key is there already. */
+  insert(key: string, version: number, json: string): Promise<boolean>;
+  update(key: string, expectedVersion: number, version: number, json: string): Promise<boolean>;
+  remove(key: string, expectedVersion: number): Promise<boolean>;
+}
+
+/** One conditional write: the new version (0 after a removal), or the conflict that refused it. */
+async function apply(access: SnapshotRows, write: SnapshotWrite): Promise<SnapshotWriteOutcome> {
+  const { key, data, expectedVersion } = write;
+  const conflict = async () => new VersionConflictError(key, expectedVersion, await access.storedVersion(key));
+  if (data === null) {
+    if (await access.remove(key, expectedVersion)) return 0;
+    // Removing what is not there, expecting nothing there, succeeds.
+    if (expectedVersion === 0 && (await access.storedVersion(key)) === 0) return 0;
+    return conflict();
+  }
+  const json = JSON.stringify(data);
+  const version = expectedVersion + 1;
+  const written = expectedVersion === 0 ? await access.insert(key, version, json) : await access.update(key, expectedVersion, version, json);
+  return written ? version : conflict();
+}
+
+/** MariaDB: TypeORM's query builder. */
+function typeormRows(manager: EntityManager): SnapshotRows {
+  return {
+    async read(keys) {
+      const rows: SnapshotRow[] = [];
+      // In chunks: both databases limit the terms of one statement.
+      for (let i = 0; i < keys.length; i += READ_CHUNK) rows.push(...(await manager.findBy(SnapshotTable, { key: In(keys.slice(i, i + READ_CHUNK)) })));
+      return rows;
+    },
+    async storedVersion(key) {
+      const row = await manager.findOne(SnapshotTable, { where: { key }, select: { version: true } });
+      return row?.version ?? 0;
+    },
+    async insert(key, version, json) {
+      try {
+        await manager.createQueryBuilder().insert().into(SnapshotTable).values({ key, version, data: json, updatedAt: Date.now() }).updateEntity(false).execute();
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    },
+    async update(key, expectedVersion, version, json) {
+      const updated = await manager
+        .createQueryBuilder()
+        .update(SnapshotTable)
+        .set({ version, data: json, updatedAt: Date.now() })
+        .where({ key, version: expectedVersion })
+        .updateEntity(false)
+        .execute();
+      return Boolean(updated.affected);
+    },
+    async remove(key, expectedVersion) {
+      const removed = await manager.createQueryBuilder().delete().from(SnapshotTable).where({ key, version: expectedVersion }).execute();
+      return Boolean(removed.affected);
+    },
+  };
+}
+
+/** SQLite: the same statements, prepared once. */
 const SQLITE = {
   read: 'SELECT "key", "version", "data" FROM "snapshots" WHERE "key" = ?',
   version: 'SELECT "version" FROM "snapshots" WHERE "key" = ?',
@@ -109,69 +164,20 @@ const SQLITE = {
   remove: 'DELETE FROM "snapshots" WHERE "key" = ? AND "version" = ?',
 } as const;
 
-/** One conditional write on SQLite: the new version (0 after a removal), or the conflict that refused it. */
-function applySqlite(statements: SqljsStatements, database: Database, write: SnapshotWrite): SnapshotWriteOutcome {
-  const { key, data, expectedVersion } = write;
-  const stored = (): number => Number(statements.rows(database, SQLITE.version, [key])[0]?.[0] ?? 0);
-  const conflict = () => new VersionConflictError(key, expectedVersion, stored());
-  if (data === null) {
-    if (statements.run(database, SQLITE.remove, [key, expectedVersion]) > 0) return 0;
-    if (expectedVersion === 0 && stored() === 0) return 0;
-    return conflict();
-  }
-  const json = JSON.stringify(data);
-  const version = expectedVersion + 1;
-  if (expectedVersion === 0) {
-    try {
-      statements.run(database, SQLITE.insert, [key, version, json, Date.now()]);
-      return version;
-    } catch (error) {
-      if (isSqliteDuplicateKey(error)) return conflict();
-      throw error;
-    }
-  }
-  return statements.run(database, SQLITE.update, [version, json, Date.now(), key, expectedVersion]) > 0 ? version : conflict();
-}
-
-/** One conditional write: the new version (0 after a removal), or the conflict that refused it. */
-async function apply(manager: EntityManager, write: SnapshotWrite): Promise<SnapshotWriteOutcome> {
-  const { key, data, expectedVersion } = write;
-  const conflict = async () => new VersionConflictError(key, expectedVersion, await storedVersion(manager, key));
-  if (data === null) {
-    const removed = await manager.createQueryBuilder().delete().from(SnapshotTable).where({ key, version: expectedVersion }).execute();
-    if (removed.affected) return 0;
-    // Removing what is not there, expecting nothing there, succeeds.
-    if (expectedVersion === 0 && (await storedVersion(manager, key)) === 0) return 0;
-    return conflict();
-  }
-  const json = JSON.stringify(data);
-  const version = expectedVersion + 1;
-  if (expectedVersion === 0) {
-    try {
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(SnapshotTable)
-        .values({ key, version, data: json, updatedAt: Date.now() })
-        .updateEntity(false)
-        .execute();
-      return version;
-    } catch (error) {
-      if (isDuplicateKey(error)) return conflict();
-      throw error;
-    }
-  }
-  const updated = await manager
-    .createQueryBuilder()
-    .update(SnapshotTable)
-    .set({ version, data: json, updatedAt: Date.now() })
-    .where({ key, version: expectedVersion })
-    .updateEntity(false)
-    .execute();
-  return updated.affected ? version : conflict();
-}
-
-async function storedVersion(manager: EntityManager, key: string): Promise<number> {
-  const row = await manager.findOne(SnapshotTable, { where: { key }, select: { version: true } });
-  return row?.version ?? 0;
+function sqliteRows(statements: SqljsStatements, database: Database): SnapshotRows {
+  return {
+    read: async (keys) => keys.flatMap((key) => statements.rows<StoredRow>(database, SQLITE.read, [key])),
+    storedVersion: async (key) => statements.rows<Pick<SnapshotRow, 'version'>>(database, SQLITE.version, [key])[0]?.version ?? 0,
+    async insert(key, version, json) {
+      try {
+        statements.run(database, SQLITE.insert, [key, version, json, Date.now()]);
+        return true;
+      } catch (error) {
+        if (isSqliteDuplicateKey(error)) return false;
+        throw error;
+      }
+    },
+    update: async (key, expectedVersion, version, json) => statements.run(database, SQLITE.update, [version, json, Date.now(), key, expectedVersion]) > 0,
+    remove: async (key, expectedVersion) => statements.run(database, SQLITE.remove, [key, expectedVersion]) > 0,
+  };
 }

@@ -8,7 +8,7 @@
  * Bound to one sql.js Database object: when the store reloads its database
  * (after a failed journal append) the statements are prepared again.
  */
-import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
+import type { BindParams, Database, Statement } from 'sql.js';
 
 export class SqljsStatements {
   private database: Database | undefined;
@@ -32,13 +32,13 @@ export class SqljsStatements {
     return database.getRowsModified();
   }
 
-  /** The rows a query answers, as arrays of column values. */
-  rows(database: Database, sql: string, params: BindParams): SqlValue[][] {
+  /** The rows a query answers, as objects by column name (alias the columns to the row types' names). */
+  rows<R>(database: Database, sql: string, params: BindParams): R[] {
     const statement = this.statement(database, sql);
     try {
       statement.bind(params);
-      const rows: SqlValue[][] = [];
-      while (statement.step()) rows.push(statement.get());
+      const rows: R[] = [];
+      while (statement.step()) rows.push(statement.getAsObject() as R);
       return rows;
     } finally {
       statement.reset();
