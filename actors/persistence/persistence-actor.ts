@@ -6,13 +6,15 @@
  * durable (the store said it is written), never before.
  *
  * Two lanes write concurrently, so a flood of low-priority snapshots never
- * holds up a critical write: the critical lane flushes critical writes at
- * once, except that under load its commits are at least `criticalSpacingMs`
- * apart, so critical writes arriving meanwhile share one commit (a store's
- * cost is per commit: a SQLite transaction and its fsync, a MariaDB
- * round trip) — a write after a quiet spell still goes at once; the background lane flushes normal writes within `normalWindowMs` and
- * low ones every `lowIntervalMs` (or as soon as a batch is full). Its mailbox
- * is the bounded WriteQueue (overflow policy there).
+ * holds up a critical write:
+ * - the critical lane flushes critical writes at once, except that under load
+ *   its commits start at least `criticalSpacingMs` apart, so critical writes
+ *   arriving meanwhile share one commit (a store's cost is per commit: a
+ *   SQLite transaction and its fsync, a MariaDB round trip); a write after a
+ *   quiet spell still goes at once;
+ * - the background lane flushes normal writes within `normalWindowMs` and
+ *   low ones every `lowIntervalMs` (or as soon as a batch is full).
+ * Its mailbox is the bounded WriteQueue (overflow policy there).
  *
  * Not a MailboxActor: its messages are not handled one at a time to the end
  * (a write's answer waits for a flush), so it is bound to the host as a
@@ -159,7 +161,7 @@ export class PersistenceActor {
   private schedule(lane: Lane): void {
     if (lane.running || lane.backingOff) return;
     const due = this.duePriorities(lane);
-    const spacedUntil = this.draining ? 0 : lane.startedAt + lane.spacingMs;
+    const spacedUntil = this.spacedUntil(lane);
     if (due.length > 0 && spacedUntil <= Date.now()) {
       clearTimeout(lane.wake);
       lane.wake = undefined;
@@ -178,6 +180,11 @@ export class PersistenceActor {
       this.schedule(lane);
     }, Math.max(0, next - Date.now()));
     // Not unref'd: writes waiting for their window keep the process alive until they are written.
+  }
+
+  /** When the lane may start its next batch (a drain does not wait). */
+  private spacedUntil(lane: Lane): number {
+    return this.draining ? 0 : lane.startedAt + lane.spacingMs;
   }
 
   private duePriorities(lane: Lane): WritePriority[] {
@@ -205,7 +212,7 @@ export class PersistenceActor {
         const due = this.duePriorities(lane);
         if (due.length === 0) break;
         // Too soon after the last batch: schedule() wakes the lane when its spacing is over.
-        if (!this.draining && lane.startedAt + lane.spacingMs > Date.now()) break;
+        if (this.spacedUntil(lane) > Date.now()) break;
         lane.startedAt = Date.now();
         if (due.includes('low')) this.lowDueAt = Date.now() + this.settings.lowIntervalMs;
         const batch = this.queue.take(due, this.settings.batchSize);
