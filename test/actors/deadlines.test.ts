@@ -11,7 +11,7 @@ test('an answer within the limit passes through, value or rejection, and the lim
   assert.equal(pendingDeadlines(), 0);
 });
 
-test('no answer within the limit rejects with the given error; a later answer changes nothing', async () => {
+test('no answer within the limit rejects with the given error; a later answer changes nothing', { timeout: 5000 }, async () => {
   let answer!: (value: string) => void;
   const slow = new Promise<string>((resolve) => (answer = resolve));
   const started = Date.now();
@@ -25,7 +25,7 @@ test('no answer within the limit rejects with the given error; a later answer ch
   assert.equal(pendingDeadlines(), 0);
 });
 
-test('limits of different lengths each fire at their own time, in any order of asking', async () => {
+test('limits of different lengths each fire at their own time, in any order of asking', { timeout: 5000 }, async () => {
   const never = new Promise<never>(() => undefined);
   const order: string[] = [];
   const long = withDeadline(never, 300, () => new Late('long')).catch((error: Error) => order.push(error.message));
