@@ -117,9 +117,10 @@ module.exports = {
       severity: 'error',
       comment:
         'benchmarks/ drives the server only through protocol/ (the client SDK), ' +
-        'like a studio load test would; npm packages and node builtins are fine.',
+        'like a studio load test would; npm packages and node builtins are fine. It starts the server ' +
+        'with the Node flags the project ships (scripts/server-node-flags.ts), so it measures what runs.',
       from: { path: '^benchmarks/', pathNot: ['^benchmarks/ceiling/', '^benchmarks/actor-path\\.ts$'] },
-      to: { pathNot: ['^benchmarks/', '^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^benchmarks/', '^protocol/', '^node_modules/', '^scripts/server-node-flags\\.ts$'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'actor-path-bench-in-process',

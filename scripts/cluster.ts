@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { SERVER_NODE_FLAGS } from './server-node-flags';
 
 const START = path.join(__dirname, 'start.ts');
 
@@ -26,7 +27,7 @@ interface Started {
 const PROFILING = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
 
 function start(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(process.execPath, [...PROFILING, '--import', 'tsx', START, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...PROFILING, '--import', 'tsx', START, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {

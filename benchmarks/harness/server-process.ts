@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
 import { cpuSeconds, pidsNamed, processTree, rssBytes } from './proc';
+import { SERVER_NODE_FLAGS } from '../../scripts/server-node-flags';
 
 export type TargetName = 'playhouse' | 'cluster' | 'ceiling';
 
@@ -109,7 +110,8 @@ export async function startServer(target: TargetName, options: ServerOptions = {
         : {};
   const child = spawn(
     process.execPath,
-    [...profileFlags, '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), launch.entry, ...launch.args],
+    // Playhouse's servers run with the flags it ships with; the ceiling, a bare Socket.IO server, with Node's defaults.
+    [...(target === 'ceiling' ? [] : SERVER_NODE_FLAGS), ...profileFlags, '--import', 'tsx', '--expose-gc', '--require', path.join(__dirname, 'gc-on-request.cjs'), launch.entry, ...launch.args],
     {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1', ...clusterEnv, ...options.env },
