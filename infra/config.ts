@@ -137,6 +137,12 @@ export const ConfigSchema = z.strictObject({
       riakBucket: z.string().min(1).default('snapshots'),
       /** Run pending SQL migrations at boot (handy in development); in production run `npm run migrate` and set this false. */
       migrateOnBoot: z.boolean().default(true),
+      /**
+       * Whether rooms write snapshots at all. A snapshot is only ever read to restore a room whose worker died,
+       * and only a cluster can do that (its sessions' seats are in Redis). Default: on for a cluster's workers,
+       * off in one process, where sessions live in memory and a restarted server has no player to give a room back to.
+       */
+      roomSnapshots: z.boolean().optional(),
       /** Rooms snapshot their state this often while it changes (and always at the end of a game); 0: only at game end. */
       snapshotIntervalMs: z.number().int().min(0).default(1000),
       queue: z
@@ -203,6 +209,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_SNAPSHOT_REDIS_URL', ['persistence', 'redisUrl'], 'string'],
   ['RIAK_NODES', ['persistence', 'riakNodes'], 'list'],
   ['PLAYHOUSE_MIGRATE_ON_BOOT', ['persistence', 'migrateOnBoot'], 'boolean'],
+  ['PLAYHOUSE_ROOM_SNAPSHOTS', ['persistence', 'roomSnapshots'], 'boolean'],
   ['PLAYHOUSE_SNAPSHOT_INTERVAL_MS', ['persistence', 'snapshotIntervalMs'], 'number'],
   ['PLAYHOUSE_WRITE_QUEUE_MAX', ['persistence', 'queue', 'maxQueued'], 'number'],
   ['PLAYHOUSE_WRITE_BATCH_SIZE', ['persistence', 'queue', 'batchSize'], 'number'],

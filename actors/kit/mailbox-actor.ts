@@ -20,6 +20,8 @@ export interface ActorSettings {
   readonly mailboxCapacity: number;
   /** How long an `ask` waits for a reply before giving up. */
   readonly askTimeoutMs: number;
+  /** Rooms: write snapshots at all (they are read only to restore a room whose worker died). */
+  readonly snapshots?: boolean;
   /** Rooms: how often to snapshot a changing match (0: only when a game ends). */
   readonly snapshotIntervalMs?: number;
   /** Rooms: how long a restored room holds the seats of players who do not come back. */

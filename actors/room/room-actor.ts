@@ -5,10 +5,12 @@
  * that posts into the same mailbox, so ticks and moves never interleave.
  *
  * The room never waits on a database: it hands its writes to the persistence
- * actor of its worker — a snapshot of the match on an interval while it
- * changes and whenever a game ends (low priority: only the newest counts), the
- * match result (critical) and the players' profile counters (normal). A room
- * whose worker died is taken up from its latest snapshot (`params.restore`).
+ * actor of its worker — the match result (critical), the players' profile
+ * counters (normal) and, on a cluster's workers, a snapshot of the match on an
+ * interval while it changes and whenever a game ends (low priority: only the
+ * newest counts). A room whose worker died is taken up from its latest
+ * snapshot (`params.restore`); one process has nothing to restore a room for
+ * (its sessions live in memory), so there rooms write no snapshots.
  */
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
 import {
@@ -185,7 +187,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add, ids: [result.matchId] });
       }
     }
-    this.saveSnapshot();
+    if (this.settings.snapshots) this.saveSnapshot();
   }
 
   private matchResult(ended: EndedGame, endedAt: number): Extract<WriteRequest, { kind: 'match-result' }>['result'] {
@@ -210,7 +212,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
    */
   private scheduleSnapshot(): void {
     const intervalMs = this.settings.snapshotIntervalMs ?? 0;
-    if (intervalMs <= 0 || this.snapshotTimer || this.closed || this.match.stateVersion === this.snapshotVersion) return;
+    if (!this.settings.snapshots || intervalMs <= 0 || this.snapshotTimer || this.closed || this.match.stateVersion === this.snapshotVersion) return;
     this.snapshotTimer = setTimeout(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
     this.snapshotTimer.unref();
   }
@@ -293,7 +295,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     this.stopTicker();
     clearTimeout(this.snapshotTimer);
     // Nothing to restore any more: the snapshot goes (queued after any snapshot still waiting, so it wins).
-    this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
+    if (this.settings.snapshots) this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
     this.metrics.roomClosed(this.params.game, this.metricsVersion);
     this.tell(LOBBY, { type: 'room-status', roomId: this.params.roomId, game: this.params.game, open: false, closed: true } satisfies LobbyMessage);
     this.retire();

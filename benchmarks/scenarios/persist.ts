@@ -260,6 +260,8 @@ class PersistRun implements ScenarioRun {
       PLAYHOUSE_RECORD_STORE: databases ? 'mariadb' : 'memory',
       PLAYHOUSE_SNAPSHOT_REDIS_URL: REDIS_URL,
       PLAYHOUSE_MARIADB_URL: MARIADB_URL,
+      // One process writes no room snapshots unless told to (nothing there could restore from them): this load is about them.
+      PLAYHOUSE_ROOM_SNAPSHOTS: 'true',
       PLAYHOUSE_SNAPSHOT_INTERVAL_MS: String(this.snapshotIntervalMs),
       // This scenario measures persistence, not the gateway's per-session rate limit (20/s), which a short think time passes.
       PLAYHOUSE_REQUESTS_PER_SECOND: '100000',

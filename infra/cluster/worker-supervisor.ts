@@ -46,7 +46,13 @@ export function actorSettings(config: PlayhouseConfig): Record<ActorKind, ActorS
   const settingsFor = (kind: ActorKind): ActorSettings => ({ mailboxCapacity: config.actors.mailboxCapacity[kind], askTimeoutMs: config.actors.askTimeoutMs });
   return {
     session: settingsFor('session'),
-    room: { ...settingsFor('room'), snapshotIntervalMs: config.persistence.snapshotIntervalMs, awayGraceMs: config.resume.graceMs },
+    room: {
+      ...settingsFor('room'),
+      // Only a cluster's workers can restore a room from its snapshot (see config persistence.roomSnapshots).
+      snapshots: config.persistence.roomSnapshots ?? config.role === 'worker',
+      snapshotIntervalMs: config.persistence.snapshotIntervalMs,
+      awayGraceMs: config.resume.graceMs,
+    },
     lobby: settingsFor('lobby'),
   };
 }

@@ -1,6 +1,7 @@
 /** One typed configuration: defaults, overrides, environment, and clear errors at boot. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { actorSettings } from '../../infra/cluster/worker-supervisor';
 import { ConfigError, loadConfig } from '../../infra/config';
 
 test('defaults need no environment at all', () => {
@@ -40,4 +41,13 @@ test('invalid values are refused at boot, each named', () => {
   assert.throws(() => loadConfig({ port: 70000 }, {}), ConfigError);
   assert.throws(() => loadConfig({ limits: { requestBurst: 0 } }, {}), ConfigError);
   assert.throws(() => loadConfig({ unknownKey: 1 } as never, {}), ConfigError);
+});
+
+test('rooms write snapshots on a cluster\'s workers and not in one process, unless told', () => {
+  const snapshots = (env: NodeJS.ProcessEnv) => actorSettings(loadConfig({}, env)).room.snapshots;
+  assert.equal(snapshots({}), false, 'one process: nothing could restore a room from a snapshot');
+  assert.equal(snapshots({ PLAYHOUSE_ROLE: 'worker' }), true, 'a cluster worker: a room whose worker dies is restored from it');
+  assert.equal(snapshots({ PLAYHOUSE_ROOM_SNAPSHOTS: 'true' }), true);
+  assert.equal(snapshots({ PLAYHOUSE_ROLE: 'worker', PLAYHOUSE_ROOM_SNAPSHOTS: 'false' }), false);
+  assert.throws(() => loadConfig({}, { PLAYHOUSE_ROOM_SNAPSHOTS: 'sometimes' }), ConfigError);
 });

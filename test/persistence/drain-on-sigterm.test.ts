@@ -5,7 +5,9 @@
  * that the players' profile additions and the room's snapshot are still
  * queued (its /metrics says so) when SIGTERM arrives. It must exit 0 having
  * written them: the file it leaves holds the match result, both profiles and
- * the room's last snapshot.
+ * the room's last snapshot. Told nothing, one process writes no room snapshot
+ * (only a cluster can restore a room from one): the same game leaves the
+ * result and the profiles, and no snapshot.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -22,12 +24,13 @@ import { startDuel } from '../support/playhouse';
 import { eventually } from '../support/services';
 
 const folder = mkdtempSync(join(tmpdir(), 'playhouse-drain-'));
-let server: ClusterProcess | undefined;
+const servers: ClusterProcess[] = [];
 const clients: PlayhouseClient[] = [];
 const names = new Map<PlayhouseClient, string>();
 after(async () => {
   for (const client of clients) client.close();
-  if (server && server.child.exitCode === null && server.child.signalCode === null) {
+  for (const server of servers) {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) continue;
     server.kill('SIGKILL');
     await server.exited;
   }
@@ -42,9 +45,21 @@ async function queueDepth(url: string): Promise<Record<WritePriority, number>> {
   return depth;
 }
 
-test('SIGTERM drains the queues before exit: the game\'s result, both profiles and the room\'s snapshot are in the file', { timeout: 30_000 }, async () => {
-  const file = join(folder, 'playhouse.sqlite');
-  server = await startScript('single', 'scripts/start.ts', [], {
+test('SIGTERM drains the queues before exit: the game\'s result, both profiles and the room\'s snapshot are in the file', { timeout: 30_000 }, () =>
+  playAndDrain({ roomSnapshots: true }),
+);
+
+test('one process writes no room snapshot (nothing there could restore a room from it); the result and profiles are written', { timeout: 30_000 }, () =>
+  playAndDrain({ roomSnapshots: false }),
+);
+
+/**
+ * One game to its end on a one-process server, then SIGTERM. With `roomSnapshots` the server is told to
+ * write room snapshots (PLAYHOUSE_ROOM_SNAPSHOTS=true); without, it runs with its default, which writes none.
+ */
+async function playAndDrain({ roomSnapshots }: { roomSnapshots: boolean }): Promise<void> {
+  const file = join(folder, `playhouse-${roomSnapshots ? 'snapshots' : 'default'}.sqlite`);
+  const server = await startScript('single', 'scripts/start.ts', [], {
     ...process.env,
     PORT: '0',
     HOST: '127.0.0.1',
@@ -57,9 +72,11 @@ test('SIGTERM drains the queues before exit: the game\'s result, both profiles a
     PLAYHOUSE_WRITE_NORMAL_WINDOW_MS: '600000',
     PLAYHOUSE_WRITE_LOW_INTERVAL_MS: '600000',
     PLAYHOUSE_SNAPSHOT_INTERVAL_MS: '0',
+    ...(roomSnapshots ? { PLAYHOUSE_ROOM_SNAPSHOTS: 'true' } : {}),
     PLAYHOUSE_DRAIN_TIMEOUT_MS: '10000',
     LOG_LEVEL: 'warn',
   });
+  servers.push(server);
   const url = server.url;
   const player = async (name?: string) => {
     const login = await guestLogin(url, name);
@@ -78,11 +95,12 @@ test('SIGTERM drains the queues before exit: the game\'s result, both profiles a
   // The game's writes reached the persistence actor: its result taken at once (critical; it may still be
   // in flight), the two profile additions and the room's snapshot waiting for their windows. A SIGKILL
   // here loses them (tried: the profiles are missing); SIGTERM must write them all before exiting.
+  const lows = roomSnapshots ? 1 : 0;
   const queued = await eventually(async () => {
     const depth = await queueDepth(url);
-    return depth.normal === 2 && depth.low === 1 && depth.critical === 0 ? depth : undefined;
-  }, 'two profile additions and a snapshot queued, the match result taken');
-  assert.deepEqual(queued, { critical: 0, normal: 2, low: 1 });
+    return depth.normal === 2 && depth.low === lows && depth.critical === 0 ? depth : undefined;
+  }, `two profile additions${roomSnapshots ? ' and a snapshot' : ''} queued, the match result taken`);
+  assert.deepEqual(queued, { critical: 0, normal: 2, low: lows });
 
   server.kill('SIGTERM');
   assert.equal(await server.exited, 0, `the server exits cleanly after SIGTERM:\n${server.output()}`);
@@ -122,12 +140,16 @@ test('SIGTERM drains the queues before exit: the game\'s result, both profiles a
       assert.equal(profile.data.playerId, client.playerId);
       assert.equal(profile.data.name, names.get(client));
     }
-    // The room's last snapshot (the game over) was queued too.
     const room = await database.snapshots.read(roomSnapshotKey(duel.roomId));
+    if (!roomSnapshots) {
+      assert.equal(room, undefined, 'no room snapshot in one process by default');
+      return;
+    }
+    // The room's last snapshot (the game over) was queued too.
     assert.ok(room, 'the room snapshot was written by the drain');
     const match = room.data.match as { status?: unknown; moves?: unknown; outcome?: unknown };
     assert.deepEqual({ version: room.version, status: match.status, moves: match.moves, outcome: match.outcome }, { version: 1, status: 'over', moves: 7, outcome: { winners: [winner.playerId], draw: false, reason: 'connect-line' } });
   } finally {
     await database.close();
   }
-});
+}
