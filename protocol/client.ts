@@ -370,9 +370,15 @@ export class PlayhouseClient {
 
   private send(entry: PendingRequest): void {
     entry.sent = true;
+    // The request acknowledges every numbered message received so far: no separate session:ack is needed.
+    const request = this.lastSeq > 0 ? { ...entry.request, seen: this.lastSeq } : entry.request;
+    if (this.lastSeq > 0) {
+      this.unacked = 0;
+      this.stopAckTimer();
+    }
     // A plain callback (not emitWithAck): socket.io forgets it on disconnect, and the entry stays pending for a re-send.
     const emit = this.socket.emit as (event: string, request: unknown, ack: (reply: Reply<object>) => void) => unknown;
-    emit.call(this.socket, entry.event, entry.request, (reply) => {
+    emit.call(this.socket, entry.event, request, (reply) => {
       const actionId = entry.request.actionId;
       if (this.pending.get(actionId) !== entry) return; // timed out, or closed meanwhile
       this.pending.delete(actionId);

@@ -45,14 +45,23 @@ export interface GuestLoginResponse {
 
 // ---- Client → server -----------------------------------------------------
 
+/**
+ * Optional on every request: the device has every numbered message up to `seen`. It acknowledges them as
+ * `session:ack` does, without a message of its own: a playing device's requests keep the session's resume
+ * buffer short (the SDK sets it on each request it sends).
+ */
+const seen = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
+
 export const FindMatchRequest = z.strictObject({
   actionId,
+  seen,
   game: id,
 });
 export type FindMatchRequest = z.infer<typeof FindMatchRequest>;
 
 export const MoveRequest = z.strictObject({
   actionId,
+  seen,
   roomId: id,
   /** The state version the player saw when choosing this move. */
   version: z.number().int().min(0),
@@ -64,6 +73,7 @@ export type MoveRequest = z.infer<typeof MoveRequest>;
 
 export const RoomRequest = z.strictObject({
   actionId,
+  seen,
   roomId: id,
 });
 export type RoomRequest = z.infer<typeof RoomRequest>;

@@ -265,6 +265,9 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
 
   /** A request from the device: answered once per action id, however often the device sends it. */
   private answer(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
+    // The request says what the device has received (`seen`): as good as a session:ack.
+    const seen = message.request.seen;
+    if (seen !== undefined) this.outbound.acknowledge(Math.min(seen, this.outbound.seq));
     const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message));
     // A move answered again: its remembered answer has no state, so the room sends the current one (numbered).
     if (repeated && message.event === 'room:move' && this.roomId === message.request.roomId) {

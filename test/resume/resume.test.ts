@@ -237,6 +237,36 @@ test('acknowledgements: malformed ones are refused and change nothing; a client 
   });
 });
 
+test('a request carrying `seen` acknowledges what the device received, as session:ack does', async () => {
+  await withServer({ resume: { graceMs: 10_000 } }, async ({ url }) => {
+    const { roomId, devices, tokens } = await seatTwo(url);
+    const [north, south] = devices;
+    assert.ok((await move(north, roomId, 3)).ok);
+    const pushed = await south.waitFor((m) => m.event === 'room:state' && m.payload.roomId === roomId && (m.payload.view as { moveCount: number }).moveCount === 1, "North's move");
+    const version = pushed.payload.version as number;
+
+    for (const bad of [-1, 1.5, 'x']) {
+      const refused = await south.request('room:move', { actionId: actionId(), seen: bad, roomId, version, move: 'drop', payload: { column: 3 } });
+      assert.ok(!refused.ok && refused.error.code === 'protocol/bad-message', `seen ${JSON.stringify(bad)}: ${JSON.stringify(refused)}`);
+    }
+    const reply = await south.request('room:move', { actionId: actionId(), seen: pushed.seq, roomId, version, move: 'drop', payload: { column: 3 } });
+    assert.ok(reply.ok, JSON.stringify(reply));
+
+    // The session forgot what `seen` acknowledged: a device claiming it missed that push cannot have it replayed.
+    south.drop();
+    const back = await Device.connect(url, tokens[1], { token: south.ready.resumeToken, lastSeq: pushed.seq! - 1 });
+    try {
+      assert.equal(back.ready.resumed, 'snapshot', 'nothing left to replay from before `seen`');
+      // A `seen` beyond what was sent counts as the newest: no error, and later pushes still arrive.
+      assert.ok((await back.request('room:leave', { actionId: actionId(), seen: 10_000_000, roomId })).ok);
+      await north.waitFor((m) => m.event === 'room:player' && m.payload.change === 'left', 'South left');
+    } finally {
+      back.close();
+      north.close();
+    }
+  });
+});
+
 test('a connection that goes silent (half-open) is noticed by heartbeats; the player is away, then resumes', async () => {
   await withServer({ resume: { graceMs: 10_000 }, heartbeat: { pingIntervalMs: 200, pingTimeoutMs: 200 } }, async ({ url }) => {
     const proxy = await startSilentProxy(url);

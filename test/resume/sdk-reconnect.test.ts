@@ -419,3 +419,33 @@ test('acknowledgements are cumulative and batched: at once after 32 messages, ot
   assert.equal(await waitAck(), base + 40, 'the rest follow on the timer');
   client.close();
 });
+
+test('a request carries `seen`, the last seq received, and counts as the acknowledgement of everything before it', async () => {
+  // Acknowledged every 32 messages (the timer never fires within the test).
+  const client = await player(testServer().url, { acknowledge: { messages: 32, withinMs: 60_000 } });
+  const outgoing: Array<{ event: string; seen?: number; seq?: number }> = [];
+  client.socket.onAnyOutgoing((event: string, body: { seen?: number; seq?: number }) => outgoing.push({ event, seen: body.seen, seq: body.seq }));
+  const inject = (from: number, count: number) => {
+    for (let seq = from; seq < from + count; seq++) {
+      for (const listener of client.socket.listeners('room:player')) listener({ roomId: 'fake.room', playerId: 'p', change: 'joined' }, seq);
+    }
+  };
+
+  const found = await client.findMatch('connect-four');
+  assert.equal(outgoing[0]?.event, 'match:find');
+  assert.equal(outgoing[0]?.seen, undefined, 'nothing received yet: no seen');
+  // The room's numbered state push, before anything is counted below.
+  if (!client.state(found.roomId)) await new Promise((resolve) => client.on('state', resolve));
+
+  // Numbered messages (injected, as above), then a request: it acknowledges all of them...
+  const base = 3_000_000;
+  inject(base + 1, 20);
+  await client.leave('fake.room').catch(() => undefined); // refused (not a member): what it carried still counts
+  assert.equal(outgoing.find((entry) => entry.event === 'room:leave')?.seen, base + 20);
+  // ...so the count starts again there: 31 more are not yet 32 unacknowledged ones, the 32nd is.
+  inject(base + 21, 31);
+  assert.deepEqual(outgoing.filter((entry) => entry.event === 'session:ack'), [], 'no session:ack: the request acknowledged the first 20');
+  inject(base + 52, 1);
+  assert.deepEqual(outgoing.filter((entry) => entry.event === 'session:ack'), [{ event: 'session:ack', seen: undefined, seq: base + 52 }], '32 after the request');
+  client.close();
+});
