@@ -107,3 +107,18 @@ test('delivered messages (tells) share the order, the bound and the failure hand
   assert.equal(String(failures[2]), 'Error: a failing tell');
   assert.deepEqual(log, ['tell 1', 'ask', 'after the failure']);
 });
+
+test('a handler that sends to another mailbox returns before that one runs; both finish in the same turn', async () => {
+  const log: string[] = [];
+  const second = workMailbox(10);
+  const first = workMailbox(10);
+  first.deliver(() => {
+    second.deliver(() => log.push('second handles'));
+    log.push('first returns');
+  });
+  // Many idle mailboxes woken together: all handled, each once, in the order they were woken.
+  const many = Array.from({ length: 50 }, () => workMailbox(1));
+  many.forEach((mailbox, i) => mailbox.deliver(() => log.push(`m${i}`)));
+  await new Promise<void>((resolve) => setImmediate(resolve)); // the next turn: every microtask has run
+  assert.deepEqual(log, ['first returns', ...many.map((_, i) => `m${i}`), 'second handles']);
+});
