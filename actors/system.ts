@@ -73,7 +73,8 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
  * it: the worker's own (single process) or a gateway's cluster-connected one.
  */
 export function sessionCalls(host: ActorHost, gateway: Address): Pick<ActorSystemHandle, 'attach' | 'delivered' | 'detach' | 'request' | 'stats'> {
-  const ask = async <R>(to: Address, message: object): Promise<R> => (await host.ask({ to, message })) as R;
+  // No async wrapper: every request of every player passes here, and the host's promise is the answer.
+  const ask = <R>(to: Address, message: object): Promise<R> => host.ask({ to, message }) as Promise<R>;
   return {
     attach: (playerId, connectionId, resume) =>
       ask<AttachReply>(sessionAddress(playerId), { type: 'attach', gateway, connectionId, ...(resume ? { resume } : {}) } satisfies SessionMessage),

@@ -276,11 +276,21 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     return result;
   }
 
-  private async client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
+  /**
+   * A move (most requests) is the room's answer itself, with no async function around it: that would add a
+   * promise and two turns of the microtask queue to every move.
+   */
+  private client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
     const waitMs = this.bucket.take();
-    if (waitMs > 0) return fail('rate/limited', undefined, { retryAfterMs: waitMs });
-    const playerId = this.params.playerId;
+    if (waitMs > 0) return Promise.resolve(fail('rate/limited', undefined, { retryAfterMs: waitMs }));
+    if (message.event !== 'room:move') return this.otherRequest(message);
+    const { roomId, actionId, version, move, payload } = message.request;
+    if (roomId !== this.roomId) return Promise.resolve(fail('room/not-member'));
+    return this.ask<MoveReply>(roomAddress(roomId), { type: 'move', playerId: this.params.playerId, actionId, version, move, payload } satisfies RoomMessage);
+  }
 
+  private async otherRequest(message: Exclude<ClientRequest, { event: 'room:move' }> & { connectionId: string }): Promise<ClientReply> {
+    const playerId = this.params.playerId;
     switch (message.event) {
       case 'match:find': {
         if (this.roomId) return fail('match/already-in-room', `already seated in ${this.roomId}`);
@@ -295,11 +305,6 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
           this.saveSeat();
         }
         return reply;
-      }
-      case 'room:move': {
-        const { roomId, actionId, version, move, payload } = message.request;
-        if (roomId !== this.roomId) return fail('room/not-member');
-        return this.ask<MoveReply>(roomAddress(roomId), { type: 'move', playerId, actionId, version, move, payload } satisfies RoomMessage);
       }
       case 'room:leave': {
         const { roomId } = message.request;
