@@ -122,7 +122,9 @@ export class Mailbox<M> {
   /**
    * Handles letters in order until none is left, or until a handler answers with a promise: the mailbox
    * then waits for it (one message at a time) and goes on when it settles. Synchronous handlers, most of
-   * them, run in one plain loop with no promise of the mailbox's own.
+   * them, run in one plain loop with no promise of the mailbox's own. Only the shared microtask calls it
+   * (and the mailbox itself, when an awaited answer settles): a sender calling it would run the receiver
+   * inside its own call stack.
    */
   drain(): void {
     const owner = this.owner;
