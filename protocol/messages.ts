@@ -11,6 +11,8 @@ export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version';
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 /** Client-chosen, unique per action: lets the server answer a retried action with its first result. */
 const actionId = z.string().min(1).max(64);
+/** A numbered message's sequence number (`seq`, `lastSeq`, `seen`): up to 2^53−1. */
+const sequenceNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 // ---- Handshake and login -------------------------------------------------
 
@@ -23,7 +25,7 @@ export const HandshakeAuth = z.object({
   resume: z
     .strictObject({
       token: z.string().min(1).max(512),
-      lastSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      lastSeq: sequenceNumber,
     })
     .optional(),
 });
@@ -50,7 +52,7 @@ export interface GuestLoginResponse {
  * `session:ack` does, without a message of its own: a playing device's requests keep the session's resume
  * buffer short (the SDK sets it on each request it sends).
  */
-const seen = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional();
+const seen = sequenceNumber.optional();
 
 export const FindMatchRequest = z.strictObject({
   actionId,
@@ -80,7 +82,7 @@ export type RoomRequest = z.infer<typeof RoomRequest>;
 
 /** `session:ack`: the client has every numbered message up to `seq` (no acknowledgement callback). */
 export const DeliveredRequest = z.strictObject({
-  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  seq: sequenceNumber,
 });
 export type DeliveredRequest = z.infer<typeof DeliveredRequest>;
 
