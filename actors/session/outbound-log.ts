@@ -39,7 +39,7 @@ export class OutboundLog {
     return message;
   }
 
-  /** The device has every message up to `seq`. */
+  /** The device has every message up to `seq` (one beyond the newest acknowledges all sent so far, none sent later). */
   acknowledge(seq: number): void {
     while (this.head < this.messages.length && this.messages[this.head]!.seq <= seq) this.head++;
     this.compact();

@@ -158,7 +158,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       case 'attach':
         return this.attach(message.gateway, message.connectionId, message.resume);
       case 'delivered':
-        return this.outbound.acknowledge(Math.min(message.seq, this.outbound.seq));
+        return this.outbound.acknowledge(message.seq);
       case 'detach':
         return this.detach(message.connectionId, message.graceMs ?? 0);
       case 'grace-over':
@@ -267,7 +267,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private answer(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
     // The request says what the device has received (`seen`): as good as a session:ack.
     const seen = message.request.seen;
-    if (seen !== undefined) this.outbound.acknowledge(Math.min(seen, this.outbound.seq));
+    if (seen !== undefined) this.outbound.acknowledge(seen);
     const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message));
     // A move answered again: its remembered answer has no state, so the room sends the current one (numbered).
     if (repeated && message.event === 'room:move' && this.roomId === message.request.roomId) {
