@@ -17,7 +17,7 @@ export function isDuplicateKey(error: unknown): boolean {
   const inner = driverError(error);
   if (!inner) return false;
   if (inner.code === 'ER_DUP_ENTRY' || inner.errno === 1062) return true;
-  return typeof inner.message === 'string' && /UNIQUE constraint failed|PRIMARY KEY must be unique/.test(inner.message);
+  return typeof inner.message === 'string' && /UNIQUE constraint failed|PRIMARY KEY must be unique|PRIMARY KEY constraint failed/.test(inner.message);
 }
 
 /** MariaDB rolled the whole transaction back (deadlock) or gave up waiting for a lock: running it again is safe. */

@@ -21,7 +21,7 @@ import {
 } from '../../../actors/persistence/stores';
 import type { SqlConnection, SqlDriverName } from './sql-connection';
 import { isDuplicateKey } from './sql-errors';
-import { isSqliteDuplicateKey, SqljsStatements } from './sqljs-statements';
+import { SqljsStatements } from './sqljs-statements';
 import { SnapshotTable, type SnapshotRow } from './sql-tables';
 
 /** Keys per IN (…) of a read. */
@@ -173,7 +173,7 @@ function sqliteRows(statements: SqljsStatements, database: Database): SnapshotRo
         statements.run(database, SQLITE.insert, [key, version, json, Date.now()]);
         return true;
       } catch (error) {
-        if (isSqliteDuplicateKey(error)) return false;
+        if (isDuplicateKey(error)) return false;
         throw error;
       }
     },

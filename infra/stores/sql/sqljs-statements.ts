@@ -45,8 +45,3 @@ export class SqljsStatements {
     }
   }
 }
-
-/** SQLite's refusal of a duplicate primary key, as sql.js reports it. */
-export function isSqliteDuplicateKey(error: unknown): boolean {
-  return error instanceof Error && /UNIQUE constraint failed|PRIMARY KEY constraint failed/.test(error.message);
-}
