@@ -16,6 +16,7 @@
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SqliteJournal } from './sqlite-journal';
+import { syncFolder, writeSynced } from './synced-file';
 
 export class SqliteFileLockedError extends Error {
   constructor(
@@ -73,13 +74,7 @@ export class SqliteFile {
   private async save(bytes: Uint8Array): Promise<void> {
     // One writer per file (the lock), so a fixed temporary name is enough; a leftover from a crash is overwritten.
     const temporary = `${this.path}.saving`;
-    const handle = await open(temporary, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(temporary, 'w', (handle) => handle.writeFile(bytes));
     await rename(temporary, this.path);
     await syncFolder(dirname(this.path));
     this.saved = bytes;
@@ -118,19 +113,5 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** fsyncs a folder so a rename in it survives a power cut (not possible on every platform: then skipped). */
-async function syncFolder(folder: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(folder, 'r');
-    await handle.sync();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw error;
-  } finally {
-    await handle?.close();
   }
 }

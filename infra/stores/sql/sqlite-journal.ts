@@ -25,6 +25,7 @@ import { closeSync, constants, fdatasync as fdatasyncCallback, openSync, writeSy
 import { open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Database, SqlValue, Statement } from 'sql.js';
+import { writeSynced } from './synced-file';
 
 const fdatasync = promisify(fdatasyncCallback);
 
@@ -71,7 +72,7 @@ export class SqliteJournal {
       start = end + 1;
     }
     // `start` is where the complete records end: an append torn by a crash is cut off before the next one.
-    if (start < content.length) await truncateFile(path, start);
+    if (start < content.length) await writeSynced(path, 'r+', (handle) => handle.truncate(start));
     return new SqliteJournal(path, lines, start);
   }
 
@@ -106,12 +107,7 @@ export class SqliteJournal {
 
   /** Empties the journal (creating it if it vanished: the caller syncs the folder); called once its records are in a checkpoint. */
   async clear(): Promise<void> {
-    const handle = await open(this.path, 'w');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(this.path, 'w');
     this.lines = [];
     this.bytes = 0;
   }
@@ -232,15 +228,5 @@ function problemOf(line: string): string | undefined {
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
-  }
-}
-
-async function truncateFile(path: string, length: number): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.truncate(length);
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
