@@ -9,6 +9,10 @@ import { z } from 'zod';
 /** Where the worker actors of a `worker` process run (comedy's placement modes). */
 export const WorkerMode = z.enum(['in-memory', 'forked', 'threaded', 'remote']);
 
+/**
+ * Every section left out is `{}` run through its schema (`prefault`), so each default is written once, at
+ * its field (zod's `.default(value)` would return `value` unparsed, and every default would be written twice).
+ */
 export const ConfigSchema = z.strictObject({
   /**
    * What this process is: `single` (gateway and every actor, no services needed: `npm start`),
@@ -19,14 +23,14 @@ export const ConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   gatewayId: z.string().regex(/^[A-Za-z0-9_.-]+$/).default(`gw-${hostname()}-${process.pid}`),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   auth: z
     .strictObject({
       /** HMAC secret for player tokens; every gateway of a cluster must share it. */
       secret: z.string().min(32, 'must be at least 32 characters').optional(),
       tokenTtlSeconds: z.number().int().min(60).default(7 * 24 * 3600),
     })
-    .default({ tokenTtlSeconds: 7 * 24 * 3600 }),
+    .prefault({}),
   limits: z
     .strictObject({
       /** Largest accepted message; larger ones get `protocol/payload-too-large`. */
@@ -39,7 +43,7 @@ export const ConfigSchema = z.strictObject({
       /** A connection sending this many events within one second is disconnected (`session/flood`). */
       floodEventsPerSecond: z.number().int().min(10).default(200),
     })
-    .default({ maxMessageBytes: 4096, maxFrameBytes: 64 * 1024, requestsPerSecond: 20, requestBurst: 40, floodEventsPerSecond: 200 }),
+    .prefault({}),
   /**
    * Socket.IO heartbeats: the server pings every `pingIntervalMs` and drops a connection that has not
    * answered within `pingTimeoutMs` more — so a phone that vanished without closing (a half-open
@@ -50,7 +54,7 @@ export const ConfigSchema = z.strictObject({
       pingIntervalMs: z.number().int().min(100).default(10_000),
       pingTimeoutMs: z.number().int().min(100).default(5_000),
     })
-    .default({ pingIntervalMs: 10_000, pingTimeoutMs: 5_000 }),
+    .prefault({}),
   resume: z
     .strictObject({
       /** A dropped player's session (and seat) waits this long for the device to resume; then the player leaves. */
@@ -60,19 +64,16 @@ export const ConfigSchema = z.strictObject({
       /** Recent action ids (and their results) a session remembers, to answer a retried action without applying it again. */
       actionWindow: z.number().int().min(1).max(10_000).default(128),
     })
-    .default({ graceMs: 30_000, bufferMessages: 256, actionWindow: 128 }),
+    .prefault({}),
   actors: z
     .strictObject({
       /** Messages that may wait in one actor's mailbox; past it new ones are refused with `server/overloaded`. */
       mailboxCapacity: z
         .strictObject({ session: z.number().int().min(1).default(256), room: z.number().int().min(1).default(1024), lobby: z.number().int().min(1).default(4096) })
-        .default({ session: 256, room: 1024, lobby: 4096 }),
+        .prefault({}),
       askTimeoutMs: z.number().int().min(100).default(5000),
     })
-    .default({
-      mailboxCapacity: { session: 256, room: 1024, lobby: 4096 },
-      askTimeoutMs: 5000,
-    }),
+    .prefault({}),
   cluster: z
     .strictObject({
       /** Redis holding the directory (who lives where) and carrying messages between processes. */
@@ -94,18 +95,7 @@ export const ConfigSchema = z.strictObject({
       /** A stopping process finishes its mailboxes and games for at most this long. */
       drainTimeoutMs: z.number().int().min(0).default(10_000),
     })
-    .default({
-      redisUrl: 'redis://127.0.0.1:6379',
-      name: 'playhouse',
-      workers: 2,
-      workerMode: 'forked',
-      remoteHosts: [],
-      allowPublicRemote: false,
-      heartbeatMs: 1000,
-      deadAfterMs: 4000,
-      metricsPort: 9464,
-      drainTimeoutMs: 10_000,
-    }),
+    .prefault({}),
   games: z
     .strictObject({
       /** Watch games/ and load a changed game as a new version (designers see edits live); off in production if you deploy by image. */
@@ -115,7 +105,7 @@ export const ConfigSchema = z.strictObject({
       /** Where the games are (default: games/ of the installation). */
       directory: z.string().min(1).optional(),
     })
-    .default({ watch: true }),
+    .prefault({}),
   persistence: z
     .strictObject({
       /**
@@ -157,18 +147,9 @@ export const ConfigSchema = z.strictObject({
           retryInitialMs: z.number().int().min(1).default(100),
           retryMaxMs: z.number().int().min(1).default(5000),
         })
-        .default({ maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, criticalSpacingMs: 10, retryInitialMs: 100, retryMaxMs: 5000 }),
+        .prefault({}),
     })
-    .default({
-      sqliteFile: 'data/playhouse.sqlite',
-      mariadbUrl: 'mysql://root@127.0.0.1:3306/test',
-      riakNodes: [],
-      riakBucketType: 'playhouse',
-      riakBucket: 'snapshots',
-      migrateOnBoot: true,
-      snapshotIntervalMs: 1000,
-      queue: { maxQueued: 10_000, batchSize: 200, normalWindowMs: 50, lowIntervalMs: 1000, criticalSpacingMs: 10, retryInitialMs: 100, retryMaxMs: 5000 },
-    }),
+    .prefault({}),
 });
 
 export type PlayhouseConfig = z.infer<typeof ConfigSchema> & { readonly auth: { readonly secret: string } };
