@@ -4,17 +4,21 @@
  * same id and gets the first answer — the action is never applied twice. A
  * retry that arrives while the first attempt is still running waits for it.
  */
-/** A remembered final answer (a class, so it cannot be mistaken for a promise still running). */
-class Settled<R> {
-  constructor(readonly value: R) {}
+/**
+ * One action's answer: running (`running` set) or final (`running` undefined, `value` set). Updated in place
+ * when it settles, so an action costs one map insert: every request of every player passes here, and
+ * each map operation on a session's cold table is a few cache misses.
+ */
+class Entry<R> {
+  value: R | undefined = undefined;
+  constructor(public running: Promise<R> | undefined) {}
 }
 
 export class RecentActions<R> {
   /**
-   * By action id, oldest first: the answer still being worked out, or the final one. One map, updated in
-   * place: every request of every player passes here. Created on first use: most sessions are idle.
+   * By action id, oldest first. Created on first use: most sessions are idle.
    */
-  private byAction: Map<string, Promise<R> | Settled<R>> | undefined;
+  private byAction: Map<string, Entry<R>> | undefined;
 
   /**
    * `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are
@@ -31,16 +35,20 @@ export class RecentActions<R> {
   answer(actionId: string, run: () => Promise<R>): { readonly result: Promise<R>; readonly repeated: boolean } {
     const actions = (this.byAction ??= new Map());
     const known = actions.get(actionId);
-    if (known) return { result: known instanceof Settled ? Promise.resolve(known.value) : known, repeated: true };
+    if (known) return { result: known.running ?? Promise.resolve(known.value as R), repeated: true };
     const result = run();
-    actions.set(actionId, result);
+    const entry = new Entry(result);
+    actions.set(actionId, entry);
     void result.then(
       (value) => {
-        if (actions.get(actionId) !== result) return; // already pushed out of the window
-        if (this.applied(value)) actions.set(actionId, new Settled(this.keep(value)));
-        else actions.delete(actionId);
+        entry.running = undefined;
+        if (this.applied(value)) entry.value = this.keep(value);
+        else if (actions.get(actionId) === entry) actions.delete(actionId);
       },
-      () => actions.delete(actionId),
+      () => {
+        entry.running = undefined;
+        if (actions.get(actionId) === entry) actions.delete(actionId);
+      },
     );
     // Maps iterate in insertion order: the first key is the oldest action.
     if (actions.size > this.window) actions.delete(actions.keys().next().value!);
@@ -50,21 +58,25 @@ export class RecentActions<R> {
   /** Answers still being worked out. */
   pending(): Array<Promise<R>> {
     const running: Array<Promise<R>> = [];
-    for (const entry of this.byAction?.values() ?? []) if (!(entry instanceof Settled)) running.push(entry);
+    for (const entry of this.byAction?.values() ?? []) if (entry.running) running.push(entry.running);
     return running;
   }
 
   /** The settled answers, oldest first (what a session saves for a resume elsewhere). */
   answered(): Array<readonly [string, R]> {
     const settled: Array<readonly [string, R]> = [];
-    for (const [actionId, entry] of this.byAction ?? []) if (entry instanceof Settled) settled.push([actionId, entry.value]);
+    for (const [actionId, entry] of this.byAction ?? []) if (!entry.running) settled.push([actionId, entry.value as R]);
     return settled;
   }
 
   /** Answers remembered by a previous incarnation of the session. */
   remember(answers: ReadonlyArray<readonly [string, R]>): void {
     const actions = (this.byAction ??= new Map());
-    for (const [actionId, value] of answers.slice(-this.window)) actions.set(actionId, new Settled(value));
+    for (const [actionId, value] of answers.slice(-this.window)) {
+      const entry = new Entry<R>(undefined);
+      entry.value = value;
+      actions.set(actionId, entry);
+    }
   }
 
   get size(): number {
