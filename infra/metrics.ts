@@ -22,18 +22,32 @@ export class PlayhouseMetrics implements ActorMetrics {
     labelNames: ['game', 'version'],
     registers: [this.registry],
   });
-  private readonly movesApplied = new Counter({ name: 'playhouse_moves_applied_total', help: 'Moves the rules accepted and applied.', labelNames: ['game'], registers: [this.registry] });
+  /** Counted on every move: plain numbers, handed to Prometheus at scrape time (see Tally). */
+  private readonly movesAppliedByGame = new Tally();
+  private readonly movesApplied: Counter<'game'> = new Counter({
+    name: 'playhouse_moves_applied_total',
+    help: 'Moves the rules accepted and applied.',
+    labelNames: ['game'],
+    registers: [this.registry],
+    collect: () => {
+      this.movesAppliedByGame.publish(this.movesApplied, 'game');
+    },
+  });
   private readonly movesRejected = new Counter({
     name: 'playhouse_moves_rejected_total',
     help: 'Moves refused by a room, by error code (and rules reason for move/illegal).',
     labelNames: ['game', 'reason'],
     registers: [this.registry],
   });
-  private readonly requests = new Counter({
+  private readonly requestsByEvent = new Tally();
+  private readonly requests: Counter<'event' | 'outcome'> = new Counter({
     name: 'playhouse_requests_total',
     help: 'Client requests answered by this gateway, by event and outcome (ok or error code).',
     labelNames: ['event', 'outcome'],
     registers: [this.registry],
+    collect: () => {
+      this.requestsByEvent.publish(this.requests, 'event', 'outcome');
+    },
   });
   private readonly requestDuration = new Histogram({
     name: 'playhouse_request_duration_seconds',
@@ -53,6 +67,8 @@ export class PlayhouseMetrics implements ActorMetrics {
       for (const [kind, depth] of Object.entries(this.depthByKind)) this.mailboxDepth.set({ kind }, depth);
     },
   });
+  /** The duration histogram's child per event, looked up by the event's own string. */
+  private readonly durationByEvent = new Map<string, { observe(value: number): void }>();
   /** Labelled children looked up once, not hashed on every move. */
   private readonly children = new Map<string, { inc(): void } | { observe(value: number): void }>();
   private readonly mailboxOverflows = new Counter({ name: 'playhouse_mailbox_overflows_total', help: 'Messages refused because a mailbox was full.', labelNames: ['kind'], registers: [this.registry] });
@@ -105,8 +121,10 @@ export class PlayhouseMetrics implements ActorMetrics {
     this.connectedClients.dec();
   }
   requestAnswered(event: string, outcome: string, seconds: number): void {
-    this.child(`r|${event}|${outcome}`, () => this.requests.labels(event, outcome)).inc();
-    this.child(`d|${event}`, () => this.requestDuration.labels(event)).observe(seconds);
+    this.requestsByEvent.add(event, outcome);
+    let duration = this.durationByEvent.get(event);
+    if (!duration) this.durationByEvent.set(event, (duration = this.requestDuration.labels(event)));
+    duration.observe(seconds);
   }
   wireError(code: string): void {
     this.wireErrors.inc({ code });
@@ -125,10 +143,10 @@ export class PlayhouseMetrics implements ActorMetrics {
     this.rooms.dec({ game, version });
   }
   moveApplied(game: string): void {
-    this.child(`a|${game}`, () => this.movesApplied.labels(game)).inc();
+    this.movesAppliedByGame.add(game);
   }
   moveRejected(game: string, reason: string): void {
-    this.child(`x|${game}|${reason}`, () => this.movesRejected.labels(game, reason)).inc();
+    this.child(`rejected|${game}|${reason}`, () => this.movesRejected.labels(game, reason)).inc();
   }
   mailboxDepthChanged(kind: ActorKind, delta: number): void {
     this.depthByKind[kind] += delta;
@@ -166,7 +184,7 @@ export class PlayhouseMetrics implements ActorMetrics {
     this.persistenceShedCount.inc({ priority, reason });
   }
   persistenceDurable(priority: WritePriority, seconds: number): void {
-    this.child(`w|${priority}`, () => this.persistenceWait.labels(priority)).observe(seconds);
+    this.child(`persistence|${priority}`, () => this.persistenceWait.labels(priority)).observe(seconds);
   }
   persistenceStoreUp(store: string, up: boolean): void {
     this.persistenceUp.set({ store }, up ? 1 : 0);
@@ -208,6 +226,34 @@ export class PlayhouseMetrics implements ActorMetrics {
         for (const node of members()) this.inc({ role: node.role, draining: String(node.draining) });
       },
     });
+  }
+}
+
+/**
+ * Counts by one or two label values, kept as plain numbers and handed to a prom-client counter when it is
+ * scraped. prom-client's labelled `inc` builds and looks up a string of the labels on every call (a child
+ * from `labels()` too): on the request and move counters, which count every move, that cost more than the
+ * rest of the metrics together. The label values here are the caller's own strings, not rebuilt per call.
+ */
+class Tally {
+  private readonly counts = new Map<string, Map<string, number>>();
+
+  add(first: string, second = ''): void {
+    let inner = this.counts.get(first);
+    if (!inner) this.counts.set(first, (inner = new Map()));
+    inner.set(second, (inner.get(second) ?? 0) + 1);
+  }
+
+  /** Sets `counter` to these totals (under `firstLabel` and, if given, `secondLabel`). */
+  publish<L extends string>(counter: Counter<L>, firstLabel: L, secondLabel?: L): void {
+    counter.reset();
+    for (const [first, inner] of this.counts) {
+      for (const [second, count] of inner) {
+        const labels = { [firstLabel]: first } as Partial<Record<L, string>>;
+        if (secondLabel !== undefined) labels[secondLabel] = second;
+        counter.inc(labels, count);
+      }
+    }
   }
 }
 

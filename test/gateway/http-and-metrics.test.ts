@@ -53,6 +53,11 @@ test('/metrics counts clients, sessions, rooms, moves, rejections by reason, lat
   assert.equal(rejected('move/illegal:out-of-range', after) - rejected('move/illegal:out-of-range', before), 1);
   const moveCount = (text: string) => sample(text, 'playhouse_request_duration_seconds_count', 'event="room:move"');
   assert.equal(moveCount(after) - moveCount(before), 4, 'every move request is timed');
+  const requests = (outcome: string, text: string) => sample(text, 'playhouse_requests_total', `event="room:move",outcome="${outcome}"`);
+  assert.equal(requests('ok', after) - requests('ok', before), 2, 'requests are counted by event and outcome');
+  assert.equal(requests('move/not-your-turn', after) - requests('move/not-your-turn', before), 1);
+  // Counted as plain numbers and handed over at each scrape: a second scrape must not add them again.
+  assert.equal(requests('ok', await metricsText()), requests('ok', after));
   assert.match(after, /^playhouse_mailbox_depth\{kind="room"\} 0$/m);
   assert.match(after, /^nodejs_eventloop_lag_seconds /m);
 });
