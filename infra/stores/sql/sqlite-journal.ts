@@ -115,7 +115,8 @@ export class SqliteJournal {
 
 /** Reads the current images of rows of one sql.js Database, its statements kept prepared (they go with it). */
 export class RowImages {
-  private readonly selects = new Map<string, Statement>();
+  /** Per table: its SELECT by rowid, and the column names it answers (read from sql.js once, not per row). */
+  private readonly selects = new Map<string, { readonly select: Statement; readonly columns: readonly string[] }>();
 
   constructor(private readonly database: Database) {}
 
@@ -123,12 +124,16 @@ export class RowImages {
   read(touched: ReadonlyMap<string, ReadonlySet<number>>): JournalRecord {
     const record: RowChange[] = [];
     for (const [table, rowids] of touched) {
-      let select = this.selects.get(table);
-      if (!select) this.selects.set(table, (select = this.database.prepare(`SELECT * FROM ${quote(table)} WHERE rowid = ?`)));
+      let prepared = this.selects.get(table);
+      if (!prepared) {
+        const select = this.database.prepare(`SELECT * FROM ${quote(table)} WHERE rowid = ?`);
+        this.selects.set(table, (prepared = { select, columns: select.getColumnNames() }));
+      }
+      const { select, columns } = prepared;
       try {
         for (const rowid of rowids) {
           select.bind([rowid]);
-          record.push([table, rowid, select.step() ? imageOf(select) : null]);
+          record.push([table, rowid, select.step() ? imageOf(columns, select.get()) : null]);
           select.reset();
         }
       } catch (error) {
@@ -176,11 +181,9 @@ export function replay(database: Database, records: readonly JournalRecord[], li
   }
 }
 
-function imageOf(select: Statement): RowImage {
-  const columns = select.getColumnNames();
-  const values = select.get();
+function imageOf(columns: readonly string[], values: readonly SqlValue[]): RowImage {
   const row: { [column: string]: SqlValue } = {};
-  for (const [i, column] of columns.entries()) row[column] = values[i] ?? null;
+  for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i] ?? null;
   return row;
 }
 
@@ -189,12 +192,24 @@ function quote(name: string): string {
 }
 
 // JSON has no bytes nor infinities: they are spelled as objects (no column value is an object otherwise).
+// Records with neither (nearly all) are stringified without a replacer, which JSON.stringify would call for
+// every key and value.
 function encode(record: JournalRecord): string {
+  if (!record.some(needsSpelling)) return JSON.stringify(record);
   return JSON.stringify(record, (_key, value: unknown) => {
     if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
     if (typeof value === 'number' && !Number.isFinite(value)) return { $real: String(value) };
     return value;
   });
+}
+
+function needsSpelling([, , row]: RowChange): boolean {
+  if (row === null) return false;
+  for (const column in row) {
+    const value = row[column];
+    if (value instanceof Uint8Array || (typeof value === 'number' && !Number.isFinite(value))) return true;
+  }
+  return false;
 }
 
 function decode(line: string): JournalRecord {
