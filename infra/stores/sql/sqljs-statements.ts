@@ -13,12 +13,15 @@ import type { BindParams, Database, Statement } from 'sql.js';
 export class SqljsStatements {
   private database: Database | undefined;
   private readonly prepared = new Map<string, Statement>();
+  /** A query's column names, read once: sql.js's getAsObject builds them from WebAssembly memory for every row. */
+  private readonly columnsOf = new Map<Statement, readonly string[]>();
 
   /** The statement for `sql` on `database`, prepared on first use. */
   statement(database: Database, sql: string): Statement {
     if (database !== this.database) {
       // A new Database object: the old one's statements died with it.
       this.prepared.clear();
+      this.columnsOf.clear();
       this.database = database;
     }
     let statement = this.prepared.get(sql);
@@ -35,10 +38,17 @@ export class SqljsStatements {
   /** The rows a query answers, as objects by column name (alias the columns to the row types' names). */
   rows<R>(database: Database, sql: string, params: BindParams): R[] {
     const statement = this.statement(database, sql);
+    let columns = this.columnsOf.get(statement);
+    if (!columns) this.columnsOf.set(statement, (columns = statement.getColumnNames()));
     try {
       statement.bind(params);
       const rows: R[] = [];
-      while (statement.step()) rows.push(statement.getAsObject() as R);
+      while (statement.step()) {
+        const values = statement.get();
+        const row: Record<string, unknown> = {};
+        for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+        rows.push(row as R);
+      }
       return rows;
     } finally {
       statement.reset();
