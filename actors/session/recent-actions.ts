@@ -9,33 +9,37 @@
  * when it settles, so an action costs one map insert: every request of every player passes here, and
  * each map operation on a session's cold table is a few cache misses.
  */
-class Entry<R> {
-  value: R | undefined = undefined;
+class Entry<R, K> {
+  value: K | undefined = undefined;
   constructor(public running: Promise<R> | undefined) {}
 }
 
-export class RecentActions<R> {
+/**
+ * `R` is an answer, `K` what is remembered of a final one: a smaller form (a window of full answers per
+ * session would cost far more memory than the session itself; a full window is 128 answers a player).
+ */
+export class RecentActions<R, K = R> {
   /**
    * By action id, oldest first. Created on first use: most sessions are idle.
    */
-  private byAction: Map<string, Entry<R>> | undefined;
+  private byAction: Map<string, Entry<R, K>> | undefined;
 
   /**
    * `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are
-   * forgotten. `keep(result)` is what is remembered of a final answer (a smaller form of it: a window of
-   * full answers per session would cost far more memory than the session itself).
+   * forgotten. `keep(result)` is what is remembered of a final answer, `restore(kept)` the answer given again.
    */
   constructor(
     private readonly window: number,
     private readonly applied: (result: R) => boolean,
-    private readonly keep: (result: R) => R = (result) => result,
+    private readonly keep: (result: R) => K = (result) => result as unknown as K,
+    private readonly restore: (kept: K) => R = (kept) => kept as unknown as R,
   ) {}
 
   /** The first result for `actionId`, running `run` only if the id is new. */
   answer(actionId: string, run: () => Promise<R>): { readonly result: Promise<R>; readonly repeated: boolean } {
     const actions = (this.byAction ??= new Map());
     const known = actions.get(actionId);
-    if (known) return { result: known.running ?? Promise.resolve(known.value as R), repeated: true };
+    if (known) return { result: known.running ?? Promise.resolve(this.restore(known.value as K)), repeated: true };
     const result = run();
     const entry = new Entry(result);
     actions.set(actionId, entry);
@@ -65,7 +69,7 @@ export class RecentActions<R> {
   /** The settled answers, oldest first (what a session saves for a resume elsewhere). */
   answered(): Array<readonly [string, R]> {
     const settled: Array<readonly [string, R]> = [];
-    for (const [actionId, entry] of this.byAction ?? []) if (!entry.running) settled.push([actionId, entry.value as R]);
+    for (const [actionId, entry] of this.byAction ?? []) if (!entry.running) settled.push([actionId, this.restore(entry.value as K)]);
     return settled;
   }
 
@@ -73,8 +77,8 @@ export class RecentActions<R> {
   remember(answers: ReadonlyArray<readonly [string, R]>): void {
     const actions = (this.byAction ??= new Map());
     for (const [actionId, value] of answers.slice(-this.window)) {
-      const entry = new Entry<R>(undefined);
-      entry.value = value;
+      const entry = new Entry<R, K>(undefined);
+      entry.value = this.keep(value);
       actions.set(actionId, entry);
     }
   }

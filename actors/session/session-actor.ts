@@ -71,7 +71,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private away = false;
   private readonly bucket: TokenBucket;
   private readonly outbound: OutboundLog;
-  private readonly actions: RecentActions<ClientReply>;
+  /** A move's answer is remembered as its version alone (a number, no object): see the constructor. */
+  private readonly actions: RecentActions<ClientReply, ClientReply | number>;
   /** The secret part of the current resume token; a new one on every attach, so an old token cannot resume. */
   private resumeNonce = '';
   /** When the current grace period ends (0: none runs). */
@@ -85,7 +86,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       params.delivery.actionWindow,
       (reply) => reply.ok || !NOT_APPLIED.has(reply.error.code),
       // A move's answer carries the mover's new state: remember only its version (see answer()).
-      (reply) => (reply.ok && 'state' in reply ? { ok: true, version: (reply as { version: number }).version } : reply),
+      (reply) => (reply.ok && 'state' in reply ? (reply as { version: number }).version : reply),
+      (kept) => (typeof kept === 'number' ? { ok: true, version: kept } : kept),
     );
   }
 
