@@ -16,7 +16,7 @@ class Entry<R, K> {
 
 /**
  * `R` is an answer, `K` what is remembered of a final one: a smaller form (a window of full answers per
- * session would cost far more memory than the session itself; a full window is 128 answers a player).
+ * session would cost far more memory than the session itself; the default window is 128 answers a player).
  */
 export class RecentActions<R, K = R> {
   /**
