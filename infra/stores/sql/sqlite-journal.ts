@@ -25,6 +25,7 @@ import { closeSync, constants, fdatasync as fdatasyncCallback, openSync, writeSy
 import { open, readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Database, SqlValue, Statement } from 'sql.js';
+import { rowObject } from './sqljs-statements';
 import { writeSynced } from './synced-file';
 
 const fdatasync = promisify(fdatasyncCallback);
@@ -133,7 +134,7 @@ export class RowImages {
       try {
         for (const rowid of rowids) {
           select.bind([rowid]);
-          record.push([table, rowid, select.step() ? imageOf(columns, select.get()) : null]);
+          record.push([table, rowid, select.step() ? rowObject(columns, select.get()) : null]);
           select.reset();
         }
       } catch (error) {
@@ -179,12 +180,6 @@ export function replay(database: Database, records: readonly JournalRecord[], li
   } finally {
     for (const prepared of statements.values()) prepared.free();
   }
-}
-
-function imageOf(columns: readonly string[], values: readonly SqlValue[]): RowImage {
-  const row: { [column: string]: SqlValue } = {};
-  for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i] ?? null;
-  return row;
 }
 
 function quote(name: string): string {

@@ -8,7 +8,7 @@
  * Bound to one sql.js Database object: when the store reloads its database
  * (after a failed journal append) the statements are prepared again.
  */
-import type { BindParams, Database, Statement } from 'sql.js';
+import type { BindParams, Database, SqlValue, Statement } from 'sql.js';
 
 export class SqljsStatements {
   private database: Database | undefined;
@@ -43,15 +43,17 @@ export class SqljsStatements {
     try {
       statement.bind(params);
       const rows: R[] = [];
-      while (statement.step()) {
-        const values = statement.get();
-        const row: Record<string, unknown> = {};
-        for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
-        rows.push(row as R);
-      }
+      while (statement.step()) rows.push(rowObject(columns, statement.get()) as R);
       return rows;
     } finally {
       statement.reset();
     }
   }
+}
+
+/** A row as an object by column name, from a statement's column names (read once) and one step's values. */
+export function rowObject(columns: readonly string[], values: readonly SqlValue[]): { [column: string]: SqlValue } {
+  const row: { [column: string]: SqlValue } = {};
+  for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i] ?? null;
+  return row;
 }
