@@ -67,8 +67,6 @@ export class PlayhouseMetrics implements ActorMetrics {
       for (const [kind, depth] of Object.entries(this.depthByKind)) this.mailboxDepth.set({ kind }, depth);
     },
   });
-  /** The duration histogram's child per event, looked up by the event's own string. */
-  private readonly durationByEvent = new Map<string, { observe(value: number): void }>();
   /** Labelled children looked up once, not hashed on every move. */
   private readonly children = new Map<string, { inc(): void } | { observe(value: number): void }>();
   private readonly mailboxOverflows = new Counter({ name: 'playhouse_mailbox_overflows_total', help: 'Messages refused because a mailbox was full.', labelNames: ['kind'], registers: [this.registry] });
@@ -122,9 +120,8 @@ export class PlayhouseMetrics implements ActorMetrics {
   }
   requestAnswered(event: string, outcome: string, seconds: number): void {
     this.requestsByEvent.add(event, outcome);
-    let duration = this.durationByEvent.get(event);
-    if (!duration) this.durationByEvent.set(event, (duration = this.requestDuration.labels(event)));
-    duration.observe(seconds);
+    // Keyed by the event's own string (the other children's keys carry a prefix with '|', which no event has).
+    this.child(event, () => this.requestDuration.labels(event)).observe(seconds);
   }
   wireError(code: string): void {
     this.wireErrors.inc({ code });
