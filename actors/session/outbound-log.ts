@@ -14,8 +14,14 @@ import type { NumberedMessage } from '../messages';
 export type Catch = { readonly kind: 'replay'; readonly messages: readonly NumberedMessage[] } | { readonly kind: 'snapshot' };
 
 export class OutboundLog {
-  private messages: NumberedMessage[] = [];
-  /** Index of the first live entry of `messages` (acknowledged ones are cut in batches, not one shift each). */
+  /**
+   * Entries before `head` are acknowledged and already cleared to `undefined`: the array is cut in batches
+   * (not one shift each), but what it held must not stay reachable until then. A message carries a room's
+   * whole view; kept alive for ~30 more messages, each outlived the young generation and was promoted, and
+   * acknowledged views were a third of a busy server's old generation.
+   */
+  private messages: (NumberedMessage | undefined)[] = [];
+  /** Index of the first live entry of `messages`. */
   private head = 0;
   private lastSeq = 0;
 
@@ -34,14 +40,14 @@ export class OutboundLog {
   append(event: ServerEventName, payload: object): NumberedMessage {
     const message = { seq: ++this.lastSeq, event, payload };
     this.messages.push(message);
-    if (this.size > this.capacity) this.head++;
+    if (this.size > this.capacity) this.dropOldest();
     this.compact();
     return message;
   }
 
   /** The device has every message up to `seq` (one beyond the newest acknowledges all sent so far, none sent later). */
   acknowledge(seq: number): void {
-    while (this.head < this.messages.length && this.messages[this.head]!.seq <= seq) this.head++;
+    while (this.head < this.messages.length && this.messages[this.head]!.seq <= seq) this.dropOldest();
     this.compact();
   }
 
@@ -51,7 +57,7 @@ export class OutboundLog {
     this.acknowledge(lastSeq);
     const oldest = this.head < this.messages.length ? this.messages[this.head]!.seq : this.lastSeq + 1;
     if (oldest > lastSeq + 1) return { kind: 'snapshot' };
-    return { kind: 'replay', messages: this.messages.slice(this.head) };
+    return { kind: 'replay', messages: this.messages.slice(this.head) as NumberedMessage[] };
   }
 
   /** A session taken up on another worker goes on numbering where its previous incarnation stopped. */
@@ -63,6 +69,10 @@ export class OutboundLog {
   clear(): void {
     this.messages = [];
     this.head = 0;
+  }
+
+  private dropOldest(): void {
+    this.messages[this.head++] = undefined;
   }
 
   private compact(): void {
