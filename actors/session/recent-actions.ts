@@ -5,24 +5,19 @@
  * retry that arrives while the first attempt is still running waits for it.
  */
 /**
- * One action's answer: running (`running` set) or final (`running` undefined, `value` set). Updated in place
- * when it settles, so an action costs one map insert: every request of every player passes here, and
- * each map operation on a session's cold table is a few cache misses.
- */
-class Entry<R, K> {
-  value: K | undefined = undefined;
-  constructor(public running: Promise<R> | undefined) {}
-}
-
-/**
  * `R` is an answer, `K` what is remembered of a final one: a smaller form (a window of full answers per
  * session would cost far more memory than the session itself; the default window is 128 answers a player).
+ * A move's answer is remembered as its version, a number, which a map holds without an object of its own.
  */
-export class RecentActions<R, K = R> {
+export class RecentActions<R, K extends NonNullable<unknown> = NonNullable<R>> {
   /**
-   * By action id, oldest first. Created on first use: most sessions are idle.
+   * Final answers by action id, oldest first; created on first use (most sessions are idle). No object per
+   * action besides its id: with full windows these are a busy server's largest population of live objects,
+   * and each move adds one to the old generation and drops one.
    */
-  private byAction: Map<string, Entry<R, K>> | undefined;
+  private settled: Map<string, K> | undefined;
+  /** Answers still being worked out: usually none or one. */
+  private running: Map<string, Promise<R>> | undefined;
 
   /**
    * `applied(result)` says whether an answer is final; others (e.g. "not processed, retry later") are
@@ -37,53 +32,49 @@ export class RecentActions<R, K = R> {
 
   /** The first result for `actionId`, running `run` only if the id is new. */
   answer(actionId: string, run: () => Promise<R>): { readonly result: Promise<R>; readonly repeated: boolean } {
-    const actions = (this.byAction ??= new Map());
-    const known = actions.get(actionId);
-    if (known) return { result: known.running ?? Promise.resolve(this.restore(known.value as K)), repeated: true };
+    const running = (this.running ??= new Map());
+    const inFlight = running.get(actionId);
+    if (inFlight) return { result: inFlight, repeated: true };
+    const kept = this.settled?.get(actionId);
+    if (kept !== undefined) return { result: Promise.resolve(this.restore(kept)), repeated: true };
     const result = run();
-    const entry = new Entry(result);
-    actions.set(actionId, entry);
+    running.set(actionId, result);
     void result.then(
       (value) => {
-        entry.running = undefined;
-        if (this.applied(value)) entry.value = this.keep(value);
-        else if (actions.get(actionId) === entry) actions.delete(actionId);
+        running.delete(actionId);
+        if (this.applied(value)) this.settle(actionId, this.keep(value));
       },
-      () => {
-        entry.running = undefined;
-        if (actions.get(actionId) === entry) actions.delete(actionId);
-      },
+      () => running.delete(actionId),
     );
-    // Maps iterate in insertion order: the first key is the oldest action.
-    if (actions.size > this.window) actions.delete(actions.keys().next().value!);
     return { result, repeated: false };
   }
 
   /** Answers still being worked out. */
   pending(): Array<Promise<R>> {
-    const running: Array<Promise<R>> = [];
-    for (const entry of this.byAction?.values() ?? []) if (entry.running) running.push(entry.running);
-    return running;
+    return [...(this.running?.values() ?? [])];
   }
 
   /** The settled answers, oldest first (what a session saves for a resume elsewhere). */
   answered(): Array<readonly [string, R]> {
     const settled: Array<readonly [string, R]> = [];
-    for (const [actionId, entry] of this.byAction ?? []) if (!entry.running) settled.push([actionId, this.restore(entry.value as K)]);
+    for (const [actionId, kept] of this.settled ?? []) settled.push([actionId, this.restore(kept)]);
     return settled;
   }
 
   /** Answers remembered by a previous incarnation of the session. */
   remember(answers: ReadonlyArray<readonly [string, R]>): void {
-    const actions = (this.byAction ??= new Map());
-    for (const [actionId, value] of answers.slice(-this.window)) {
-      const entry = new Entry<R, K>(undefined);
-      entry.value = this.keep(value);
-      actions.set(actionId, entry);
-    }
+    for (const [actionId, value] of answers.slice(-this.window)) this.settle(actionId, this.keep(value));
   }
 
+  /** Ids remembered or running. */
   get size(): number {
-    return this.byAction?.size ?? 0;
+    return (this.settled?.size ?? 0) + (this.running?.size ?? 0);
+  }
+
+  private settle(actionId: string, kept: K): void {
+    const settled = (this.settled ??= new Map());
+    settled.set(actionId, kept);
+    // Maps iterate in insertion order: the first key is the oldest answer.
+    while (this.size > this.window && settled.size > 0) settled.delete(settled.keys().next().value!);
   }
 }
