@@ -1,0 +1,115 @@
+/**
+ * The last `capacity` string ids, each with a value, oldest first: a ring of
+ * slots and an open-addressing index, all in arrays allocated once.
+ *
+ * Why not a Map: a session remembers its player's last 128 action ids, one in
+ * and one out per move. A Map that slides like that leaves a hole per delete
+ * and rebuilds its hash table every few dozen moves; the table belongs to a
+ * long-lived session, so every copy outlived the young generation. At 2,000
+ * duel clients those tables were a fifth of everything that survived a
+ * scavenge. Here remembering an id and forgetting the oldest allocate nothing.
+ */
+export class IdRing<V> {
+  /** Ring slots: the id in each (undefined: empty or removed), its value and its hash. */
+  private readonly ids: Array<string | undefined>;
+  private readonly values: Array<V | undefined>;
+  private readonly hashes: number[];
+  /** Open addressing with linear probing: slot + 1 of the id hashed there, 0 for none. Twice the ring, a power of two. */
+  private readonly index: number[];
+  private readonly mask: number;
+  /** The ring slot the next id goes to; the oldest id is there too once the ring is full. */
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`an IdRing holds at least one id, not ${capacity}`);
+    this.ids = new Array<string | undefined>(capacity).fill(undefined);
+    this.values = new Array<V | undefined>(capacity).fill(undefined);
+    this.hashes = new Array<number>(capacity).fill(0);
+    let size = 2;
+    while (size < capacity * 2) size *= 2;
+    this.index = new Array<number>(size).fill(0);
+    this.mask = size - 1;
+  }
+
+  /** Ids held (removed ones not counted). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The ring slot holding `id`, or -1. */
+  slotOf(id: string): number {
+    const hash = hashOf(id);
+    for (let at = hash & this.mask; ; at = (at + 1) & this.mask) {
+      const slot = this.index[at]! - 1;
+      if (slot < 0) return -1;
+      if (this.hashes[slot] === hash && this.ids[slot] === id) return slot;
+    }
+  }
+
+  has(id: string): boolean {
+    return this.slotOf(id) >= 0;
+  }
+
+  valueAt(slot: number): V {
+    return this.values[slot] as V;
+  }
+
+  setAt(slot: number, value: V): void {
+    this.values[slot] = value;
+  }
+
+  /** Adds `id` (which must not be held) as the newest, forgetting the oldest slot's id if the ring is full. Returns its slot. */
+  add(id: string, value: V): number {
+    const slot = this.next;
+    if (this.ids[slot] !== undefined) this.removeAt(slot);
+    const hash = hashOf(id);
+    this.ids[slot] = id;
+    this.values[slot] = value;
+    this.hashes[slot] = hash;
+    let at = hash & this.mask;
+    while (this.index[at] !== 0) at = (at + 1) & this.mask;
+    this.index[at] = slot + 1;
+    this.count++;
+    this.next = (slot + 1) % this.capacity;
+    return slot;
+  }
+
+  /** Forgets the id in `slot`; the slot stays empty until the ring comes round to it. */
+  removeAt(slot: number): void {
+    if (this.ids[slot] === undefined) return;
+    let at = this.hashes[slot]! & this.mask;
+    while (this.index[at] !== slot + 1) at = (at + 1) & this.mask;
+    // Backward-shift deletion: pull later entries of the probe run into the gap, so lookups need no tombstones.
+    for (let probe = (at + 1) & this.mask; this.index[probe] !== 0; probe = (probe + 1) & this.mask) {
+      const home = this.hashes[this.index[probe]! - 1]! & this.mask;
+      const stays = at <= probe ? at < home && home <= probe : at < home || home <= probe;
+      if (stays) continue;
+      this.index[at] = this.index[probe]!;
+      at = probe;
+    }
+    this.index[at] = 0;
+    this.ids[slot] = undefined;
+    this.values[slot] = undefined;
+    this.count--;
+  }
+
+  /** Slots holding an id, oldest first. */
+  *slots(): IterableIterator<number> {
+    for (let step = 0; step < this.capacity; step++) {
+      const slot = (this.next + step) % this.capacity;
+      if (this.ids[slot] !== undefined) yield slot;
+    }
+  }
+
+  idAt(slot: number): string {
+    return this.ids[slot]!;
+  }
+}
+
+/** FNV-1a over the UTF-16 code units, kept to 31 bits (a small integer to V8). */
+function hashOf(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return (hash ^ (hash >>> 15)) & 0x7fffffff;
+}
