@@ -36,16 +36,16 @@ export class RecentActions<R, K = R> {
     }
     const result = run();
     const slot = ring.add(actionId, result);
-    // The slot is the action's unless the window came round while it ran (a window's worth of newer actions).
-    const stillOurs = () => ring.valueAt(slot) === result;
+    // The slot is still the action's unless the window came round while it ran (a window's worth of newer
+    // actions). No named closure for that check: tsx (esbuild's keepNames) would name it on every action.
     void result.then(
       (value) => {
-        if (!stillOurs()) return;
+        if (ring.valueAt(slot) !== result) return;
         if (this.applied(value)) ring.setAt(slot, this.keep(value));
         else ring.removeAt(slot);
       },
       () => {
-        if (stillOurs()) ring.removeAt(slot);
+        if (ring.valueAt(slot) === result) ring.removeAt(slot);
       },
     );
     return { result, repeated: false };
