@@ -8,52 +8,86 @@
 
 const SWEEP_MS = 50;
 
-interface Pending {
-  readonly at: number;
-  readonly reject: (reason: unknown) => void;
-  readonly timedOut: () => Error;
+/**
+ * One ask's limit, linked into the list of its duration. A linked list, not a Set: thousands of asks are in
+ * flight at once and each leaves within milliseconds, and a long-lived Set that slides like that rebuilds
+ * its hash table every few hundred asks, tables big enough to outlive the young generation.
+ */
+class Limit {
+  previous: Limit | undefined;
+  next: Limit | undefined;
+  /** In its list: neither answered nor timed out yet. */
+  waiting = true;
+
+  constructor(
+    readonly list: LimitList,
+    readonly at: number,
+    readonly reject: (reason: unknown) => void,
+    readonly timedOut: () => Error,
+  ) {}
 }
 
-/** Pending limits by duration: within one duration, insertion order is deadline order. */
-const pendingByDuration = new Map<number, Set<Pending>>();
+/** The waiting limits of one duration, oldest first: within one duration, insertion order is deadline order. */
+class LimitList {
+  first: Limit | undefined;
+  last: Limit | undefined;
+
+  append(limit: Limit): void {
+    limit.previous = this.last;
+    if (this.last) this.last.next = limit;
+    else this.first = limit;
+    this.last = limit;
+  }
+
+  remove(limit: Limit): void {
+    if (limit.previous) limit.previous.next = limit.next;
+    else this.first = limit.next;
+    if (limit.next) limit.next.previous = limit.previous;
+    else this.last = limit.previous;
+    limit.previous = limit.next = undefined;
+    limit.waiting = false;
+  }
+}
+
+const listsByDuration = new Map<number, LimitList>();
 let pendingCount = 0;
 let sweeper: NodeJS.Timeout | undefined;
 
 /** `promise`, or a rejection with `timedOut()` if it has not settled within `ms`. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    let pending = pendingByDuration.get(ms);
-    if (!pending) pendingByDuration.set(ms, (pending = new Set()));
-    const entry: Pending = { at: Date.now() + ms, reject, timedOut };
-    pending.add(entry);
+    let list = listsByDuration.get(ms);
+    if (!list) listsByDuration.set(ms, (list = new LimitList()));
+    const limit = new Limit(list, Date.now() + ms, reject, timedOut);
+    list.append(limit);
     pendingCount++;
     // Ref'd while anything waits, as a timer per ask would be: a process waiting on an answer stays up.
     sweeper ??= setInterval(sweep, SWEEP_MS);
     promise.then(
       (value) => {
-        if (forget(pending, entry)) resolve(value);
+        if (forget(limit)) resolve(value);
       },
       (error: unknown) => {
-        if (forget(pending, entry)) reject(error);
+        if (forget(limit)) reject(error);
       },
     );
   });
 }
 
-function forget(pending: Set<Pending>, entry: Pending): boolean {
-  if (!pending.delete(entry)) return false; // timed out already
+function forget(limit: Limit): boolean {
+  if (!limit.waiting) return false; // timed out already
+  limit.list.remove(limit);
   if (--pendingCount === 0) stopSweeper();
   return true;
 }
 
 function sweep(): void {
   const now = Date.now();
-  for (const pending of pendingByDuration.values()) {
-    for (const entry of pending) {
-      if (entry.at > now) break;
-      pending.delete(entry);
+  for (const list of listsByDuration.values()) {
+    for (let limit = list.first; limit && limit.at <= now; limit = list.first) {
+      list.remove(limit);
       pendingCount--;
-      entry.reject(entry.timedOut());
+      limit.reject(limit.timedOut());
     }
   }
   if (pendingCount === 0) stopSweeper();

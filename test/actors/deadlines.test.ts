@@ -36,3 +36,25 @@ test('limits of different lengths each fire at their own time, in any order of a
   assert.deepEqual(order, ['short', 'long']);
   assert.equal(pendingDeadlines(), 0);
 });
+
+test('limits answered out of order leave the others waiting, and those still fire oldest first', { timeout: 5000 }, async () => {
+  const answers: Array<(value: number) => void> = [];
+  const order: number[] = [];
+  const limited = [0, 1, 2, 3, 4].map((n) =>
+    withDeadline(new Promise<number>((resolve) => answers.push(resolve)), 80, () => new Late(String(n))).then(
+      (value) => order.push(value),
+      (error: Error) => order.push(-Number(error.message) - 10),
+    ),
+  );
+  assert.equal(pendingDeadlines(), 5);
+  // The middle, the oldest and the newest are answered: the list is cut at each kind of place.
+  answers[2]!(2);
+  answers[0]!(0);
+  answers[4]!(4);
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(pendingDeadlines(), 2);
+  await Promise.all(limited);
+  assert.deepEqual(order, [2, 0, 4, -11, -13]);
+  assert.equal(pendingDeadlines(), 0);
+});
