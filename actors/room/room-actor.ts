@@ -18,6 +18,7 @@ import {
   PERSISTENCE,
   roomSnapshotKey,
   sessionAddress,
+  type Address,
   type LobbyMessage,
   type PersistenceMessage,
   type RoomMessage,
@@ -40,6 +41,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private readonly match: Match;
   private ticker: NodeJS.Timeout | undefined;
   private readonly awayTimers = new Map<string, NodeJS.Timeout>();
+  /** Players' session addresses, made once per player: a string built per push is hashed again at each lookup. */
+  private readonly sessionAddresses = new Map<string, Address>();
   private tickQueued = false;
   private lastTickAt = 0;
   private closed = false;
@@ -238,9 +241,19 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   /** Sends what the match produced to the players' sessions. */
   private flush(): void {
     for (const out of this.match.outbox) {
-      this.tell(sessionAddress(out.playerId), { type: 'push', event: out.event, payload: out.payload } satisfies SessionMessage);
+      this.tell(this.sessionAddressOf(out.playerId), { type: 'push', event: out.event, payload: out.payload } satisfies SessionMessage);
     }
     this.match.outbox.length = 0;
+  }
+
+  private sessionAddressOf(playerId: string): Address {
+    let address = this.sessionAddresses.get(playerId);
+    if (address === undefined) {
+      // Players come and go over a room's life: past a few dozen remembered, start again.
+      if (this.sessionAddresses.size >= 64) this.sessionAddresses.clear();
+      this.sessionAddresses.set(playerId, (address = sessionAddress(playerId)));
+    }
+    return address;
   }
 
   private updateTicker(): void {

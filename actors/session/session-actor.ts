@@ -64,6 +64,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   protected readonly kind = 'session' as const;
   private connection: Connection | null = null;
   private roomId: string | null = null;
+  /** The address of `roomId`'s room, made once per room: a string built per move is hashed again at each lookup. */
+  private room: { readonly id: string; readonly address: Address } | undefined;
   /** The connection that detached last, while a grace period runs. */
   private lastConnectionId: string | null = null;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -288,7 +290,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     if (message.event !== 'room:move') return this.otherRequest(message);
     const { roomId, actionId, version, move, payload } = message.request;
     if (roomId !== this.roomId) return Promise.resolve(fail('room/not-member'));
-    return this.ask<MoveReply>(roomAddress(roomId), { type: 'move', playerId: this.params.playerId, actionId, version, move, payload } satisfies RoomMessage);
+    return this.ask<MoveReply>(this.roomAddressOf(roomId), { type: 'move', playerId: this.params.playerId, actionId, version, move, payload } satisfies RoomMessage);
   }
 
   private async otherRequest(message: Exclude<ClientRequest, { event: 'room:move' }> & { connectionId: string }): Promise<ClientReply> {
@@ -326,6 +328,11 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   }
 
   /** The room died with its worker: the lobby takes it up from its snapshot. */
+  private roomAddressOf(roomId: string): Address {
+    if (this.room?.id !== roomId) this.room = { id: roomId, address: roomAddress(roomId) };
+    return this.room.address;
+  }
+
   private roomsLost(roomIds: Readonly<Record<string, true>>): void {
     if (!this.roomId || roomIds[this.roomId] !== true) return;
     return void this.enqueueSelf({ type: 'restore-room', roomId: this.roomId, attempt: 1 });
