@@ -1,6 +1,8 @@
 /**
  * The last `capacity` string ids, each with a value, oldest first: a ring of
- * slots and an open-addressing index, all in arrays allocated once.
+ * slots and an open-addressing index. The arrays start small and double until
+ * they hold `capacity` ids (a player who made one request costs ~0.5 KB, not
+ * the full window's ~5 KB); from then on they are never reallocated.
  *
  * Why not a Map: a session remembers its player's last 128 action ids, one in
  * and one out per move. A Map that slides like that leaves a hole per delete
@@ -11,25 +13,22 @@
  */
 export class IdRing<V> {
   /** Ring slots: the id in each (undefined: empty or removed), its value and its hash. */
-  private readonly ids: Array<string | undefined>;
-  private readonly values: Array<V | undefined>;
-  private readonly hashes: number[];
-  /** Open addressing with linear probing: slot + 1 of the id hashed there, 0 for none. Twice the ring, a power of two. */
-  private readonly index: number[];
-  private readonly mask: number;
+  private ids: Array<string | undefined> = [];
+  private values: Array<V | undefined> = [];
+  private hashes: number[] = [];
+  /** Open addressing with linear probing: slot + 1 of the id hashed there, 0 for none. At least twice the slots, a power of two. */
+  private index: number[] = [];
+  private mask = 0;
   /** The ring slot the next id goes to; the oldest id is there too once the ring is full. */
   private next = 0;
   private count = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    initialSlots = 8,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`an IdRing holds at least one id, not ${capacity}`);
-    this.ids = new Array<string | undefined>(capacity).fill(undefined);
-    this.values = new Array<V | undefined>(capacity).fill(undefined);
-    this.hashes = new Array<number>(capacity).fill(0);
-    let size = 2;
-    while (size < capacity * 2) size *= 2;
-    this.index = new Array<number>(size).fill(0);
-    this.mask = size - 1;
+    this.resize(Math.max(1, Math.min(capacity, initialSlots)));
   }
 
   /** Ids held (removed ones not counted). */
@@ -71,7 +70,13 @@ export class IdRing<V> {
     while (this.index[at] !== 0) at = (at + 1) & this.mask;
     this.index[at] = slot + 1;
     this.count++;
-    this.next = (slot + 1) % this.capacity;
+    this.next = slot + 1;
+    if (this.next === this.ids.length) {
+      // Grown only before the ring first comes round: slots up to here are in insertion order, and stay where
+      // they are (a caller may hold one, as RecentActions does while an action runs).
+      if (this.ids.length < this.capacity) this.resize(Math.min(this.capacity, this.ids.length * 2));
+      else this.next = 0;
+    }
     return slot;
   }
 
@@ -96,8 +101,9 @@ export class IdRing<V> {
 
   /** Slots holding an id, oldest first. */
   *slots(): IterableIterator<number> {
-    for (let step = 0; step < this.capacity; step++) {
-      const slot = (this.next + step) % this.capacity;
+    const length = this.ids.length;
+    for (let step = 0; step < length; step++) {
+      const slot = (this.next + step) % length;
       if (this.ids[slot] !== undefined) yield slot;
     }
   }
@@ -105,6 +111,30 @@ export class IdRing<V> {
   idAt(slot: number): string {
     return this.ids[slot]!;
   }
+
+  /** Makes room for `slots` slots, keeping every id in its slot, and rebuilds the index for them. */
+  private resize(slots: number): void {
+    // New arrays of the exact length (push would leave spare room past the last growth).
+    this.ids = grown(this.ids, slots, undefined);
+    this.values = grown(this.values, slots, undefined);
+    this.hashes = grown(this.hashes, slots, 0);
+    let size = 2;
+    while (size < slots * 2) size *= 2;
+    this.index = new Array<number>(size).fill(0);
+    this.mask = size - 1;
+    for (let slot = 0; slot < this.ids.length; slot++) {
+      if (this.ids[slot] === undefined) continue;
+      let at = this.hashes[slot]! & this.mask;
+      while (this.index[at] !== 0) at = (at + 1) & this.mask;
+      this.index[at] = slot + 1;
+    }
+  }
+}
+
+function grown<T>(items: readonly T[], length: number, empty: T): T[] {
+  const copy = new Array<T>(length).fill(empty);
+  for (let i = 0; i < items.length; i++) copy[i] = items[i]!;
+  return copy;
 }
 
 /** FNV-1a over the UTF-16 code units, kept to 31 bits (a small integer to V8). */

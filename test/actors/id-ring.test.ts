@@ -28,8 +28,10 @@ test('holds the newest `capacity` ids with their values, oldest first', () => {
 
 test('agrees with a plain Map model over many random adds and removals, at sizes where probe runs wrap and collide', () => {
   const random = new SeededRandom(7);
-  for (const capacity of [1, 2, 3, 5, 8, 13, 128]) {
-    const ring = new IdRing<number>(capacity);
+  for (const [capacity, initialSlots] of [[1, 8], [2, 1], [3, 2], [5, 8], [8, 8], [13, 2], [128, 8], [128, 128]] as const) {
+    const ring = new IdRing<number>(capacity, initialSlots);
+    // Where each id went: it must stay in that slot while the ring grows (callers hold slots).
+    const slots = new Map<string, number>();
     // The model: ids in insertion order, each with its value; the ring forgets by position, so the model keeps positions too.
     const model = new Map<string, { value: number; position: number }>();
     let position = 0;
@@ -40,7 +42,7 @@ test('agrees with a plain Map model over many random adds and removals, at sizes
       const choice = random.next();
       if (choice < 0.6) {
         if (!model.has(id)) {
-          ring.add(id, step);
+          slots.set(id, ring.add(id, step));
           model.set(id, { value: step, position: position++ });
           for (const [known, entry] of model) if (entry.position <= position - 1 - capacity) model.delete(known);
         }
@@ -53,7 +55,10 @@ test('agrees with a plain Map model over many random adds and removals, at sizes
       }
       const slot = ring.slotOf(id);
       assert.equal(slot >= 0, model.has(id), `capacity ${capacity}, step ${step}: ${id} held?`);
-      if (slot >= 0) assert.equal(ring.valueAt(slot), model.get(id)!.value);
+      if (slot >= 0) {
+        assert.equal(ring.valueAt(slot), model.get(id)!.value);
+        assert.equal(slot, slots.get(id), `capacity ${capacity}, step ${step}: ${id} moved`);
+      }
       assert.equal(ring.size, model.size);
     }
     assert.deepEqual(
