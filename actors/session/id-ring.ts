@@ -66,9 +66,7 @@ export class IdRing<V> {
     this.ids[slot] = id;
     this.values[slot] = value;
     this.hashes[slot] = hash;
-    let at = hash & this.mask;
-    while (this.index[at] !== 0) at = (at + 1) & this.mask;
-    this.index[at] = slot + 1;
+    this.indexSlot(slot);
     this.count++;
     this.next = slot + 1;
     if (this.next === this.ids.length) {
@@ -122,12 +120,14 @@ export class IdRing<V> {
     while (size < slots * 2) size *= 2;
     this.index = new Array<number>(size).fill(0);
     this.mask = size - 1;
-    for (let slot = 0; slot < this.ids.length; slot++) {
-      if (this.ids[slot] === undefined) continue;
-      let at = this.hashes[slot]! & this.mask;
-      while (this.index[at] !== 0) at = (at + 1) & this.mask;
-      this.index[at] = slot + 1;
-    }
+    for (let slot = 0; slot < this.ids.length; slot++) if (this.ids[slot] !== undefined) this.indexSlot(slot);
+  }
+
+  /** Enters `slot` (its id and hash already set) in the index, at the first free place of its probe run. */
+  private indexSlot(slot: number): void {
+    let at = this.hashes[slot]! & this.mask;
+    while (this.index[at] !== 0) at = (at + 1) & this.mask;
+    this.index[at] = slot + 1;
   }
 }
 

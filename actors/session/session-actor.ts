@@ -327,12 +327,12 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     }
   }
 
-  /** The room died with its worker: the lobby takes it up from its snapshot. */
   private roomAddressOf(roomId: string): Address {
     if (this.room?.id !== roomId) this.room = { id: roomId, address: roomAddress(roomId) };
     return this.room.address;
   }
 
+  /** The room died with its worker: the lobby takes it up from its snapshot. */
   private roomsLost(roomIds: Readonly<Record<string, true>>): void {
     if (!this.roomId || roomIds[this.roomId] !== true) return;
     return void this.enqueueSelf({ type: 'restore-room', roomId: this.roomId, attempt: 1 });
