@@ -40,6 +40,8 @@ options:
   --warmup S        seconds of play before measuring (default 3; --quick: 1)
   --out FILE        write the JSON result there
   --profile DIR     write a V8 CPU profile of each server there (summarise: npm run bench:profile -- FILE)
+  --perf DIR        record each server's main thread with Linux perf over the measured window
+                    (where a move's time goes, by layer: npm run bench:layers -- DIR/*.perf.data)
 
 persist (Redis at REDIS_URL, MariaDB at MARIADB_URL; the server's PLAYHOUSE_WRITE_* variables pass through):
   --snapshot-interval MS   rooms snapshot this often while their match changes (default ${DEFAULT_SNAPSHOT_INTERVAL_MS})
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string' },
       out: { type: 'string' },
       profile: { type: 'string' },
+      perf: { type: 'string' },
       'snapshot-interval': { type: 'string' },
       baseline: { type: 'string', default: 'memory' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
       progress,
       scenarioSettings,
       ...(values.profile ? { profileDir: values.profile } : {}),
+      ...(values.perf ? { perfDir: values.perf } : {}),
       ...(playhouseEnv ? { playhouseEnv } : {}),
     };
     results[target] = await runTarget(target, settings);

@@ -9,6 +9,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { NetworkOptions } from './flaky-link';
+import { PERF_HZ, perfFile, recordThread, writePerfWindow } from './perf-record';
 import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
 import type { RunVariant, Scenario, ScenarioOptions, ScenarioRun, WorkerInit } from './scenario';
 import { startServer, type ClusterShape, type ServerProcess, type TargetName } from './server-process';
@@ -43,6 +44,8 @@ export interface RunSettings {
   readonly warmupS: number;
   /** Folder for a CPU profile of each server (optional). */
   readonly profileDir?: string;
+  /** Folder for a `perf record` of each server's main thread over the measured window (optional). */
+  readonly perfDir?: string;
   /** Extra environment for the Playhouse server (e.g. lifted rate limits for saturation runs). */
   readonly playhouseEnv?: NodeJS.ProcessEnv;
   /** Gateways and workers of the cluster target. */
@@ -70,6 +73,7 @@ export async function runTarget(target: TargetName, settings: RunSettings): Prom
   try {
     const server = await startServer(target, {
       ...(settings.profileDir ? { profileDir: settings.profileDir } : {}),
+      ...(settings.perfDir ? { perfNames: true } : {}),
       ...(target !== 'ceiling' && (settings.playhouseEnv || run) ? { env: { ...settings.playhouseEnv, ...run?.env } } : {}),
       cluster: settings.cluster,
     });
@@ -163,6 +167,8 @@ async function measure(target: TargetName, server: ServerProcess, settings: RunS
       const redis0 = server.redisCpuSeconds();
       const traffic0 = await clusterTraffic(server);
       const loadgen0 = process.cpuUsage();
+      // The main process's main thread: its thread id is the process id.
+      const perf = settings.perfDir ? await recordThread(server.pid, perfFile(settings.perfDir, label)) : undefined;
       const t0 = performance.now();
       window = emptyCounters();
       rtt.reset();
@@ -177,6 +183,8 @@ async function measure(target: TargetName, server: ServerProcess, settings: RunS
       measuring = false;
       const seconds = (performance.now() - t0) / 1000;
       const cpu = server.cpuSeconds() - cpu0;
+      await perf?.stop();
+      if (settings.perfDir) writePerfWindow(settings.perfDir, label, { seconds, legalMoves: window.legalApplied, hz: PERF_HZ });
       const redisCpu = server.redisCpuSeconds() - redis0;
       const traffic1 = await clusterTraffic(server);
       const loadgen = process.cpuUsage(loadgen0);

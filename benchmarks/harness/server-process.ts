@@ -87,6 +87,8 @@ export interface ServerProcess {
 export interface ServerOptions {
   /** Write a V8 CPU profile of the server's main process into this folder (node --cpu-prof). */
   readonly profileDir?: string;
+  /** Name JIT-compiled JavaScript for Linux's perf (node --perf-basic-prof), for a `--perf` recording. */
+  readonly perfNames?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   /** For the cluster target (default: 1 gateway, 2 workers). */
   readonly cluster?: ClusterShape;
@@ -96,7 +98,10 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   const launch = launchOf(target, options.cluster ?? { gateways: 1, workers: 2 });
   // One file per thread (V8 names them by pid and thread id); the largest is each process's main thread.
   // The cluster launcher hands these flags on to its gateways and workers, and comedy to forked workers.
-  const profileFlags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profileDir, target)}`] : [];
+  const profileFlags = [
+    ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profileDir, target)}`] : []),
+    ...(options.perfNames ? ['--perf-basic-prof'] : []),
+  ];
   // Every run writes to stores of its own, removed when it stops: data left by earlier runs would grow
   // (a bigger SQLite file makes every checkpoint dearer) and skew later runs. Match results of a cluster
   // run stay in memory unless the scenario says otherwise (persist writes them to MariaDB and counts them).
