@@ -3,17 +3,20 @@
  * a server's main-thread CPU per move, by layer (transport, logic the ceiling
  * shares, what only Playhouse does, GC), from a recording made by
  * `npm run bench -- duel --perf DIR`. See benchmarks/harness/stack-layers.ts
- * for how samples are charged.
+ * for how samples are charged, and harness/perf-map.ts for how JavaScript
+ * is named.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { LAYER_MEANING, LayerCounter, type LayerReport } from './harness/stack-layers';
+import { cleanPerfMap } from './harness/perf-map';
 import { readPerfWindow } from './harness/perf-record';
 
 async function layersOf(perfData: string): Promise<LayerReport> {
   const window = readPerfWindow(perfData);
+  cleanPerfMap(window.pid, window.mapBytes);
   const perf = spawn('perf', ['script', '-i', perfData], { stdio: ['ignore', 'pipe', 'ignore'] });
   const exited = once(perf, 'exit') as Promise<[number | null]>;
   const counter = new LayerCounter();

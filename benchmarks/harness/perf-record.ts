@@ -41,6 +41,10 @@ export async function recordThread(tid: number, file: string): Promise<PerfRecor
 
 /** What `bench:layers` needs besides the samples: how many moves the recorded window held. */
 export interface PerfWindow {
+  /** The recorded process, whose /tmp/perf-PID.map names its JavaScript. */
+  readonly pid: number;
+  /** How long that map was when the window ended (what was compiled later does not name the window's samples). */
+  readonly mapBytes: number;
   readonly seconds: number;
   readonly legalMoves: number;
   readonly hz: number;

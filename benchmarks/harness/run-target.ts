@@ -5,10 +5,12 @@
  * a run (persist) configures the server, reads it around the window and checks
  * what it wrote once it has stopped. Bounded in time; leaves nothing running.
  */
+import { statSync } from 'node:fs';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { NetworkOptions } from './flaky-link';
+import { perfMapPath } from './perf-map';
 import { PERF_HZ, perfFile, recordThread, writePerfWindow } from './perf-record';
 import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
 import type { RunVariant, Scenario, ScenarioOptions, ScenarioRun, WorkerInit } from './scenario';
@@ -183,8 +185,11 @@ async function measure(target: TargetName, server: ServerProcess, settings: RunS
       measuring = false;
       const seconds = (performance.now() - t0) / 1000;
       const cpu = server.cpuSeconds() - cpu0;
-      await perf?.stop();
-      if (settings.perfDir) writePerfWindow(settings.perfDir, label, { seconds, legalMoves: window.legalApplied, hz: PERF_HZ });
+      if (perf && settings.perfDir) {
+        await perf.stop();
+        const mapBytes = statSync(perfMapPath(server.pid)).size;
+        writePerfWindow(settings.perfDir, label, { pid: server.pid, mapBytes, seconds, legalMoves: window.legalApplied, hz: PERF_HZ });
+      }
       const redisCpu = server.redisCpuSeconds() - redis0;
       const traffic1 = await clusterTraffic(server);
       const loadgen = process.cpuUsage(loadgen0);
