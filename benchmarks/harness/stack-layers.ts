@@ -25,6 +25,8 @@ export const LAYER_MEANING: Readonly<Record<Layer, string>> = {
   gc: 'garbage collection on the main thread (helper threads are not in the recording)',
 };
 
+/** Files are touched only by persistence (the SQLite journal) while a server plays: Node's fs is Playhouse's, not the transport's. */
+const PERSISTENCE_FILE = /^node:(?:fs|internal\/fs\/)/;
 const TRANSPORT_FILE = /\/node_modules\/(?:socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|debug)\/|^node:|json-packet-encoder/;
 const SHARED_FILE = /actors\/room\/match\.ts|\/games\/|\/node_modules\/zod\/|\/protocol\/|benchmarks\/ceiling\/|infra\/gateway\/socket-gateway\.ts/;
 const GC_FRAME = /Scaveng|MarkCompact|Marking|Sweep|Heap::|GarbageCollect|Evacuat/;
@@ -38,6 +40,7 @@ export function layerOf(stack: readonly string[]): Layer {
     // Only sql.js runs WebAssembly here.
     if (symbol.startsWith('JS:wasm-function')) return 'playhouse';
     const file = symbol.slice(symbol.indexOf(' ') + 1);
+    if (PERSISTENCE_FILE.test(file)) return 'playhouse';
     if (TRANSPORT_FILE.test(file)) return 'transport';
     if (SHARED_FILE.test(file)) return 'shared logic';
     // A frame with no file (a stub, an eval'd wrapper) says nothing: its caller decides.
