@@ -103,6 +103,7 @@ async function main(): Promise<void> {
   const cluster = { workers: Math.round(number('cluster-workers', values['cluster-workers'], 2, 1)), gateways: Math.round(number('cluster-gateways', values['cluster-gateways'], 1, 1)) };
   // Idle measures the heap of the one process holding the clients; a cluster spreads them over several.
   if (scenario.name === 'idle' && targets.includes('cluster')) throw new Error('the idle scenario measures one process: run it against playhouse and ceiling');
+  if (values.perf && targets.includes('cluster')) throw new Error('--perf records one process\'s main thread: run it against playhouse and ceiling');
 
   const interactive = process.stderr.isTTY;
   let lastPrinted = 0;

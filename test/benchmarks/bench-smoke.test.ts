@@ -5,7 +5,7 @@
  * which belong to the benchmarks, not to tests.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -144,4 +144,25 @@ test('idle, quick: clients stay connected and the memory per client is reported'
   assert.equal(result.extra.disconnects ?? 0, 0);
   // The heap is the measure: RSS after a forced GC can even shrink as clients are added (pages returned to the OS).
   assert.ok((result.extra.heap_kb_per_added_client ?? 0) > 0, `heap per added client: ${result.extra.heap_kb_per_added_client}`);
+});
+
+test('duel, quick, with --perf: each server\'s window is recorded, and bench:layers finds Playhouse\'s own layer only in Playhouse', async (t) => {
+  const perf = spawnSync('perf', ['--version']);
+  if (perf.error) return t.skip(`Linux's perf is not installed (${perf.error.message}): apt-get install linux-perf`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-perf-'));
+  await bench('duel', ['--perf', dir]);
+  const layers = spawnSync(process.execPath, ['--import', 'tsx', 'benchmarks/perf-layers.ts', path.join(dir, 'playhouse.perf.data'), path.join(dir, 'ceiling.perf.data')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  assert.equal(layers.status, 0, layers.stderr);
+  // "playhouse.perf.data: N samples, …" then one line per layer: "   12.3 µs  10.0 %  playhouse …"
+  const sections = layers.stdout.split(/\n(?=\S+\.perf\.data:)/).filter((section) => section.trim() !== '');
+  const shareOf = (section: string, layer: string) => Number(new RegExp(`µs\\s+([\\d.]+) %\\s+${layer}\\b`).exec(section)?.[1]);
+  const [playhouse, ceiling] = ['playhouse', 'ceiling'].map((name) => sections.find((section) => section.trim().startsWith(`${name}.perf.data`)));
+  assert.ok(playhouse && ceiling, layers.stdout);
+  for (const section of [playhouse, ceiling]) assert.ok(Number(/: (\d+) samples/.exec(section)?.[1]) > 100, `too few samples:\n${section}`);
+  assert.ok(shareOf(playhouse, 'transport') > 0 && shareOf(ceiling, 'transport') > 0, layers.stdout);
+  assert.ok(shareOf(playhouse, 'playhouse') > 1, `Playhouse's actors and sessions must show in its own recording:\n${playhouse}`);
+  assert.ok(shareOf(ceiling, 'playhouse') < 1, `the ceiling runs none of Playhouse's own code:\n${ceiling}`);
 });
