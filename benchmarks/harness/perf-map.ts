@@ -84,7 +84,11 @@ function firstEndingAfter(covered: ReadonlyArray<[number, number]>, address: num
 export function cleanPerfMap(pid: number, bytes: number): void {
   const file = perfMapPath(pid);
   const original = `${file}.orig`;
-  if (!existsSync(original)) renameSync(file, original);
+  if (!existsSync(original)) {
+    // V8 wrote it on the machine that recorded, in its /tmp: gone after a reboot, absent on another machine.
+    if (!existsSync(file)) throw new Error(`${file} is gone: the JavaScript of process ${pid} cannot be named (read a recording on the machine that made it, before a reboot)`);
+    renameSync(file, original);
+  }
   const text = readFileSync(original).subarray(0, bytes).toString('utf8');
   const lines = latestWins(parsePerfMap(text)).map(({ start, size, name }) => `${start.toString(16)} ${size.toString(16)} ${name}`);
   writeFileSync(file, `${lines.join('\n')}\n`);

@@ -13,7 +13,7 @@ import path from 'node:path';
 export const PERF_HZ = 1999;
 
 export interface PerfRecording {
-  /** Stops recording and waits until perf has written its file. */
+  /** Stops sampling at once; resolves when perf has written its file. */
   stop(): Promise<void>;
 }
 
@@ -61,7 +61,14 @@ export function writePerfWindow(dir: string, label: string, window: PerfWindow):
 }
 
 export function readPerfWindow(perfData: string): PerfWindow {
-  return JSON.parse(readFileSync(windowFileOf(perfData), 'utf8')) as PerfWindow;
+  const file = windowFileOf(perfData);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`${perfData}: no ${path.basename(file)} beside it (${(error as NodeJS.ErrnoException).code ?? String(error)}); record with npm run bench -- duel --perf DIR`);
+  }
+  return JSON.parse(text) as PerfWindow;
 }
 
 function windowFileOf(perfData: string): string {

@@ -185,15 +185,18 @@ async function measure(target: TargetName, server: ServerProcess, settings: RunS
       measuring = false;
       const seconds = (performance.now() - t0) / 1000;
       const cpu = server.cpuSeconds() - cpu0;
-      if (perf && settings.perfDir) {
-        await perf.stop();
-        const mapBytes = statSync(perfMapPath(server.pid)).size;
-        writePerfWindow(settings.perfDir, label, { pid: server.pid, mapBytes, seconds, legalMoves: window.legalApplied, hz: PERF_HZ });
-      }
+      // Sampling stops with the window; perf writes its file while the rest of the window's figures are read.
+      const perfWritten = perf?.stop();
+      perfWritten?.catch(() => undefined); // awaited below; this only keeps a failure from going unhandled meanwhile
+      const mapBytes = settings.perfDir ? statSync(perfMapPath(server.pid)).size : 0;
       const redisCpu = server.redisCpuSeconds() - redis0;
       const traffic1 = await clusterTraffic(server);
       const loadgen = process.cpuUsage(loadgen0);
       const rssMb = server.rssBytes() / 2 ** 20;
+      if (perfWritten && settings.perfDir) {
+        await perfWritten;
+        writePerfWindow(settings.perfDir, label, { pid: server.pid, mapBytes, seconds, legalMoves: window.legalApplied, hz: PERF_HZ });
+      }
       const sum = sumGauges(gauges);
       const after = await scenario.measureServer?.(server, 'after', sum.connected);
       const ran = await run?.windowClosed(server, { seconds, legalMoves: window.legalApplied });

@@ -6,10 +6,11 @@
  * Each sample belongs to the nearest JavaScript frame on its stack, leaf
  * first: native code (JSON.stringify, a hash-map lookup, a write barrier) is
  * charged to the JavaScript that called it. The file of that frame picks the
- * layer (a frame with no file defers to its caller). A sample with no JavaScript frame is garbage collection when its
- * stack says so, and otherwise the transport (libuv and the kernel reading and
- * writing sockets). Inlined functions are charged to the function they were
- * inlined into, so layers are exact only at this coarse grain.
+ * layer (a frame with no file defers to its caller). A sample with no
+ * JavaScript frame is garbage collection when its stack says so, and otherwise
+ * the transport (libuv and the kernel reading and writing sockets). Inlined
+ * functions are charged to the function they were inlined into, so layers are
+ * exact only at this coarse grain.
  *
  * Why not V8's own CPU profile: it samples wall time, so the time the thread
  * is preempted is charged to whatever it was running (benchmarks/README.md).

@@ -163,6 +163,6 @@ test('duel, quick, with --perf: each server\'s window is recorded, and bench:lay
   assert.ok(playhouse && ceiling, layers.stdout);
   for (const section of [playhouse, ceiling]) assert.ok(Number(/: (\d+) samples/.exec(section)?.[1]) > 100, `too few samples:\n${section}`);
   assert.ok(shareOf(playhouse, 'transport') > 0 && shareOf(ceiling, 'transport') > 0, layers.stdout);
-  assert.ok(shareOf(playhouse, 'playhouse') > 1, `Playhouse's actors and sessions must show in its own recording:\n${playhouse}`);
+  assert.ok(shareOf(playhouse, 'playhouse') > 1, `Playhouse's own layer (actors, sessions, SQLite) must show in its recording:\n${playhouse}`);
   assert.ok(shareOf(ceiling, 'playhouse') < 1, `the ceiling runs none of Playhouse's own code:\n${ceiling}`);
 });
