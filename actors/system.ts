@@ -41,7 +41,15 @@ export interface ActorSystemHandle {
   detach(playerId: string, connectionId: string, graceMs?: number): void;
   request(playerId: string, message: Extract<SessionMessage, { type: 'client' }>): Promise<ClientReply>;
   stats(): Promise<HostStats>;
+  /** Whether this process can serve players now (its /readyz); a single process is ready while it runs. */
+  readiness(): Readiness;
   stop(): Promise<void>;
+}
+
+/** What a readiness probe answers: ready, or the reasons it is not (each a short sentence for operators). */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reasons: readonly string[];
 }
 
 export async function startActorSystem(options: ActorSystemOptions): Promise<ActorSystemHandle> {
@@ -61,6 +69,7 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
       return { ok: reply.ok };
     },
     ...sessionCalls(host, options.gateway.address),
+    readiness: () => ({ ready: true, reasons: [] }),
     async stop() {
       await destroyActor(worker);
       await system.destroy();

@@ -34,6 +34,16 @@ export interface ClusterNodeOptions {
 /** What a node learns when another node dies: the addresses that node held. */
 export type NodeDownListener = (node: NodeId, lost: readonly Address[]) => void;
 
+/** A node's standing in the cluster, as its readiness probe reports it. */
+export interface NodeHealth {
+  /** The last heartbeat reached the backplane (Redis). */
+  readonly backplaneUp: boolean;
+  /** Workers alive and taking new sessions and rooms. */
+  readonly liveWorkers: number;
+  /** The cluster declared this incarnation gone: it serves nothing until it rejoins. */
+  readonly fenced: boolean;
+}
+
 export type SpawnedReply = SpawnReply & { readonly node?: NodeId };
 
 interface PendingAsk {
@@ -66,6 +76,8 @@ export class ClusterNode implements ClusterLink {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private draining = false;
   private stopped = false;
+  private backplaneUp = false;
+  private fenced = false;
 
   constructor(
     private readonly host: ActorHost,
@@ -109,6 +121,13 @@ export class ClusterNode implements ClusterLink {
       this.pending.delete(id);
     }
     await this.backplane.announceDown(this.id).catch(() => undefined);
+  }
+
+  /** What this node knows of its own standing: for readiness probes. */
+  health(): NodeHealth {
+    let liveWorkers = 0;
+    for (const info of this.live.values()) if (info.role === 'worker' && !info.draining) liveWorkers++;
+    return { backplaneUp: this.backplaneUp, liveWorkers, fenced: this.fenced };
   }
 
   /** Live nodes as of the last heartbeat. */
@@ -313,7 +332,9 @@ export class ClusterNode implements ClusterLink {
       await this.backplane.heartbeat(info, this.options.deadAfterMs);
       await this.learnMembers();
       this.placedSinceHeartbeat.clear();
+      this.backplaneUp = true;
     } catch (error) {
+      this.backplaneUp = false;
       this.options.log.warn({ err: String(error) }, 'cluster heartbeat failed');
     }
   }

@@ -59,6 +59,13 @@ export async function connectGatewayActors(options: GatewayActorsOptions): Promi
     },
     ...sessionCalls(host, options.gateway.address),
     members: () => node.members(),
+    readiness() {
+      const health = node.health();
+      const reasons: string[] = [];
+      if (!health.backplaneUp) reasons.push('the cluster backplane (Redis) is unreachable');
+      if (health.liveWorkers === 0) reasons.push('no worker is alive and taking players');
+      return { ready: reasons.length === 0, reasons };
+    },
     async stop() {
       await node.stop();
       await options.backplane.close();
