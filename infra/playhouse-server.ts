@@ -32,8 +32,8 @@ export interface RunningPlayhouse {
   readonly http: HttpServer;
   /**
    * Stops taking connections, tells clients why, stops the actors. A gateway
-   * of a cluster drains: /healthz turns 503 first, clients are told to move
-   * and their players keep their seats for the drain timeout.
+   * of a cluster drains: /readyz (and /healthz) turns 503 first, clients are
+   * told to move and their players keep their seats for the drain timeout.
    */
   stop(): Promise<void>;
 }
@@ -78,7 +78,9 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       ? await GameChannel.open({ url: config.cluster.redisUrl, name: config.cluster.name, catalog: games, publish: true, log })
       : undefined;
   const admin = { games, roomsByVersion: () => metrics.roomsByVersion(), adminToken: config.games.adminToken };
-  const http = createServer(createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting, admin }));
+  const http = createServer(
+    createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting, readiness: () => actors.readiness(), admin }),
+  );
   gateway = new SocketGateway(http, { config, actors, tokens, resumeTokens: new ResumeTokens(config.auth.secret), metrics, log });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

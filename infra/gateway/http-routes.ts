@@ -1,8 +1,18 @@
 /**
- * Plain HTTP endpoints beside Socket.IO: health, metrics, guest login, and the
- * demo page. Socket.IO answers its own path (/socket.io/) on the same server.
+ * Plain HTTP endpoints beside Socket.IO: health probes, metrics, guest login,
+ * and the demo page. Socket.IO answers its own path (/socket.io/) on the same
+ * server.
+ *
+ * Two probes, because they answer different questions: /livez "is this
+ * process's event loop answering?" (200 for as long as it runs, even while it
+ * drains or cannot reach Redis: an orchestrator restarts a process whose
+ * liveness fails, and a restart fixes neither), and /readyz "should clients
+ * be sent here now?" (503 with the reasons while draining, or while the
+ * actors cannot serve: no backplane, no worker). /healthz is /readyz under its
+ * older name, for load balancers configured with it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readiness } from '../../actors/system';
 import { errorBody } from '../../protocol/errors';
 import type { GuestLoginResponse } from '../../protocol/messages';
 import { checkGuestLogin } from '../../protocol/wire-checks';
@@ -16,8 +26,10 @@ export interface RouteDependencies {
   readonly tokens: PlayerTokens;
   readonly metrics: PlayhouseMetrics;
   readonly demo: DemoAssets;
-  /** False once shutdown began: /healthz then answers 503 so load balancers stop sending clients. */
+  /** False once shutdown began: /readyz then answers 503 so load balancers stop sending clients. */
   isAccepting(): boolean;
+  /** Whether the actors behind this gateway can serve players now (see ActorSystemHandle.readiness). */
+  readiness(): Readiness;
   /** The designer and operator endpoints under /admin/. */
   readonly admin?: AdminDependencies;
 }
@@ -38,9 +50,12 @@ async function route(deps: RouteDependencies, request: IncomingMessage, response
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
 
-  if (url.pathname === '/healthz' && method === 'GET') {
-    const accepting = deps.isAccepting();
-    return sendJson(response, accepting ? 200 : 503, { status: accepting ? 'ok' : 'draining', gateway: deps.gatewayId, uptimeSeconds: Math.round(process.uptime()) });
+  if (url.pathname === '/livez' && method === 'GET') {
+    return sendJson(response, 200, { status: 'alive', gateway: deps.gatewayId, uptimeSeconds: Math.round(process.uptime()) });
+  }
+  if ((url.pathname === '/readyz' || url.pathname === '/healthz') && method === 'GET') {
+    const readiness = gatewayReadiness(deps);
+    return sendJson(response, readiness.status === 'ok' ? 200 : 503, { ...readiness, gateway: deps.gatewayId, uptimeSeconds: Math.round(process.uptime()) });
   }
   if (url.pathname === '/metrics' && method === 'GET') {
     const body = await deps.metrics.registry.metrics();
@@ -63,6 +78,13 @@ async function route(deps: RouteDependencies, request: IncomingMessage, response
     }
   }
   sendJson(response, 404, { error: errorBody('http/not-found', `${method} ${url.pathname} is not served here`) });
+}
+
+/** What /readyz answers: draining comes first (it is the gateway's own decision), then what the actors report. */
+function gatewayReadiness(deps: RouteDependencies): { status: 'ok' | 'draining' | 'not-ready'; reasons: readonly string[] } {
+  if (!deps.isAccepting()) return { status: 'draining', reasons: ['the gateway is shutting down and takes no new clients'] };
+  const { ready, reasons } = deps.readiness();
+  return ready ? { status: 'ok', reasons: [] } : { status: 'not-ready', reasons };
 }
 
 async function guestLogin(deps: RouteDependencies, request: IncomingMessage, response: ServerResponse): Promise<void> {

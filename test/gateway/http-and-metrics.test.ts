@@ -1,4 +1,4 @@
-/** /healthz, /metrics with the domain metrics, and what a studio's dashboards read. */
+/** /livez, /readyz, /healthz, /metrics with the domain metrics, and what a studio's dashboards read. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startDuel, useTestServer } from '../support/playhouse';
@@ -31,6 +31,14 @@ test('/healthz answers ok with the gateway id', async () => {
   const body = (await response.json()) as { status: string; gateway: string };
   assert.equal(body.status, 'ok');
   assert.match(body.gateway, /^gw-/);
+});
+
+test('a single process is alive and ready: /livez and /readyz answer 200', async () => {
+  for (const path of ['/livez', '/readyz']) {
+    const response = await fetch(`${testServer().url}${path}`);
+    assert.equal(response.status, 200, path);
+    assert.match(((await response.json()) as { gateway: string }).gateway, /^gw-/);
+  }
 });
 
 test('/metrics counts clients, sessions, rooms, moves, rejections by reason, latency and mailboxes', async () => {
