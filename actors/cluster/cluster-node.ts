@@ -7,6 +7,22 @@
  * Where an actor lives is looked up in the directory (and cached); a node
  * that no longer holds an address answers `miss`, and the sender looks again.
  * Frames to one node are batched per turn of the event loop.
+ *
+ * Faults (see README "What a cluster survives"):
+ * - A node is declared gone only by an observer that has reached the
+ *   backplane without a break for the whole dead timeout: after a Redis
+ *   outage every live node has heartbeaten again before anyone judges, so an
+ *   outage of Redis itself never looks like the death of the cluster.
+ * - Each incarnation has an epoch. Declaring one gone fences it on the
+ *   backplane; when a fenced node wakes (it stalled past the dead timeout)
+ *   its heartbeat says so, it drops what it held and comes back as a new
+ *   incarnation. Nodes ignore frames from incarnations they know are gone.
+ * - A node's heartbeat is its lease: once the last one is older than the
+ *   dead timeout allows, it holds the frames it receives until a heartbeat
+ *   says whether it is still a member (then it handles them) or fenced
+ *   (then it drops them), so a woken zombie acts on nothing.
+ * - After Redis lost the node (restarted empty, or an outage outlived the
+ *   heartbeat's time to live) the node claims its actors in the directory again.
  */
 import { hostname } from 'node:os';
 import { refusal } from '../../protocol/errors';
@@ -14,7 +30,7 @@ import type { Envelope, SpawnReply, SpawnRequest } from '../kit/local-router';
 import { LOBBY, type Address } from '../messages';
 import type { ActorLog, ActorMetrics } from '../ports';
 import type { ActorHost, ClusterLink } from '../worker/actor-host';
-import type { Backplane, NodeInfo, NodeRole } from './backplane';
+import type { Backplane, HeartbeatResult, NodeInfo, NodeRole } from './backplane';
 import { decodeBatch, encodeBatch, type Frame, type NodeId, type OutgoingFrame } from './frames';
 
 export interface ClusterNodeOptions {
@@ -29,7 +45,15 @@ export interface ClusterNodeOptions {
   readonly metrics: Pick<ActorMetrics, 'clusterBatch'>;
   /** Connected clients, for gateways' heartbeats. */
   readonly connections?: () => number;
+  /**
+   * The id of this node's next incarnation, after it was fenced: a worker takes a new one (its directory
+   * entries name its incarnation); a gateway keeps its id (its address names it) with a new epoch.
+   */
+  readonly nextId?: () => NodeId;
 }
+
+/** What a node does when the cluster declared it gone: drop what it held, before it rejoins as a new incarnation. */
+export type FencedListener = () => Promise<void>;
 
 /** What a node learns when another node dies: the addresses that node held. */
 export type NodeDownListener = (node: NodeId, lost: readonly Address[]) => void;
@@ -56,6 +80,9 @@ interface PendingAsk {
 
 const GATEWAY_PREFIX = 'gateway:';
 
+/** Incarnations remembered as gone; past it the oldest are forgotten (their heartbeats expired long ago). */
+const GONE_REMEMBERED = 10_000;
+
 /** Cached locations kept at most; past it the oldest are forgotten (and looked up again if needed). */
 const LOCATION_CACHE_LIMIT = 200_000;
 
@@ -66,7 +93,19 @@ export class ClusterNode implements ClusterLink {
   private readonly outbox = new Map<NodeId, OutgoingFrame[]>();
   private readonly live = new Map<NodeId, NodeInfo>();
   private readonly downListeners: NodeDownListener[] = [];
-  private readonly gone = new Set<NodeId>();
+  private readonly fencedListeners: FencedListener[] = [];
+  /** Incarnations known gone: node id → the highest epoch declared gone. */
+  private readonly gone = new Map<NodeId, number>();
+  /** Batches received while this node's lease was out, waiting for a heartbeat to say what it is. */
+  private held: string[] = [];
+  private currentId: NodeId;
+  private epoch = 0;
+  /** performance.now() of the first heartbeat of the current unbroken run of successful ones (undefined: the last failed). */
+  private contactSince: number | undefined;
+  /** performance.now() until which this node may act without hearing from the backplane again. */
+  private leaseUntil = 0;
+  private joined = false;
+  private beating: Promise<void> | undefined;
   /** Actors placed on each node since its last heartbeat, so a burst of placements spreads out. */
   private readonly placedSinceHeartbeat = new Map<NodeId, number>();
   private nextId = 1;
@@ -78,21 +117,25 @@ export class ClusterNode implements ClusterLink {
   private stopped = false;
   private backplaneUp = false;
   private fenced = false;
+  private readonly onBatch = (batch: string): void => this.receive(batch);
 
   constructor(
     private readonly host: ActorHost,
     private readonly backplane: Backplane,
     private readonly options: ClusterNodeOptions,
-  ) {}
+  ) {
+    this.currentId = options.id;
+  }
 
   get id(): NodeId {
-    return this.options.id;
+    return this.currentId;
   }
 
   /** Joins the cluster: receives its frames, reports itself alive, learns who else is. */
   async start(): Promise<void> {
-    this.backplane.onDown((node) => this.nodeDown(node));
-    await this.backplane.listen(this.id, (batch) => this.receive(batch));
+    this.backplane.onDown((node, epoch) => this.heardDown(node, epoch));
+    this.epoch = await this.backplane.newEpoch();
+    await this.backplane.listen(this.id, this.onBatch);
     await this.beat();
     this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatMs);
     this.heartbeatTimer.unref();
@@ -101,6 +144,11 @@ export class ClusterNode implements ClusterLink {
 
   onNodeDown(listener: NodeDownListener): void {
     this.downListeners.push(listener);
+  }
+
+  /** Runs when the cluster declared this incarnation gone, before the node rejoins as a new one. */
+  onFenced(listener: FencedListener): void {
+    this.fencedListeners.push(listener);
   }
 
   /** Takes no new sessions or rooms from now on (placement skips this node). */
@@ -115,12 +163,9 @@ export class ClusterNode implements ClusterLink {
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
     this.flush();
-    for (const [id, ask] of this.pending) {
-      clearTimeout(ask.timer);
-      ask.resolve(refusal('server/shutting-down'));
-      this.pending.delete(id);
-    }
-    await this.backplane.announceDown(this.id).catch(() => undefined);
+    this.failPending(() => true, refusal('server/shutting-down'));
+    this.held = [];
+    await this.backplane.announceDown(this.id, this.epoch).catch(() => undefined);
   }
 
   /** What this node knows of its own standing: for readiness probes. */
@@ -214,11 +259,16 @@ export class ClusterNode implements ClusterLink {
     if (this.options.role !== 'worker') return refusal('server/internal', 'only workers hold actors');
     const reply = await this.host.spawnHere(request);
     if (!reply.ok) return reply;
-    const owner = await this.backplane.claim(request.address, this.id);
-    if (owner !== this.id && (await this.isLive(owner))) {
+    const owner = await this.backplane.claim(request.address, this.id).catch(() => '');
+    if (owner !== this.id && owner !== '' && (await this.isLive(owner))) {
       // Another node created it first (two gateways opening one player's session): theirs wins.
       await this.host.retire({ address: request.address });
       return { ok: true, created: false, node: owner };
+    }
+    if (owner !== this.id) {
+      // This incarnation was fenced, or Redis could not be reached: what it holds would be nobody's.
+      await this.host.retire({ address: request.address });
+      return refusal('server/unavailable', `${request.address} could not be registered in the cluster's directory`);
     }
     return { ok: true, created: reply.created, node: this.id };
   }
@@ -266,6 +316,17 @@ export class ClusterNode implements ClusterLink {
   }
 
   private receive(text: string): void {
+    if (this.stopped) return;
+    if (performance.now() > this.leaseUntil) {
+      // Out of lease (a stall, or Redis unreachable): act on nothing until a heartbeat says what this node is.
+      this.held.push(text);
+      void this.beat();
+      return;
+    }
+    this.handleBatch(text);
+  }
+
+  private handleBatch(text: string): void {
     let frames: readonly Frame[];
     let from: NodeId;
     try {
@@ -274,6 +335,12 @@ export class ClusterNode implements ClusterLink {
       from = batch.from;
     } catch (error) {
       this.options.log.error({ err: String(error) }, 'undecodable batch from the cluster bus: dropped');
+      return;
+    }
+    if (this.gone.has(from) && !this.live.has(from)) {
+      // A zombie's frames (an incarnation declared gone) change nothing here. Read the members again in
+      // case it is a new incarnation of a gateway we have not seen yet; its asks are retried meanwhile.
+      void this.learnMembers().catch(() => undefined);
       return;
     }
     this.options.metrics.clusterBatch('received', frames.length, text.length);
@@ -314,8 +381,14 @@ export class ClusterNode implements ClusterLink {
     );
   }
 
-  private async beat(): Promise<void> {
-    if (this.stopped) return;
+  /** One heartbeat at a time: the interval's, or one a held batch asked for. */
+  private beat(): Promise<void> {
+    this.beating ??= this.heartbeat().finally(() => (this.beating = undefined));
+    return this.beating;
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped || this.fenced) return;
     const stats = this.host.stats();
     const info: NodeInfo = {
       id: this.id,
@@ -327,29 +400,126 @@ export class ClusterNode implements ClusterLink {
       rooms: stats.actors.room,
       connections: this.options.connections?.() ?? 0,
       draining: this.draining,
+      epoch: this.epoch,
     };
+    const sentAt = performance.now();
+    let result: HeartbeatResult;
     try {
-      await this.backplane.heartbeat(info, this.options.deadAfterMs);
+      result = await withTimeout(this.backplane.heartbeat(info, this.options.deadAfterMs), this.options.deadAfterMs / 2, 'heartbeat');
+    } catch (error) {
+      if (this.backplaneUp || this.contactSince !== undefined) this.options.log.warn({ err: String(error) }, 'cluster heartbeat failed: the backplane (Redis) is unreachable');
+      this.backplaneUp = false;
+      this.contactSince = undefined;
+      return;
+    }
+    if (result === 'fenced') return this.becomeFenced();
+    // The lease runs from when the heartbeat was sent: it ends before the backplane's record of it expires.
+    this.leaseUntil = sentAt + this.options.deadAfterMs - this.options.heartbeatMs;
+    if (!this.backplaneUp && this.joined) this.options.log.warn({ node: this.id }, 'cluster backplane (Redis) reachable again');
+    this.backplaneUp = true;
+    this.contactSince ??= sentAt;
+    if (result === 'rejoined' && this.joined) await this.claimAgain();
+    this.joined = true;
+    this.releaseHeld();
+    try {
       await this.learnMembers();
       this.placedSinceHeartbeat.clear();
-      this.backplaneUp = true;
     } catch (error) {
-      this.backplaneUp = false;
-      this.options.log.warn({ err: String(error) }, 'cluster heartbeat failed');
+      this.options.log.warn({ err: String(error) }, 'reading the cluster members failed');
     }
   }
 
-  /** Reads who is alive now: new nodes join `live`, nodes whose heartbeat expired are down. */
+  /** Handles the batches that waited for this heartbeat, in the order they came. */
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const batch of held) this.handleBatch(batch);
+  }
+
+  /**
+   * The backplane had lost this node (Redis restarted empty, or an outage outlived the heartbeat's time to
+   * live) without anyone declaring it gone: its directory entries may be gone too. Claim every actor again;
+   * one another node took meanwhile is theirs, and our copy goes.
+   */
+  private async claimAgain(): Promise<void> {
+    const addresses = (['lobby', 'room', 'session'] as const).flatMap((kind) => this.host.addressesOf(kind));
+    this.options.log.warn({ node: this.id, actors: addresses.length }, 'the cluster backplane had lost this node: claiming its actors again');
+    const owners = await Promise.all(addresses.map((address) => this.backplane.claim(address, this.id).catch(() => undefined)));
+    for (const [i, owner] of owners.entries()) {
+      if (owner === undefined || owner === this.id) continue;
+      this.options.log.warn({ address: addresses[i], owner }, 'another node took this actor meanwhile: dropping our copy');
+      await this.host.retire({ address: addresses[i]! });
+    }
+  }
+
+  /**
+   * The cluster declared this incarnation gone (it stalled past the dead timeout, or a new incarnation of
+   * its slot replaced it): its actors were taken up elsewhere. Answer nothing more, drop what it holds,
+   * and come back as a new incarnation.
+   */
+  private async becomeFenced(): Promise<void> {
+    if (this.fenced || this.stopped) return;
+    this.fenced = true;
+    this.leaseUntil = 0;
+    this.options.log.error({ node: this.id, epoch: this.epoch }, 'the cluster declared this node gone (it stalled past the dead timeout): dropping what it held and rejoining');
+    this.held = [];
+    this.failPending(() => true, refusal('server/unavailable', `${this.id} was declared gone by the cluster`));
+    this.locations.clear();
+    this.outbox.clear();
+    this.live.delete(this.currentId);
+    for (const listener of this.fencedListeners) {
+      await listener().catch((error: unknown) => this.options.log.error({ err: String(error) }, 'dropping a fenced node\'s actors failed'));
+    }
+    const previous = this.currentId;
+    const next = this.options.nextId?.() ?? previous;
+    for (;;) {
+      if (this.stopped) return;
+      try {
+        this.epoch = await this.backplane.newEpoch();
+        if (next !== previous) {
+          await this.backplane.listen(next, this.onBatch);
+          await this.backplane.unlisten(previous).catch(() => undefined);
+        }
+        break;
+      } catch (error) {
+        this.options.log.warn({ err: String(error) }, 'rejoining the cluster failed: retrying');
+        await new Promise((resolve) => setTimeout(resolve, this.options.heartbeatMs).unref());
+      }
+    }
+    this.currentId = next;
+    this.joined = false;
+    this.fenced = false;
+    this.options.log.warn({ node: this.id, epoch: this.epoch, previous }, 'rejoined the cluster as a new incarnation');
+    await this.heartbeat();
+  }
+
+  /** Reads who is alive now: new nodes join `live`; nodes whose heartbeat expired are declared gone. */
   private learnMembers(): Promise<void> {
     this.membersRead ??= this.backplane
       .members()
       .then((members) => {
         const seen = new Set<NodeId>();
         for (const member of members) {
+          if (member.id === this.id) {
+            // Placement counts this node too.
+            if (member.epoch === this.epoch) this.live.set(member.id, member);
+            seen.add(member.id);
+            continue;
+          }
+          const goneEpoch = this.gone.get(member.id);
+          if (goneEpoch !== undefined && member.epoch <= goneEpoch) continue;
           seen.add(member.id);
-          if (!this.gone.has(member.id)) this.live.set(member.id, member);
+          this.gone.delete(member.id);
+          const known = this.live.get(member.id);
+          // A new incarnation under a known id (a gateway restarted before its old heartbeat expired).
+          if (known && known.epoch < member.epoch) this.lost(known.id, known.epoch);
+          this.live.set(member.id, member);
         }
-        for (const id of [...this.live.keys()]) if (!seen.has(id)) this.nodeDown(id);
+        // Only an observer that has reached the backplane for a whole dead timeout may judge: after an
+        // outage, every live node has heartbeaten again by then.
+        const settled = this.contactSince !== undefined && performance.now() - this.contactSince >= this.options.deadAfterMs;
+        if (!settled) return;
+        for (const info of [...this.live.values()]) if (!seen.has(info.id)) void this.declareGone(info);
       })
       .finally(() => (this.membersRead = undefined));
     return this.membersRead;
@@ -363,6 +533,7 @@ export class ClusterNode implements ClusterLink {
   private async isLive(node: NodeId): Promise<boolean> {
     if (this.live.has(node)) return true;
     if (this.gone.has(node)) return false;
+    if (node === this.id) return true;
     await this.learnMembers().catch(() => undefined);
     return this.live.has(node);
   }
@@ -383,25 +554,51 @@ export class ClusterNode implements ClusterLink {
     return best;
   }
 
-  private nodeDown(node: NodeId): void {
-    if (node === this.id || this.gone.has(node)) return;
-    this.gone.add(node);
-    this.live.delete(node);
-    this.options.log.warn({ node }, 'cluster node gone');
-    for (const [id, ask] of this.pending) {
-      if (ask.node !== node) continue;
-      this.pending.delete(id);
-      clearTimeout(ask.timer);
-      ask.resolve(refusal('server/unavailable', `${node} stopped before answering`));
+  /** A member's heartbeat expired: declare it gone on the backplane (unless it beat meanwhile), then act on it. */
+  private async declareGone(info: NodeInfo): Promise<void> {
+    const declared = await this.backplane.declareGone(info.id, info.epoch).catch((error: unknown) => {
+      this.options.log.warn({ node: info.id, err: String(error) }, 'declaring a node gone failed: will try again');
+      return false;
+    });
+    if (declared) this.lost(info.id, info.epoch);
+  }
+
+  /** Another node said an incarnation is gone (it stopped, or a new one replaced it). */
+  private heardDown(node: NodeId, epoch: number): void {
+    if (node === this.id && epoch === this.epoch) {
+      void this.becomeFenced();
+      return;
     }
+    this.lost(node, epoch);
+  }
+
+  /** An incarnation is gone (declared on the backplane): forget it, fail what waits on it, tell the listeners what it held. */
+  private lost(node: NodeId, epoch: number): void {
+    if (node === this.id && epoch === this.epoch) return;
+    if ((this.gone.get(node) ?? -1) >= epoch) return;
+    this.gone.set(node, epoch);
+    if (this.gone.size > GONE_REMEMBERED) this.gone.delete(this.gone.keys().next().value!);
+    const live = this.live.get(node);
+    if (live && live.epoch <= epoch) this.live.delete(node);
+    this.options.log.warn({ node, epoch }, 'cluster node gone');
+    this.failPending((ask) => ask.node === node, refusal('server/unavailable', `${node} stopped before answering`));
     for (const [address, owner] of this.locations) if (owner === node) this.locations.delete(address);
+    if (this.downListeners.length === 0) return;
     void this.backplane
-      .sweep(node)
-      .then(async () => (this.downListeners.length > 0 ? this.backplane.ownedBy(node) : []))
+      .ownedBy(node)
       .then((lost) => {
         for (const listener of this.downListeners) listener(node, lost);
       })
-      .catch((error: unknown) => this.options.log.warn({ node, err: String(error) }, 'cleaning up after a dead node failed'));
+      .catch((error: unknown) => this.options.log.warn({ node, err: String(error) }, 'reading what a dead node held failed'));
+  }
+
+  private failPending(which: (ask: PendingAsk) => boolean, reply: unknown): void {
+    for (const [id, ask] of this.pending) {
+      if (!which(ask)) continue;
+      this.pending.delete(id);
+      clearTimeout(ask.timer);
+      ask.resolve(reply);
+    }
   }
 
   private cached(address: Address): NodeId | undefined {
@@ -426,4 +623,20 @@ function notHeld(address: Address): unknown {
   if (address.startsWith('room:')) return refusal('room/not-found');
   if (address.startsWith('session:')) return refusal('session/lost');
   return refusal('server/unavailable', `nobody holds ${address}`);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -139,9 +139,12 @@ export default class WorkerActor {
     this.host.sessionStore = await this.cluster.sessionStore({ url: cluster.redisUrl, name: cluster.name });
     // New versions of the games come from the gateway that watches the files (hot reload).
     this.unfollowGames = await this.cluster.followGames({ url: cluster.redisUrl, name: cluster.name });
-    this.nodeId = `${cluster.slot}.${randomBytes(3).toString('hex')}`;
-    this.node = new ClusterNode(this.host, this.backplane, {
+    // A worker's node id names its incarnation: directory entries and fences are per incarnation.
+    const incarnationId = () => `${cluster.slot}.${randomBytes(3).toString('hex')}`;
+    this.nodeId = incarnationId();
+    const node = new ClusterNode(this.host, this.backplane, {
       id: this.nodeId,
+      nextId: () => (this.nodeId = incarnationId()),
       role: 'worker',
       slot: cluster.slot,
       heartbeatMs: cluster.heartbeatMs,
@@ -150,11 +153,15 @@ export default class WorkerActor {
       log: this.log,
       metrics: this.metrics,
     });
-    this.node.onNodeDown((_node, lost) => this.roomsLost(lost));
-    await this.node.start();
+    this.node = node;
+    node.onNodeDown((_node, lost) => this.roomsLost(lost));
+    // Declared gone (this worker stalled past the dead timeout): its sessions and rooms were taken up
+    // elsewhere, so our copies go without a word to anyone; the node then rejoins as a new incarnation.
+    node.onFenced(() => this.host.shutdown());
+    await node.start();
     // A restarted worker replaces its previous incarnation: say at once that that one is gone.
-    for (const member of this.node.members()) {
-      if (member.slot === cluster.slot && member.id !== this.nodeId) await this.backplane.announceDown(member.id);
+    for (const member of node.members()) {
+      if (member.slot === cluster.slot && member.id !== node.id) await this.backplane.announceDown(member.id, member.epoch);
     }
     this.log.info({ node: this.nodeId, pid: process.pid }, 'worker joined the cluster');
   }
