@@ -6,34 +6,38 @@
  * Each worker joins the cluster's backplane itself; this process only places,
  * watches and stops them (over comedy), so it is never on a message's path.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { AggregatorRegistry } from 'prom-client';
-
-/** One worker's metrics as registry.getMetricsAsJSON() gives them. */
-type MetricsSnapshot = object[];
 import { createComedySystem, destroyActor, type ActorHandle, type ChildOptions, type ComedySystem } from '../../actors/kit/comedy';
 import type { ActorSettings } from '../../actors/kit/mailbox-actor';
 import type { ActorKind } from '../../actors/messages';
 import type { ActorLog } from '../../actors/ports';
+import type { Readiness } from '../../actors/system';
 import type { WorkerParameters, WorkerStats } from '../../actors/worker/worker-actor';
 import { persistenceSettings, storesConfig } from '../stores/stores-config';
 import { ACTOR_RESOURCES } from '../actor-resources';
 import type { PlayhouseConfig } from '../config';
+import { MergedWorkerMetrics, metricFamilies, type WorkerScrape } from './merged-metrics';
 import { isPrivateAddress } from './private-address';
 
 const WORKER_MODULE = '/actors/worker/worker-actor';
 
 export interface RunningWorkers {
   readonly slots: readonly string[];
-  /** Where the merged metrics of every worker are served (http://host:port/metrics). */
+  /** Where the merged metrics of every worker are served (http://host:port/metrics); /livez and /readyz are beside it. */
   readonly metricsUrl: string;
   /** Each worker's counts, or an error string for one that did not answer. */
-  stats(): Promise<Array<WorkerStats | { readonly slot: string; readonly error: string }>>;
+  stats(): Promise<WorkerAnswer[]>;
   /** Drains every worker (see WorkerActor.drain), then stops them. */
   stop(): Promise<void>;
 }
+
+/** What a worker's `stats` topic answers; `fenced` is read defensively (a worker that does not say was not fenced). */
+type WorkerStatsReply = WorkerStats & { readonly fenced?: boolean };
+
+/** A worker's stats, or why it did not answer. */
+export type WorkerAnswer = WorkerStatsReply | { readonly slot: string; readonly error: string };
 
 interface Slot {
   readonly name: string;
@@ -109,28 +113,31 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
       : undefined;
   watchdog?.unref();
 
-  const metricsServer = await serveMergedMetrics(config, () =>
-    Promise.all(slots.map((slot) => withTimeout(slot.handle.sendAndReceive('metricsSnapshot', {}), cluster.deadAfterMs).catch(() => []))) as Promise<MetricsSnapshot[]>,
-  );
-  const { port } = metricsServer.address() as AddressInfo;
+  const stats = (): Promise<WorkerAnswer[]> =>
+    Promise.all(
+      slots.map((slot) =>
+        withTimeout(slot.handle.sendAndReceive('stats', {}), cluster.deadAfterMs).then(
+          (answer) => answer as WorkerStatsReply,
+          (error: unknown) => ({ slot: slot.name, error: String(error) }),
+        ),
+      ),
+    );
+  let draining = false;
+  const merged = new MergedWorkerMetrics();
+  const statusServer = await serveWorkerStatus(config, {
+    metrics: async () => merged.merge(await Promise.all(slots.map((slot) => scrapeWorker(slot, cluster.deadAfterMs)))),
+    readiness: async () => (draining ? { ready: false, reasons: ['the worker process is shutting down'] } : workersReadiness(await stats(), cluster.deadAfterMs)),
+  });
+  const { port } = statusServer.address() as AddressInfo;
 
   return {
     slots: slots.map((slot) => slot.name),
     metricsUrl: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}/metrics`,
-    async stats() {
-      return Promise.all(
-        slots.map((slot) =>
-          withTimeout(slot.handle.sendAndReceive('stats', {}), cluster.deadAfterMs).then(
-            (stats) => stats as WorkerStats,
-            (error: unknown) => ({ slot: slot.name, error: String(error) }),
-          ),
-        ),
-      );
-    },
+    stats,
     async stop() {
       clearInterval(watchdog);
-      metricsServer.closeAllConnections();
-      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      // The status server answers while the workers drain: /livez stays 200, /readyz says draining.
+      draining = true;
       await Promise.all(
         slots.map((slot) =>
           withTimeout(slot.handle.sendAndReceive('drain', { timeoutMs: cluster.drainTimeoutMs }), cluster.drainTimeoutMs * 2 + 5000).catch((error: unknown) =>
@@ -138,6 +145,8 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
           ),
         ),
       );
+      statusServer.closeAllConnections();
+      await new Promise<void>((resolve) => statusServer.close(() => resolve()));
       await Promise.all(slots.map((slot) => destroyActor(slot.handle).catch(() => undefined)));
       await system.destroy();
     },
@@ -145,21 +154,77 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
 }
 
 /**
- * Each worker counts in its own process; Prometheus scrapes this one port and
- * gets the sum (counters and histograms add up; per-worker sessions and rooms
- * are on the gateways' playhouse_cluster_node_actors).
+ * One worker's part of a scrape: its metrics, and which incarnation gave them
+ * (asked before and after, so the metrics of a worker that restarted
+ * mid-scrape are not credited to the wrong incarnation: that scrape counts it
+ * silent).
  */
-async function serveMergedMetrics(config: PlayhouseConfig, snapshots: () => Promise<MetricsSnapshot[]>): Promise<Server> {
+async function scrapeWorker(slot: Slot, timeoutMs: number): Promise<WorkerScrape> {
+  const ask = (topic: string) => withTimeout(slot.handle.sendAndReceive(topic, {}), timeoutMs);
+  try {
+    const before = metricsIncarnationOf(await ask('stats'));
+    const snapshot = await ask('metricsSnapshot');
+    const after = metricsIncarnationOf(await ask('stats'));
+    if (before === undefined || before !== after) return { slot: slot.name, answered: false };
+    return { slot: slot.name, answered: true, incarnation: before, families: metricFamilies(snapshot) };
+  } catch {
+    return { slot: slot.name, answered: false };
+  }
+}
+
+/**
+ * Which registry a worker's metrics come from: its process. Not its cluster
+ * node id, which a fenced worker renews when it rejoins while its counters go
+ * on. A threaded worker restarted in this process keeps the pid; the merger
+ * sees its restart as counters that shrank.
+ */
+export function metricsIncarnationOf(stats: unknown): string | undefined {
+  const { pid } = (stats ?? {}) as Partial<WorkerStats>;
+  return typeof pid === 'number' ? String(pid) : undefined;
+}
+
+/**
+ * A worker process is ready when every worker answers its `stats` within the
+ * dead timeout and none was fenced (declared gone by the cluster while it
+ * still ran: it serves nothing until it rejoins).
+ */
+export function workersReadiness(answers: readonly WorkerAnswer[], timeoutMs: number): Readiness {
+  const reasons: string[] = [];
+  for (const answer of answers) {
+    if ('error' in answer) reasons.push(`worker ${answer.slot} did not answer within ${timeoutMs} ms (${answer.error})`);
+    else if (answer.fenced === true) reasons.push(`worker ${answer.nodeId} was fenced by the cluster and serves nothing until it rejoins`);
+  }
+  return { ready: reasons.length === 0, reasons };
+}
+
+interface WorkerStatusSources {
+  /** Every worker's metrics, merged (see merged-metrics.ts). */
+  metrics(): Promise<{ readonly contentType: string; metrics(): Promise<string> }>;
+  readiness(): Promise<Readiness>;
+}
+
+/**
+ * The worker process's own port (PLAYHOUSE_METRICS_PORT): /metrics with its
+ * workers' merged metrics, /livez (200 while this process's event loop
+ * answers, draining or not) and /readyz (200 when every worker answers and
+ * none is fenced; 503 with the reasons otherwise, and while draining).
+ */
+async function serveWorkerStatus(config: PlayhouseConfig, sources: WorkerStatusSources): Promise<Server> {
   const server = createServer((request, response) => {
-    if (request.url !== '/metrics') {
-      response.writeHead(404).end();
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (request.method !== 'GET') return void response.writeHead(405).end();
+    if (path === '/livez') return sendJson(response, 200, { status: 'alive', uptimeSeconds: Math.round(process.uptime()) });
+    if (path === '/readyz') {
+      sources.readiness().then(
+        ({ ready, reasons }) => sendJson(response, ready ? 200 : 503, { status: ready ? 'ok' : 'not-ready', reasons }),
+        (error: unknown) => sendJson(response, 503, { status: 'not-ready', reasons: [String(error)] }),
+      );
       return;
     }
-    snapshots()
-      .then(async (all) => {
-        const merged = AggregatorRegistry.aggregate(all.filter((one) => one.length > 0));
-        response.writeHead(200, { 'content-type': merged.contentType }).end(await merged.metrics());
-      })
+    if (path !== '/metrics') return void response.writeHead(404).end();
+    sources
+      .metrics()
+      .then(async (merged) => response.writeHead(200, { 'content-type': merged.contentType }).end(await merged.metrics()))
       .catch((error: unknown) => response.writeHead(500).end(String(error)));
   });
   await new Promise<void>((resolve, reject) => {
@@ -167,6 +232,10 @@ async function serveMergedMetrics(config: PlayhouseConfig, snapshots: () => Prom
     server.listen(config.cluster.metricsPort, config.host, () => resolve());
   });
   return server;
+}
+
+function sendJson(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
 /** host:port targets for remote workers, refusing public addresses unless allowed. */
