@@ -43,7 +43,8 @@ export type HeartbeatResult = 'alive' | 'rejoined' | 'fenced';
 
 export interface Backplane {
   // ---- bus: batches of frames, each to one node's inbox
-  send(to: NodeId, batch: string): void;
+  /** Resolves once the batch is on its way; rejects if it could not be sent (Redis unreachable): it is lost. */
+  send(to: NodeId, batch: string): Promise<void>;
   /** Starts receiving this node's batches. */
   listen(node: NodeId, onBatch: (batch: string) => void): Promise<void>;
   /** Stops receiving a node's batches (an incarnation this process left behind). */

@@ -310,9 +310,19 @@ export class ClusterNode implements ClusterLink {
     for (const [node, frames] of this.outbox) {
       const batch = encodeBatch(this.id, frames);
       this.options.metrics.clusterBatch('sent', frames.length, batch.length);
-      this.backplane.send(node, batch);
+      this.backplane.send(node, batch).catch((error: unknown) => this.notSent(node, frames, error));
     }
     this.outbox.clear();
+  }
+
+  /** A batch could not be sent (Redis unreachable): its asks are answered at once rather than at their timeout. */
+  private notSent(node: NodeId, frames: readonly OutgoingFrame[], error: unknown): void {
+    if (this.stopped) return;
+    this.options.log.debug({ node, frames: frames.length, err: String(error) }, 'a batch could not be sent');
+    const asks = new Set<number>();
+    for (const frame of frames) if (frame.k === 'ask' || frame.k === 'spawn') asks.add(frame.id);
+    if (asks.size === 0) return;
+    this.failPending((_ask, id) => asks.has(id), refusal('server/unavailable', 'the cluster backplane (Redis) is unreachable; retry shortly'));
   }
 
   private receive(text: string): void {
@@ -592,9 +602,9 @@ export class ClusterNode implements ClusterLink {
       .catch((error: unknown) => this.options.log.warn({ node, err: String(error) }, 'reading what a dead node held failed'));
   }
 
-  private failPending(which: (ask: PendingAsk) => boolean, reply: unknown): void {
+  private failPending(which: (ask: PendingAsk, id: number) => boolean, reply: unknown): void {
     for (const [id, ask] of this.pending) {
-      if (!which(ask)) continue;
+      if (!which(ask, id)) continue;
       this.pending.delete(id);
       clearTimeout(ask.timer);
       ask.resolve(reply);

@@ -118,14 +118,20 @@ export class RedisBackplane implements Backplane {
   private readonly downListeners: Array<(node: NodeId, epoch: number) => void> = [];
   private closed = false;
 
-  private constructor(private readonly options: RedisBackplaneOptions) {
+  private constructor(options: RedisBackplaneOptions) {
     this.prefix = `${options.name}:`;
     this.commands = createClient({ url: options.url, disableOfflineQueue: true });
     this.subscriber = this.commands.duplicate();
     for (const client of [this.commands, this.subscriber]) {
+      // The client reconnects by itself (every ≤ 2 s): say so once per outage, not at every attempt.
+      let failing = false;
       client.on('error', (error: unknown) => {
-        if (!this.closed) options.log.warn({ err: String(error) }, 'redis (cluster backplane) error');
+        if (this.closed) return;
+        if (failing) options.log.debug({ err: String(error) }, 'redis (cluster backplane) still unreachable');
+        else options.log.warn({ err: String(error) }, 'redis (cluster backplane) error; reconnecting');
+        failing = true;
       });
+      client.on('ready', () => (failing = false));
     }
   }
 
@@ -140,11 +146,8 @@ export class RedisBackplane implements Backplane {
     return backplane;
   }
 
-  send(to: NodeId, batch: string): void {
-    this.commands.publish(`${this.prefix}inbox:${to}`, batch).catch((error: unknown) => {
-      // Redis is unreachable (the heartbeat says so once); the ask behind this batch times out and is retried.
-      if (!this.closed) this.options.log.debug({ to, err: String(error) }, 'publishing a batch failed');
-    });
+  async send(to: NodeId, batch: string): Promise<void> {
+    await this.commands.publish(`${this.prefix}inbox:${to}`, batch);
   }
 
   async listen(node: NodeId, onBatch: (batch: string) => void): Promise<void> {
