@@ -144,6 +144,10 @@ const DEFAULT_MAX_DELAY_MS = 10_000;
  */
 const ACK_BATCH = 64;
 const ACK_DELAY_MS = 5000;
+/** Answers that say the request may not have reached what handles it: the SDK sends it again (same actionId). */
+const RETRIED_CODES: ReadonlySet<string> = new Set<ErrorCode>(['server/unavailable']);
+const RETRY_INITIAL_DELAY_MS = 250;
+const RETRY_MAX_DELAY_MS = 2000;
 /** After these the server does not want this client back (or it cannot come back with the same token). */
 const FINAL_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'session/replaced',
@@ -181,6 +185,11 @@ interface PendingRequest {
   timer?: ReturnType<typeof setTimeout>;
   /** Sent at least once: after a drop it is sent again (same actionId), and does not count against the offline queue. */
   sent: boolean;
+  /** Times the server answered `server/unavailable` and the SDK sent it again. */
+  retries: number;
+  /** That answer, given to the caller if the time limit runs out before a retry is answered otherwise. */
+  lastRefusal?: ErrorBody;
+  retryTimer?: ReturnType<typeof setTimeout>;
 }
 
 export class PlayhouseClient {
@@ -343,11 +352,14 @@ export class PlayhouseClient {
         this.drop(event, request, new PlayhouseError({ code: 'client/queue-full', message: `${this.maxQueuedActions} requests already wait for the connection` }), reject);
         return;
       }
-      const entry: PendingRequest = { event, request, resolve: resolve as (reply: object) => void, reject, sent: false };
+      const entry: PendingRequest = { event, request, resolve: resolve as (reply: object) => void, reject, sent: false, retries: 0 };
       // The time limit runs from the call: a game waiting on a move must hear back even if the network never returns.
       entry.timer = setTimeout(() => {
         if (this.pending.get(request.actionId) !== entry) return;
         this.pending.delete(request.actionId);
+        clearTimeout(entry.retryTimer);
+        // Retried until now: the caller hears the server's last refusal (typed, retryable), not a bare timeout.
+        if (entry.lastRefusal) return reject(new PlayhouseError(entry.lastRefusal));
         this.drop(event, request, new PlayhouseError({ code: 'client/timeout', message: `no answer to ${event} within ${this.ackTimeoutMs} ms` }), reject);
       }, this.ackTimeoutMs);
       this.pending.set(request.actionId, entry);
@@ -370,6 +382,7 @@ export class PlayhouseClient {
 
   private send(entry: PendingRequest): void {
     entry.sent = true;
+    clearTimeout(entry.retryTimer);
     // The request acknowledges every numbered message received so far: no separate session:ack is needed.
     const request = this.lastSeq > 0 ? { ...entry.request, seen: this.lastSeq } : entry.request;
     if (this.lastSeq > 0) {
@@ -381,11 +394,28 @@ export class PlayhouseClient {
     emit.call(this.socket, entry.event, request, (reply) => {
       const actionId = entry.request.actionId;
       if (this.pending.get(actionId) !== entry) return; // timed out, or closed meanwhile
+      if (!reply.ok && RETRIED_CODES.has(reply.error.code)) return this.retryLater(entry, reply.error);
       this.pending.delete(actionId);
       clearTimeout(entry.timer);
       if (reply.ok) entry.resolve(reply);
       else entry.reject(new PlayhouseError(reply.error));
     });
+  }
+
+  /**
+   * The part of the cluster that handles the request did not answer (a worker died, Redis is away): send the
+   * same request again (same actionId: applied at most once) after a growing pause, within the call's time limit.
+   */
+  private retryLater(entry: PendingRequest, refusal: ErrorBody): void {
+    entry.lastRefusal = refusal;
+    const delayMs = reconnectDelay(++entry.retries, { initialDelayMs: RETRY_INITIAL_DELAY_MS, maxDelayMs: RETRY_MAX_DELAY_MS });
+    entry.retryTimer = unref(
+      setTimeout(() => {
+        entry.retryTimer = undefined;
+        // Disconnected meanwhile: the reconnection sends every pending request again by itself.
+        if (this.pending.get(entry.request.actionId) === entry && this.live) this.send(entry);
+      }, delayMs),
+    );
   }
 
   // ---- Connection ----------------------------------------------------------
@@ -495,6 +525,7 @@ export class PlayhouseClient {
     this.socket.close();
     for (const entry of waiting) {
       clearTimeout(entry.timer);
+      clearTimeout(entry.retryTimer);
       entry.reject(new PlayhouseError({ code: 'client/disconnected', message: `the connection is closed (${reason})` }));
     }
     this.emit('connection', { state: 'closed', reason });
