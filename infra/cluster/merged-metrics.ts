@@ -70,8 +70,20 @@ interface SlotHistory {
 
 export class MergedWorkerMetrics {
   private readonly slots = new Map<string, SlotHistory>();
+  private scraping: Promise<Registry> | undefined;
 
-  /** Takes one scrape of every worker and returns the registry to serve for it. */
+  /**
+   * Asks every worker (through `scrapeWorkers`) and merges their answers. Requests that arrive while a
+   * scrape is under way share it: answers merged out of order would make a counter look reset.
+   */
+  scrape(scrapeWorkers: () => Promise<readonly WorkerScrape[]>): Promise<Registry> {
+    this.scraping ??= scrapeWorkers()
+      .then((scrapes) => this.merge(scrapes))
+      .finally(() => (this.scraping = undefined));
+    return this.scraping;
+  }
+
+  /** Takes one scrape of every worker, newer than the last one merged, and returns the registry to serve for it. */
   merge(scrapes: readonly WorkerScrape[]): Registry {
     const output = new FamilyCollector();
     output.add({ name: WORKER_UP, help: 'Whether the worker in this slot answered the last scrape (1) or not (0).', type: 'gauge' }, []);

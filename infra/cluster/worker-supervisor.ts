@@ -125,7 +125,7 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
   let draining = false;
   const merged = new MergedWorkerMetrics();
   const statusServer = await serveWorkerStatus(config, {
-    metrics: async () => merged.merge(await Promise.all(slots.map((slot) => scrapeWorker(slot, cluster.deadAfterMs)))),
+    metrics: () => merged.scrape(() => Promise.all(slots.map((slot) => scrapeWorker(slot, cluster.deadAfterMs)))),
     readiness: async () => (draining ? { ready: false, reasons: ['the worker process is shutting down'] } : workersReadiness(await stats(), cluster.deadAfterMs)),
   });
   const { port } = statusServer.address() as AddressInfo;

@@ -129,3 +129,23 @@ test('a snapshot of the wrong shape (it crossed a process boundary) is read as f
   const families = metricFamilies([null, { name: 'x' }, { name: 'ok_total', help: 'h', type: 'counter', values: [{ value: 'NaN', labels: {} }, { value: 2, labels: { a: 'b', bad: {} } }] }]);
   assert.deepEqual(families, [{ name: 'ok_total', help: 'h', type: 'counter', values: [{ value: 2, labels: { a: 'b' } }] }]);
 });
+
+test('scrapes that overlap share one ask of the workers, so no answer is merged after a newer one', async () => {
+  const merger = new MergedWorkerMetrics();
+  let asks = 0;
+  let answer: (scrapes: WorkerScrape[]) => void = () => undefined;
+  const slowWorkers = () => {
+    asks++;
+    return new Promise<WorkerScrape[]>((resolve) => (answer = resolve));
+  };
+  const first = merger.scrape(slowWorkers);
+  const second = merger.scrape(slowWorkers);
+  answer([answered('w1', '100', [moves(5)])]);
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal(asks, 1, 'the second request waited for the scrape under way');
+  assert.equal(samples(await a.metrics()).get(MOVES_W1), 5);
+  assert.equal(samples(await b.metrics()).get(MOVES_W1), 5);
+  // Once it is over, the next request asks again.
+  const third = merger.scrape(async () => [answered('w1', '100', [moves(6)])]);
+  assert.equal(samples(await (await third).metrics()).get(MOVES_W1), 6);
+});
