@@ -80,6 +80,8 @@ export type SessionMessage =
   | { readonly type: 'push'; readonly event: ServerEventName; readonly payload: object }
   /** Rooms that died with their worker (keys are room ids). */
   | { readonly type: 'rooms-lost'; readonly roomIds: Readonly<Record<string, true>> }
+  /** A gateway was declared gone: a connection through it is dropped (the player keeps the seat for the grace period). */
+  | { readonly type: 'gateway-lost'; readonly gateway: Address }
   /** The session's own retry: ask the lobby to take the player's room up from its snapshot. */
   | { readonly type: 'restore-room'; readonly roomId: string; readonly attempt: number }
   /** The session's worker is stopping: tell the device why, leave the room, go away. */

@@ -7,6 +7,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectGatewayActors } from '../actors/cluster/gateway-actors';
+import { errorBody } from '../protocol/errors';
 import { gatewayAddress, type GatewayMessage } from '../actors/messages';
 import { startActorSystem, type ActorSystemHandle } from '../actors/system';
 import { ACTOR_RESOURCES } from './actor-resources';
@@ -60,6 +61,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       settings: actorSettings(config),
       connections: () => gateway?.connections ?? 0,
       onSessionsLost: (players) => gateway?.sessionsLost(players),
+      onFenced: () => gateway?.reconnectAll(errorBody('server/unavailable', 'this gateway lost its place in the cluster; reconnect to resume')),
     });
     metrics.watchCluster(() => cluster.members());
     actors = cluster;

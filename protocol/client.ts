@@ -537,11 +537,26 @@ export class PlayhouseClient {
   private fresh(seq: number | undefined): boolean {
     if (typeof seq !== 'number') return true;
     if (seq <= this.lastSeq) return false;
+    if (seq > this.lastSeq + 1 && this.live) {
+      // A numbered message never arrived (lost inside the cluster, e.g. while its Redis was away): resume,
+      // and the server sends everything after lastSeq again, in order.
+      this.resync();
+      return false;
+    }
     this.lastSeq = seq;
     // Batched cumulative ack: the server may then forget what it kept for a replay.
     if (++this.unacked >= this.ackBatch) this.sendAck();
     else this.ackTimer ??= unref(setTimeout(() => this.sendAck(), this.ackDelayMs));
     return true;
+  }
+
+  /**
+   * Drops the transport (not a goodbye: the server keeps the session and seat for the grace period) so that
+   * the reconnection resumes from lastSeq.
+   */
+  private resync(): void {
+    this.live = false;
+    this.socket.io.engine?.close();
   }
 
   private sendAck(): void {

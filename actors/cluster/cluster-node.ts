@@ -96,6 +96,8 @@ export class ClusterNode implements ClusterLink {
   private readonly fencedListeners: FencedListener[] = [];
   /** Incarnations known gone: node id → the highest epoch declared gone. */
   private readonly gone = new Map<NodeId, number>();
+  /** The role of every node seen, kept after it dies (a gone gateway's sessions must hear of it). */
+  private readonly roles = new Map<NodeId, NodeRole>();
   /** Batches received while this node's lease was out, waiting for a heartbeat to say what it is. */
   private held: string[] = [];
   private currentId: NodeId;
@@ -173,6 +175,11 @@ export class ClusterNode implements ClusterLink {
     let liveWorkers = 0;
     for (const info of this.live.values()) if (info.role === 'worker' && !info.draining) liveWorkers++;
     return { backplaneUp: this.backplaneUp, liveWorkers, fenced: this.fenced };
+  }
+
+  /** Whether `node` is (or was) a gateway of the cluster, as far as this node knows. */
+  isGateway(node: NodeId): boolean {
+    return this.roles.get(node) === 'gateway';
   }
 
   /** Live nodes as of the last heartbeat. */
@@ -524,6 +531,7 @@ export class ClusterNode implements ClusterLink {
           // A new incarnation under a known id (a gateway restarted before its old heartbeat expired).
           if (known && known.epoch < member.epoch) this.lost(known.id, known.epoch);
           this.live.set(member.id, member);
+          this.roles.set(member.id, member.role);
         }
         // Only an observer that has reached the backplane for a whole dead timeout may judge: after an
         // outage, every live node has heartbeaten again by then.
@@ -587,7 +595,11 @@ export class ClusterNode implements ClusterLink {
     if (node === this.id && epoch === this.epoch) return;
     if ((this.gone.get(node) ?? -1) >= epoch) return;
     this.gone.set(node, epoch);
-    if (this.gone.size > GONE_REMEMBERED) this.gone.delete(this.gone.keys().next().value!);
+    if (this.gone.size > GONE_REMEMBERED) {
+      const oldest = this.gone.keys().next().value!;
+      this.gone.delete(oldest);
+      this.roles.delete(oldest);
+    }
     const live = this.live.get(node);
     if (live && live.epoch <= epoch) this.live.delete(node);
     this.options.log.warn({ node, epoch }, 'cluster node gone');

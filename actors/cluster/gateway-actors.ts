@@ -24,6 +24,11 @@ export interface GatewayActorsOptions {
   connections(): number;
   /** Players whose session died with its worker: their devices must log in again. */
   onSessionsLost(playerIds: readonly string[]): void;
+  /**
+   * The cluster declared this gateway gone (it stalled past the dead timeout): sessions dropped its
+   * connections meanwhile, so its devices must reconnect and resume. Runs before the gateway rejoins.
+   */
+  onFenced(): void;
 }
 
 export interface GatewayActors extends ActorSystemHandle {
@@ -49,6 +54,7 @@ export async function connectGatewayActors(options: GatewayActorsOptions): Promi
     const players = idsOf('session', lost);
     if (players.length > 0) options.onSessionsLost(players);
   });
+  node.onFenced(async () => options.onFenced());
   await node.start();
   return {
     async openSession(params) {

@@ -173,6 +173,9 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
         return this.push(message.event, message.payload);
       case 'rooms-lost':
         return this.roomsLost(message.roomIds);
+      case 'gateway-lost':
+        // Nothing will ever say this connection closed: drop it as the gateway would have.
+        return this.connection?.gateway === message.gateway ? this.detach(this.connection.connectionId, this.params.delivery.graceMs ?? 0) : undefined;
       case 'restore-room':
         return this.restoreRoom(message.roomId, message.attempt);
       case 'evict':

@@ -13,7 +13,7 @@ import { ClusterNode } from '../cluster/cluster-node';
 import type { Backplane } from '../cluster/backplane';
 import type { SelfHandle } from '../kit/comedy';
 import type { ActorSettings } from '../kit/mailbox-actor';
-import { idSet, idsOf, LOBBY, PERSISTENCE, sessionAddress, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
+import { gatewayAddress, idSet, idsOf, LOBBY, PERSISTENCE, sessionAddress, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
 import { PersistenceActor, type PersistenceSettings } from '../persistence/persistence-actor';
 import type { OpenedStores, StoreConnector, StoresConfig } from '../persistence/stores';
 import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
@@ -154,7 +154,11 @@ export default class WorkerActor {
       metrics: this.metrics,
     });
     this.node = node;
-    node.onNodeDown((_node, lost) => this.roomsLost(lost));
+    node.onNodeDown((gone, lost) => {
+      this.roomsLost(lost);
+      // A gateway restarted under the same id is live again: its connections are new ones.
+      if (this.node?.isGateway(gone) && !this.node.members().some((member) => member.id === gone)) this.gatewayLost(gone);
+    });
     // Declared gone (this worker stalled past the dead timeout): its sessions and rooms were taken up
     // elsewhere, so our copies go without a word to anyone; the node then rejoins as a new incarnation.
     node.onFenced(() => this.host.shutdown());
@@ -181,6 +185,12 @@ export default class WorkerActor {
     const rooms = idsOf('room', lost);
     if (rooms.length === 0) return;
     const message: SessionMessage = { type: 'rooms-lost', roomIds: idSet(rooms) };
+    for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message });
+  }
+
+  /** Sessions whose device was connected through a gateway that died drop that connection (and wait for the device to resume elsewhere). */
+  private gatewayLost(gatewayNode: string): void {
+    const message: SessionMessage = { type: 'gateway-lost', gateway: gatewayAddress(gatewayNode) };
     for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message });
   }
 

@@ -149,6 +149,14 @@ export class SocketGateway {
     await this.io.close();
   }
 
+  /** Every device must reconnect (and resume): tells each why, then drops its connection. The gateway keeps serving. */
+  reconnectAll(error: ErrorBody): void {
+    for (const socket of this.sockets.values()) {
+      socket.emit('session:closed', error);
+      socket.disconnect(true);
+    }
+  }
+
   /** The worker holding these players' sessions died: their devices must log in again. */
   sessionsLost(playerIds: readonly string[]): void {
     const lost = new Set(playerIds);

@@ -24,7 +24,7 @@ import {
   type DroppedRequest,
 } from '../../protocol/client';
 import type { ErrorMessage, RoomStateMessage } from '../../protocol/messages';
-import { startTestServer, useTestServer } from '../support/playhouse';
+import { startTestServer, stateWhere, useTestServer } from '../support/playhouse';
 
 const opened: PlayhouseClient[] = [];
 // Registered before the server's own hook: clients close first, so none starts reconnecting to a stopped server.
@@ -358,7 +358,7 @@ test('numbered messages at or below the last seq are dropped as duplicates; unnu
   const errors: ErrorMessage[] = [];
   client.on('state', (state) => states.push(state));
   client.on('error', (error) => errors.push(error));
-  // Feed the socket's own listeners, as if these came off the wire (far above any seq the server has used).
+  // Feed the socket's own listeners, as if these came off the wire.
   const state = (version: number, seq: number) => {
     const message: RoomStateMessage = { roomId: 'fake.room', game: 'connect-four', version, status: 'playing', gameNumber: 1, players: [], view: {}, outcome: null };
     for (const listener of client.socket.listeners('room:state')) listener(message, seq);
@@ -366,7 +366,7 @@ test('numbered messages at or below the last seq are dropped as duplicates; unnu
   const error = (seq?: number) => {
     for (const listener of client.socket.listeners('session:error')) listener({ code: 'room/lost', message: 'gone', roomId: 'fake.room' }, seq);
   };
-  const base = 1_000_000;
+  const base = client.session.seq; // numbering goes on from the session's (a gap would make the SDK resume)
   state(5, base + 1);
   state(6, base + 1); // a duplicate of seq base+1
   state(4, base + 2); // new seq, older version
@@ -382,6 +382,27 @@ test('numbered messages at or below the last seq are dropped as duplicates; unnu
   assert.equal(client.state('fake.room')?.version, 7);
   assert.equal(errors.length, 2);
   client.close();
+});
+
+test('a numbered message that never arrived: the SDK resumes at once and the server sends what it missed, in order', async () => {
+  const client = await player(testServer().url);
+  const { roomId } = await client.findMatch('connect-four');
+  await stateWhere(client, roomId, () => true);
+  const players: string[] = [];
+  client.on('player', (change) => players.push(change.playerId));
+  const resumed = whenState(client, 'connected');
+  // A message two ahead of the last one: the one between was lost on its way (as a push is while a cluster's Redis is away).
+  const gap = client.session.seq + 1000;
+  for (const listener of client.socket.listeners('room:player')) listener({ roomId, playerId: 'from-the-future', change: 'joined' }, gap);
+  const connected = await resumed;
+  assert.equal(connected.resumed, 'replay', 'resumed from the last seq received');
+  assert.deepEqual(players, [], 'the message after the gap was not handed to the game');
+  // A real push after the resume arrives as usual.
+  const opponent = await player(testServer().url);
+  await opponent.findMatch('connect-four');
+  await stateWhere(client, roomId, (state) => state.status === 'playing');
+  client.close();
+  opponent.close();
 });
 
 test('acknowledgements are cumulative and batched: at once after 32 messages, otherwise shortly after the first unacknowledged one', async () => {
@@ -409,7 +430,7 @@ test('acknowledgements are cumulative and batched: at once after 32 messages, ot
 
   // 40 messages in one go: one ack at the 32nd, the rest 200 ms later.
   acks.length = 0;
-  const base = 2_000_000;
+  const base = received; // numbering goes on from the last real message (a gap would make the SDK resume)
   const later = waitAck();
   for (let i = 1; i <= 40; i++) {
     for (const listener of client.socket.listeners('room:player')) listener({ roomId: 'fake.room', playerId: 'p', change: 'joined' }, base + i);
@@ -438,7 +459,7 @@ test('a request carries `seen`, the last seq received, and counts as the acknowl
   if (!client.state(found.roomId)) await new Promise((resolve) => client.on('state', resolve));
 
   // Numbered messages (injected, as above), then a request: it acknowledges all of them...
-  const base = 3_000_000;
+  const base = client.session.seq; // numbering goes on from the session's (a gap would make the SDK resume)
   inject(base + 1, 20);
   await client.leave('fake.room').catch(() => undefined); // refused (not a member): what it carried still counts
   assert.equal(outgoing.find((entry) => entry.event === 'room:leave')?.seen, base + 20);
