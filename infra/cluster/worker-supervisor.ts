@@ -126,7 +126,8 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
   const merged = new MergedWorkerMetrics();
   const statusServer = await serveWorkerStatus(config, {
     metrics: () => merged.scrape(() => Promise.all(slots.map((slot) => scrapeWorker(slot, cluster.deadAfterMs)))),
-    readiness: async () => (draining ? { ready: false, reasons: ['the worker process is shutting down'] } : workersReadiness(await stats(), cluster.deadAfterMs)),
+    readiness: async () => workersReadiness(await stats(), cluster.deadAfterMs),
+    isDraining: () => draining,
   });
   const { port } = statusServer.address() as AddressInfo;
 
@@ -201,6 +202,8 @@ interface WorkerStatusSources {
   /** Every worker's metrics, merged (see merged-metrics.ts). */
   metrics(): Promise<{ readonly contentType: string; metrics(): Promise<string> }>;
   readiness(): Promise<Readiness>;
+  /** True once the process is stopping: /readyz then answers 503 draining. */
+  isDraining(): boolean;
 }
 
 /**
@@ -215,6 +218,7 @@ async function serveWorkerStatus(config: PlayhouseConfig, sources: WorkerStatusS
     if (request.method !== 'GET') return void response.writeHead(405).end();
     if (path === '/livez') return sendJson(response, 200, { status: 'alive', uptimeSeconds: Math.round(process.uptime()) });
     if (path === '/readyz') {
+      if (sources.isDraining()) return sendJson(response, 503, { status: 'draining', reasons: ['the worker process is shutting down'] });
       sources.readiness().then(
         ({ ready, reasons }) => sendJson(response, ready ? 200 : 503, { status: ready ? 'ok' : 'not-ready', reasons }),
         (error: unknown) => sendJson(response, 503, { status: 'not-ready', reasons: [String(error)] }),

@@ -161,4 +161,15 @@ test("the worker process's port: alive, ready, and merged metrics per worker tha
     return live.length === 2 && live.every((member) => valueOf(samples, 'playhouse_sessions', { worker: member.slot }) === member.sessions) ? true : undefined;
   }, `each worker's merged playhouse_sessions equals its own count (new incarnation ${successor.id})`);
   await eventually(async () => (await readyz()).status === 200, 'the worker process is ready again');
+
+  // SIGTERM: the process drains its workers (a game in play holds them up to the drain timeout); not ready, still alive.
+  await startDuel({ player: (name) => cluster!.player(gateway, name) });
+  workers.kill('SIGTERM');
+  const draining = await eventually(async () => {
+    const answer = await readyz();
+    return answer.status === 503 && answer.body.status === 'draining' ? answer : undefined;
+  }, 'the draining worker process is not ready');
+  assert.match(draining.body.reasons.join(';'), /shutting down/);
+  assert.equal((await fetch(`${port}/livez`)).status, 200, 'a draining worker process is alive');
+  await workers.exited;
 });
