@@ -80,6 +80,46 @@ interface ComedyInternals {
   sigtermHandler?: () => void;
 }
 
+/** Takes comedy's SIGINT/SIGTERM handlers (process.exit(0) at once) off this process; its owner drains instead. */
+function removeComedySignalHandlers(internals: ComedyInternals): void {
+  if (internals.sigintHandler) process.removeListener('SIGINT', internals.sigintHandler);
+  if (internals.sigtermHandler) process.removeListener('SIGTERM', internals.sigtermHandler);
+}
+
+/** The process comedy started for one actor alone (forked, or through a remote listener). */
+export interface OwnProcess {
+  /** Destroys the process's actor system (the actor's `destroy` hook runs); comedy then exits the process. */
+  exit(): Promise<void>;
+}
+
+/**
+ * For an actor comedy placed in a process of its own (forked or remote):
+ * takes comedy's signal handlers off that process, so the caller decides
+ * what SIGTERM and SIGINT do there, and gives it a way to end the process.
+ * undefined for an actor in the caller's process or in a worker thread, which
+ * share the placing process's pid: signals reach that process, not the actor.
+ */
+export function takeOverOwnProcess(self: SelfHandle): OwnProcess | undefined {
+  // In a forked or remote process comedy's system is built with that mode, and the actor is its root.
+  const system = (self as unknown as { getSystem?(): ComedyInternals & { options?: { mode?: string }; destroy(): Promise<void> } }).getSystem?.();
+  const mode = system?.options?.mode;
+  if (!system || (mode !== 'forked' && mode !== 'remote')) return undefined;
+  removeComedySignalHandlers(system);
+  return { exit: () => system.destroy() };
+}
+
+/**
+ * Keeps comedy from placing a new process for a forked actor whose process
+ * ends from now on: its supervisor is stopping it. comedy respawns a crashed
+ * `onCrash: 'respawn'` actor unless it is already being destroyed, and a
+ * worker that drains on its own signal (the whole process group signalled
+ * at once, as service managers do) ends before its supervisor destroys it.
+ */
+export function stopRespawning(handle: ActorHandle): void {
+  const actor = (handle as { actor?: { additionalOptions?: { onCrash?: string } } }).actor;
+  if (actor?.additionalOptions) delete actor.additionalOptions.onCrash;
+}
+
 export interface SystemOptions {
   /** Module paths (from the app root, leading slash) of comedy resources to offer actors. */
   readonly resources: readonly string[];
@@ -124,9 +164,7 @@ export function createComedySystem(options: SystemOptions): ComedySystem {
     additionalRequires: [__filename],
   });
   // comedy answers SIGINT/SIGTERM with process.exit(0); shutdown is ours to drain gracefully.
-  const internals = system as unknown as ComedyInternals;
-  if (internals.sigintHandler) process.removeListener('SIGINT', internals.sigintHandler);
-  if (internals.sigtermHandler) process.removeListener('SIGTERM', internals.sigtermHandler);
+  removeComedySignalHandlers(system as unknown as ComedyInternals);
   return {
     async rootActor() {
       const root = (await system.rootActor()) as unknown as RawRoot;

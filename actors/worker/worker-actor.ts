@@ -18,6 +18,7 @@ import { PersistenceActor, type PersistenceSettings } from '../persistence/persi
 import type { OpenedStores, StoreConnector, StoresConfig } from '../persistence/stores';
 import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
 import { ActorHost, type HostStats } from './actor-host';
+import { drainOnSignals } from './worker-signals';
 
 export interface WorkerClusterParameters {
   readonly redisUrl: string;
@@ -60,6 +61,7 @@ export default class WorkerActor {
   private drainTimeoutMs = 0;
   private watchingGames = false;
   private unfollowGames: (() => Promise<void>) | undefined;
+  private draining: Promise<WorkerStats> | undefined;
 
   constructor(
     private readonly metrics: ActorMetrics,
@@ -82,6 +84,7 @@ export default class WorkerActor {
     this.drainTimeoutMs = parameters.persistence.drainTimeoutMs;
     this.host.bindService(PERSISTENCE, this.persistence);
     if (parameters.cluster) await this.joinCluster(parameters.cluster, parameters.settings.session.askTimeoutMs);
+    drainOnSignals(self, { drain: () => this.drain({ timeoutMs: this.drainTimeoutMs }), drainTimeoutMs: this.drainTimeoutMs, log: this.log });
   }
 
   /** comedy topic: what this worker holds. */
@@ -97,9 +100,15 @@ export default class WorkerActor {
   /**
    * comedy topic: stop taking new work, let running games finish (for at most
    * `timeoutMs`), send the remaining players to log in elsewhere, finish what
-   * is in the mailboxes, then leave the cluster.
+   * is in the mailboxes, then leave the cluster. Its supervisor and a signal
+   * to its own process may both ask: one drain answers both.
    */
-  async drain(request: { timeoutMs: number }): Promise<WorkerStats> {
+  drain(request: { timeoutMs: number }): Promise<WorkerStats> {
+    this.draining ??= this.drainOnce(request);
+    return this.draining;
+  }
+
+  private async drainOnce(request: { timeoutMs: number }): Promise<WorkerStats> {
     const deadline = Date.now() + request.timeoutMs;
     await this.node?.drain();
     while (this.host.stats().actors.room > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);

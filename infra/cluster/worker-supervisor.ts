@@ -9,7 +9,7 @@
 import { createServer, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { createComedySystem, destroyActor, type ActorHandle, type ChildOptions, type ComedySystem } from '../../actors/kit/comedy';
+import { createComedySystem, destroyActor, stopRespawning, type ActorHandle, type ChildOptions, type ComedySystem } from '../../actors/kit/comedy';
 import type { ActorSettings } from '../../actors/kit/mailbox-actor';
 import type { ActorKind } from '../../actors/messages';
 import type { ActorLog } from '../../actors/ports';
@@ -139,6 +139,8 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
       clearInterval(watchdog);
       // The status server answers while the workers drain: /livez stays 200, /readyz says draining.
       draining = true;
+      // A worker signalled with this process (the whole group, as service managers do) drains itself and ends: no new one.
+      for (const slot of slots) stopRespawning(slot.handle);
       await Promise.all(
         slots.map((slot) =>
           withTimeout(slot.handle.sendAndReceive('drain', { timeoutMs: cluster.drainTimeoutMs }), cluster.drainTimeoutMs * 2 + 5000).catch((error: unknown) =>
