@@ -2,18 +2,22 @@
  * Signals mean what operators expect. SIGTERM to one forked worker's own
  * process drains that worker (its game plays on to the end, its players are
  * told to move, it leaves the cluster at once) and its supervisor puts a new
- * worker in the slot.
+ * worker in the slot; the local cluster launcher restarts a gateway or a
+ * worker process killed with SIGKILL, and SIGTERM to the launcher stops
+ * everything it started.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { NodeInfo } from '../../actors/cluster/backplane';
 import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
 import { guestLogin, PlayhouseClient } from '../../protocol/client';
-import { createTestCluster, type TestCluster } from '../support/cluster';
+import { createTestCluster, startScript, stopProcess, type ClusterProcess, type TestCluster } from '../support/cluster';
 import { startDuel, stateWhere, viewOf } from '../support/playhouse';
-import { eventually, needRedis, REDIS_URL } from '../support/services';
+import { eventually, forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
 
 let cluster: TestCluster | undefined;
 after(() => cluster?.stop());
@@ -102,4 +106,107 @@ test('SIGTERM to one forked worker drains it: its game plays to the end, its pla
   const again = await startDuel({ player: inOrder(back) });
   const moved = await again.drop(3);
   await Promise.all(again.players.map((client) => stateWhere(client, again.roomId, (state) => state.version >= moved.version)));
+});
+
+/** The fields of a `KEY=value KEY=value` line. */
+function fieldsOf(text: string): Record<string, string> {
+  return Object.fromEntries(text.trim().split(' ').map((field) => field.split('=', 2) as [string, string]));
+}
+
+/** The launcher's roles from its summary (`  gateway-1  pid=123 role=gateway url=...`). */
+function rolesOf(output: string): Map<string, Record<string, string>> {
+  return new Map([...output.matchAll(/^ {2}(\S+) +(pid=\d+ .*)$/gm)].map((match) => [match[1]!, fieldsOf(match[2]!)]));
+}
+
+/** A gateway's /readyz answer when it is ready (it sees a live worker), else undefined. */
+async function ready(gatewayUrl: string): Promise<{ gateway: string } | undefined> {
+  const response = await fetch(new URL('/readyz', gatewayUrl));
+  return response.ok ? ((await response.json()) as { gateway: string }) : undefined;
+}
+
+/** The fields of the launcher's next `PLAYHOUSE_RESTARTED name=<name>` line. */
+function restarted(launcher: ClusterProcess, name: string, timeoutMs = 30_000): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not restarted within ${timeoutMs} ms:\n${launcher.output()}`)), timeoutMs);
+    // A second reader of the launcher's stdout (the first is startScript's); never closed, since closing would pause the stream.
+    createInterface({ input: launcher.child.stdout! }).on('line', (line) => {
+      if (!line.startsWith(`PLAYHOUSE_RESTARTED name=${name} `)) return;
+      clearTimeout(timer);
+      resolve(fieldsOf(line.slice('PLAYHOUSE_RESTARTED '.length)));
+    });
+  });
+}
+
+test('the cluster launcher restarts a gateway and the worker process killed with SIGKILL, and SIGTERM to it stops everything', async (t) => {
+  if (!(await needRedis(t))) return;
+  const name = `test-${process.pid}-${randomBytes(3).toString('hex')}`;
+  t.after(() => forgetRedisKeys(`${name}:`));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REDIS_URL,
+    HOST: '127.0.0.1',
+    PLAYHOUSE_CLUSTER: name,
+    // A busy machine stalls a process now and then: nothing here waits for a heartbeat to expire.
+    PLAYHOUSE_HEARTBEAT_MS: '500',
+    PLAYHOUSE_DEAD_AFTER_MS: '5000',
+    PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000',
+    PLAYHOUSE_METRICS_PORT: '0',
+    PLAYHOUSE_RECORD_STORE: 'memory',
+    PLAYHOUSE_GAMES_WATCH: 'false',
+    LOG_LEVEL: 'warn',
+  };
+  const launcher = await startScript('cluster', 'scripts/cluster.ts', ['--gateways', '2', '--workers', '1', '--port', '0'], env);
+  t.after(() => stopProcess(launcher));
+  const roles = rolesOf(launcher.output());
+  const gateway = roles.get('gateway-1');
+  const workerProcess = roles.get('workers');
+  assert.ok(gateway && workerProcess && roles.has('gateway-2'), `the launcher names its roles:\n${launcher.output()}`);
+  // Every process the launcher started, directly or through the worker process: none may outlive it.
+  const started = new Set([launcher.child.pid!, ...[...roles.values()].map((role) => Number(role.pid))]);
+  // Should the launcher fail to stop them, the test does, rather than leave them running.
+  t.after(() => [...started].filter(isRunning).forEach((pid) => process.kill(pid, 'SIGKILL')));
+  const workerMembers = () => members(name).filter((member) => member.role === 'worker');
+  for (const member of await eventually(() => (workerMembers().length > 0 ? workerMembers() : undefined), 'the forked worker in the cluster')) started.add(member.pid);
+
+  const gatewayBack = restarted(launcher, 'gateway-1');
+  process.kill(Number(gateway.pid), 'SIGKILL');
+  const newGateway = await gatewayBack;
+  assert.notEqual(newGateway.pid, gateway.pid);
+  assert.equal(newGateway.url, gateway.url, 'the gateway is back on its port');
+  const health = await eventually(() => ready(newGateway.url!), 'the restarted gateway ready');
+  assert.equal(health.gateway, `${name}-gw1`, 'the gateway is back under its id');
+  started.add(Number(newGateway.pid));
+
+  const workersBack = restarted(launcher, 'workers');
+  process.kill(Number(workerProcess.pid), 'SIGKILL');
+  const newWorkerProcess = await workersBack;
+  assert.notEqual(newWorkerProcess.pid, workerProcess.pid);
+  started.add(Number(newWorkerProcess.pid));
+  // The new process's worker joins; the killed process's forked worker leaves.
+  const placedByNew = new RegExp(`-${newWorkerProcess.pid}-w\\d+$`);
+  const fresh = await eventually(() => {
+    const now = workerMembers();
+    return now.length > 0 && now.every((member) => placedByNew.test(member.slot)) ? now : undefined;
+  }, 'only the restarted worker process’s workers in the cluster');
+  for (const member of fresh) started.add(member.pid);
+  // The gateway knows the new worker too (it learns members at its heartbeat).
+  await eventually(() => ready(newGateway.url!), 'the gateway ready with the new worker');
+  assert.match(launcher.output(), /\[gateway-1\] exited \(SIGKILL\).*restarting it/);
+  assert.match(launcher.output(), /\[workers\] exited \(SIGKILL\).*restarting it/);
+
+  // The restarted cluster serves a game through the restarted gateway.
+  const clients = await Promise.all(
+    ['First', 'Second'].map(async (player) => {
+      const login = await guestLogin(newGateway.url!, player);
+      return PlayhouseClient.connect({ url: newGateway.url!, token: login.token, io: { transports: ['websocket'] } });
+    }),
+  );
+  t.after(() => clients.forEach((client) => client.close()));
+  const duel = await startDuel({ player: inOrder(clients) });
+  assert.equal((await duel.drop(3)).status, 'playing');
+  clients.forEach((client) => client.close());
+
+  launcher.kill('SIGTERM');
+  assert.equal(await launcher.exited, 0, 'the launcher stops cleanly');
+  for (const pid of started) await eventually(() => !isRunning(pid), `process ${pid} ended`, 5000);
 });
