@@ -57,10 +57,11 @@ test('players on two gateways play a whole game in one room on a worker', async 
   }, 'two workers report two sessions and one room');
   assert.equal(perWorker.length, 4);
 
-  // The worker process serves its workers' own metrics, merged: the room's moves are counted there.
+  // The worker process serves each of its workers' own metrics, labelled by worker: summed, the room's moves are counted there.
   const workerMetrics = await (await fetch(cluster!.workers[0]!.ready.metrics!)).text();
-  assert.match(workerMetrics, /^playhouse_moves_applied_total\{game="connect-four"\} 7$/m);
-  assert.match(workerMetrics, /^playhouse_moves_rejected_total\{game="connect-four",reason="move\/not-your-turn"\} 1$/m);
+  const summed = (pattern: RegExp) => [...workerMetrics.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
+  assert.equal(summed(/^playhouse_moves_applied_total\{game="connect-four",worker="[^"]+"\} (\d+)$/gm), 7);
+  assert.equal(summed(/^playhouse_moves_rejected_total\{game="connect-four",reason="move\/not-your-turn",worker="[^"]+"\} (\d+)$/gm), 1);
 });
 
 test('a device dropped on one gateway resumes on the other: it gets what it missed, and its retried action counts once', async (t) => {
