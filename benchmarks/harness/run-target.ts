@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { NetworkOptions } from './flaky-link';
 import { perfMapPath } from './perf-map';
 import { PERF_HZ, perfFile, recordThread, writePerfWindow } from './perf-record';
+import { scrape, total as totalOf } from './prometheus';
 import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
 import type { RunVariant, Scenario, ScenarioOptions, ScenarioRun, WorkerInit } from './scenario';
 import { startServer, type ClusterShape, type ServerProcess, type TargetName } from './server-process';
@@ -268,15 +269,14 @@ function perMove(amount: number, moves: number): number {
 
 /** Batches, frames and bytes every node of a cluster has sent so far, from their /metrics. */
 async function clusterTraffic(server: ServerProcess): Promise<{ batches: number; frames: number; bytes: number }> {
-  const sum = { batches: 0, frames: 0, bytes: 0 };
-  for (const url of server.metricsUrls) {
-    const text = await (await fetch(url)).text();
-    for (const [key, name] of [['batches', 'playhouse_cluster_batches_total'], ['frames', 'playhouse_cluster_frames_total'], ['bytes', 'playhouse_cluster_bytes_total']] as const) {
-      const match = new RegExp(`^${name}\\{direction="sent"\\} (\\S+)$`, 'm').exec(text);
-      if (match) sum[key] += Number(match[1]);
-    }
-  }
-  return sum;
+  // Parsed, not matched line by line: a worker process labels each series with its worker, a gateway does not.
+  const samples = await scrape(server.metricsUrls);
+  const sent = { direction: 'sent' };
+  return {
+    batches: totalOf(samples, 'playhouse_cluster_batches_total', sent),
+    frames: totalOf(samples, 'playhouse_cluster_frames_total', sent),
+    bytes: totalOf(samples, 'playhouse_cluster_bytes_total', sent),
+  };
 }
 
 function split(total: number, parts: number): number[] {
