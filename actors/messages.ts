@@ -125,8 +125,11 @@ export interface RoomParams {
   readonly game: string;
   /** Seed of the room's deterministic random sequence. */
   readonly seed: number;
-  /** Set when the room is taken up from its latest snapshot (its worker died): the snapshot and its stored version. */
-  readonly restore?: { readonly version: number; readonly data: JsonObject };
+  /**
+   * Set when the room is taken up again (its worker died): its latest snapshot and the snapshot's stored
+   * version, or `data: null` (version 0) when it died before its first snapshot and its log has everything.
+   */
+  readonly restore?: { readonly version: number; readonly data: JsonObject | null };
 }
 
 /** Where a room's snapshot is kept in the snapshot store. */

@@ -73,11 +73,70 @@ export interface GameCatalog {
   close?(): Promise<void>;
 }
 
+/**
+ * What a room logs: each input it accepted, in the order it applied them (see RoomLog). A `tick` carries
+ * the time it advanced the game by; `open` is the room's first entry, naming what it was created with.
+ */
+export type RoomInput =
+  | { readonly type: 'open'; readonly game: string; readonly seed: number }
+  | { readonly type: 'join'; readonly playerId: string; readonly name: string }
+  | { readonly type: 'move'; readonly playerId: string; readonly version: number; readonly move: string; readonly payload: unknown }
+  | { readonly type: 'leave'; readonly playerId: string }
+  | { readonly type: 'rematch'; readonly playerId: string }
+  | { readonly type: 'presence'; readonly playerId: string; readonly away: boolean }
+  | { readonly type: 'away-expired'; readonly playerId: string }
+  | { readonly type: 'sessions-lost'; readonly playerIds: readonly string[] }
+  | { readonly type: 'tick'; readonly dtMs: number };
+
+/** One entry of a room's log (format version 1): `seq` counts from 0 (the `open` entry), `at` is epoch ms. */
+export interface RoomLogEntry {
+  readonly v: 1;
+  readonly seq: number;
+  readonly at: number;
+  readonly input: RoomInput;
+}
+
+/** A newer holder of the room took its log over: this holder is stale (its worker was declared gone). */
+export class RoomLogFencedError extends Error {
+  readonly code = 'room-log/fenced';
+  constructor(
+    readonly roomId: string,
+    readonly generation: number,
+  ) {
+    super(`the log of room ${roomId} was taken over by a holder newer than generation ${generation}`);
+    this.name = 'RoomLogFencedError';
+  }
+}
+
+/**
+ * Each room's inputs, durable beyond its worker (the cluster's Redis): a room acknowledges an input only
+ * once it is here, and a room restored elsewhere is its snapshot plus the entries after it.
+ *
+ * Fencing: each holder of a room has a generation (the room's fencing token). A new room appends as
+ * generation 1; taking a room up elsewhere takes the log over as the next generation, after which the
+ * older holder's appends are refused (RoomLogFencedError): a zombie cannot add to the room's history.
+ */
+export interface RoomLog {
+  /** Appends entries (consecutive seqs; entries already there are skipped). Rejects with RoomLogFencedError, or StoreUnavailableError. */
+  append(roomId: string, generation: number, entries: readonly RoomLogEntry[]): Promise<void>;
+  /** Takes the log over as the next generation (older ones can append no more): that generation and the entries after `afterSeq`. */
+  takeOver(roomId: string, afterSeq: number): Promise<{ readonly generation: number; readonly entries: RoomLogEntry[] }>;
+  /** The room's `open` entry, if its log still has it (a room that died before its first snapshot). */
+  opening(roomId: string): Promise<Extract<RoomInput, { type: 'open' }> | undefined>;
+  /** Forgets the entries up to `seq` (a durable snapshot covers them), keeping the `open` entry. */
+  trim(roomId: string, seq: number): Promise<void>;
+  /** The room closed: its log goes. */
+  remove(roomId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Connects a process to the cluster's shared backplane (Redis in infra/). */
 export interface ClusterConnector {
   connect(options: { readonly url: string; readonly name: string }): Promise<Backplane>;
   /** Where sessions keep their resume state while their device is away, shared by every worker. */
   sessionStore(options: { readonly url: string; readonly name: string }): Promise<SessionStateStore>;
+  /** Where rooms log their inputs, shared by every worker. */
+  roomLog(options: { readonly url: string; readonly name: string }): Promise<RoomLog>;
   /** Takes up the game versions the cluster's gateways publish (hot reload), until the returned function is called. */
   followGames(options: { readonly url: string; readonly name: string }): Promise<() => Promise<void>>;
 }

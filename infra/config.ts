@@ -135,6 +135,12 @@ export const ConfigSchema = z.strictObject({
       roomSnapshots: z.boolean().optional(),
       /** Rooms snapshot their state this often while it changes (and always at the end of a game); 0: only at game end. */
       snapshotIntervalMs: z.number().int().min(0).default(1000),
+      /**
+       * Cluster workers: `moves` acknowledges a room's input only once it is in the room's log on the
+       * cluster's Redis (no acknowledged move is lost when a worker dies); `snapshot` does not log, and a
+       * room restored elsewhere goes back to its latest snapshot (up to snapshotIntervalMs of moves lost).
+       */
+      durability: z.enum(['moves', 'snapshot']).default('moves'),
       queue: z
         .strictObject({
           /** Writes that may wait; past it low then normal writes are shed, and critical ones refused. */
@@ -196,6 +202,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_MIGRATE_ON_BOOT', ['persistence', 'migrateOnBoot'], 'boolean'],
   ['PLAYHOUSE_ROOM_SNAPSHOTS', ['persistence', 'roomSnapshots'], 'boolean'],
   ['PLAYHOUSE_SNAPSHOT_INTERVAL_MS', ['persistence', 'snapshotIntervalMs'], 'number'],
+  ['PLAYHOUSE_DURABILITY', ['persistence', 'durability'], 'string'],
   ['PLAYHOUSE_WRITE_QUEUE_MAX', ['persistence', 'queue', 'maxQueued'], 'number'],
   ['PLAYHOUSE_WRITE_BATCH_SIZE', ['persistence', 'queue', 'batchSize'], 'number'],
   ['PLAYHOUSE_WRITE_NORMAL_WINDOW_MS', ['persistence', 'queue', 'normalWindowMs'], 'number'],

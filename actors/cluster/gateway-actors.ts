@@ -70,6 +70,7 @@ export async function connectGatewayActors(options: GatewayActorsOptions): Promi
       const reasons: string[] = [];
       if (!health.backplaneUp) reasons.push('the cluster backplane (Redis) is unreachable');
       if (health.liveWorkers === 0) reasons.push('no worker is alive and taking players');
+      if (health.fenced) reasons.push('the cluster declared this gateway gone; it is rejoining');
       return { ready: reasons.length === 0, reasons };
     },
     async stop() {

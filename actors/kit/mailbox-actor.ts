@@ -10,7 +10,7 @@
  */
 import { refusal } from '../../protocol/errors';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { ActorLog, ActorMetrics, GameCatalog, SessionStateStore } from '../ports';
+import type { ActorLog, ActorMetrics, GameCatalog, RoomLog, SessionStateStore } from '../ports';
 import type { SpawnReply, SpawnRequest } from './local-router';
 import { withDeadline } from './deadlines';
 import { Mailbox, MailboxFullError, type MailboxOwner } from './mailbox';
@@ -26,6 +26,12 @@ export interface ActorSettings {
   readonly snapshotIntervalMs?: number;
   /** Rooms: how long a restored room holds the seats of players who do not come back. */
   readonly awayGraceMs?: number;
+  /**
+   * Rooms with a log (a cluster's workers): `moves` acknowledges an input only once it is in the room's
+   * log, so a room restored elsewhere has every acknowledged move; `snapshot` does not log, and a restored
+   * room goes back to its latest snapshot.
+   */
+  readonly durability?: 'moves' | 'snapshot';
 }
 
 /** What the host hands an actor: its name, its settings, the outside world, and messaging. */
@@ -37,6 +43,8 @@ export interface ActorContext {
   readonly games: GameCatalog;
   /** Away sessions' resume state, shared by the cluster's workers (absent in one process). */
   readonly sessionStore: SessionStateStore | undefined;
+  /** Rooms' input logs, shared by the cluster's workers (absent in one process). */
+  readonly roomLog: RoomLog | undefined;
   tell(to: Address, message: object): void;
   ask(to: Address, message: object): Promise<unknown>;
   spawn(request: SpawnRequest): Promise<SpawnReply>;
@@ -74,6 +82,11 @@ export abstract class MailboxActor<M extends object, P> implements MailboxOwner<
   /** Away sessions' resume state, shared by the cluster (undefined in one process). */
   protected get sessionStore(): SessionStateStore | undefined {
     return this.context.sessionStore;
+  }
+
+  /** Rooms' input logs, shared by the cluster (undefined in one process). */
+  protected get roomLog(): RoomLog | undefined {
+    return this.context.roomLog;
   }
 
   /** Messages accepted and not yet finished. */

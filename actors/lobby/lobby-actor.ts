@@ -48,12 +48,26 @@ export class LobbyActor extends MailboxActor<LobbyMessage, object> {
     if (alive?.ok) return { ok: true };
     const read = await this.ask<ReadSnapshotReply>(PERSISTENCE, { type: 'read-snapshot', key: roomSnapshotKey(roomId) } satisfies PersistenceMessage);
     if (!read.ok) return read;
-    if (!read.snapshot) return refusal('room/lost', `room ${roomId} left no snapshot to restore`);
+    if (!read.snapshot) return this.restoreFromLog(roomId);
     const saved = read.snapshot.data as unknown as RoomSnapshot;
     const params: RoomParams = { roomId, game: saved.game, seed: saved.seed, restore: { version: read.snapshot.version, data: read.snapshot.data } };
     const spawned = await this.spawn('room', address, params);
     if (!spawned.ok) return spawned;
     this.log.info({ roomId, version: saved.match.version, savedAt: saved.savedAt, created: spawned.created }, 'room restored from its snapshot');
+    return { ok: true };
+  }
+
+  /** A room that died before its first snapshot: its log opens with what it was created with, and holds every input. */
+  private async restoreFromLog(roomId: string): Promise<Reply> {
+    const opening = await this.roomLog?.opening(roomId).catch((error: unknown) => {
+      this.log.warn({ roomId, err: String(error) }, 'could not read a room log');
+      return undefined;
+    });
+    if (!opening) return refusal('room/lost', `room ${roomId} left no snapshot and no log to restore`);
+    const params: RoomParams = { roomId, game: opening.game, seed: opening.seed, restore: { version: 0, data: null } };
+    const spawned = await this.spawn('room', roomAddress(roomId), params);
+    if (!spawned.ok) return spawned;
+    this.log.info({ roomId, created: spawned.created }, 'room restored from its log');
     return { ok: true };
   }
 

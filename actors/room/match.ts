@@ -29,6 +29,7 @@ export interface EndedGame {
   readonly outcome: Outcome;
   readonly moves: number;
   readonly startedAt: number;
+  readonly endedAt: number;
 }
 
 /**
@@ -86,6 +87,8 @@ export class Match {
     private readonly random: SeededRandom,
     /** The newest version of the game (hot reload): each new game of the room starts with it. */
     private readonly newest: () => LoadedGame | undefined = () => undefined,
+    /** The time of the input being applied (a replayed input's own time, not the replay's). */
+    private readonly clock: () => number = Date.now,
   ) {
     this.pinned = game;
   }
@@ -318,15 +321,16 @@ export class Match {
   }
 
   /**
-   * Takes up a match from its snapshot; every seated player counts as away until their session says otherwise.
-   * The version jumps far ahead: devices may have seen versions after the snapshot, and must take the
-   * restored state as the newest (moves made after the snapshot are lost).
+   * Takes up a match from its snapshot. Without `exact` every seated player counts as away until their
+   * session says otherwise, and the version jumps far ahead: devices may have seen versions after the
+   * snapshot, and must take the restored state as the newest (moves made after the snapshot are lost).
+   * With `exact` (the room replays its log after it, so devices saw nothing newer) the version stays.
    */
-  restore(snapshot: MatchSnapshot): void {
-    this.seats = snapshot.seats.map((seat) => ({ ...seat, away: true }));
+  restore(snapshot: MatchSnapshot, exact = false): void {
+    this.seats = snapshot.seats.map((seat) => (exact ? { ...seat } : { ...seat, away: true }));
     this.status = snapshot.status;
     this.state = snapshot.state === null && snapshot.status === 'waiting' ? undefined : snapshot.state;
-    this.version = snapshot.version + RESTORED_VERSION_JUMP;
+    this.version = snapshot.version + (exact ? 0 : RESTORED_VERSION_JUMP);
     this.gameNumber = snapshot.gameNumber;
     this.outcome = snapshot.outcome;
     this.rematchVotes.clear();
@@ -335,6 +339,14 @@ export class Match {
     this.players = [...snapshot.players];
     this.moves = snapshot.moves;
     this.startedAt = snapshot.startedAt;
+  }
+
+  /**
+   * Every seated player counts as away until their session says otherwise (a room taken up on another
+   * worker), without the game hearing of it: their sessions may be back before the grace period ends.
+   */
+  markAllAway(): void {
+    this.seats = this.seats.map((seat) => ({ ...seat, away: true }));
   }
 
   /** The version players last saw: it moves on with every change they see. */
@@ -366,7 +378,7 @@ export class Match {
     if (newest && newest.name === this.pinned.name && newest.version !== this.pinned.version) this.use(newest);
     this.gameNumber++;
     this.players = this.seats.map(({ playerId, name, seat }) => ({ playerId, name, seat }));
-    this.startedAt = Date.now();
+    this.startedAt = this.clock();
     this.moves = 0;
     this.rematchVotes.clear();
     this.outcome = null;
@@ -399,7 +411,7 @@ export class Match {
   private finish(outcome: Outcome, leaver?: string): void {
     this.status = 'over';
     this.outcome = { winners: [...outcome.winners], draw: outcome.draw, reason: outcome.reason };
-    this.ended.push({ gameNumber: this.gameNumber, players: this.players, outcome: this.outcome, moves: this.moves, startedAt: this.startedAt });
+    this.ended.push({ gameNumber: this.gameNumber, players: this.players, outcome: this.outcome, moves: this.moves, startedAt: this.startedAt, endedAt: this.clock() });
     this.changed();
     for (const { playerId } of this.seats) {
       this.outbox.push({

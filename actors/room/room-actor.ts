@@ -4,14 +4,24 @@
  * handled in order: check → apply → broadcast. Real-time games tick on a timer
  * that posts into the same mailbox, so ticks and moves never interleave.
  *
- * The room never waits on a database: it hands its writes to the persistence
- * actor of its worker — the match result (critical), the players' profile
- * counters (normal) and, on a cluster's workers, a snapshot of the match on an
- * interval while it changes and whenever a game ends (low priority: only the
- * newest counts). A room whose worker died is taken up from its latest
- * snapshot (`params.restore`); one process has nothing to restore a room for
- * (its sessions live in memory), so there rooms write no snapshots.
+ * The room never waits on a database for its results: it hands its writes to
+ * the persistence actor of its worker — the match result (critical), the
+ * players' profile counters (normal) and, on a cluster's workers, a snapshot
+ * of the match on an interval while it changes and whenever a game ends (low
+ * priority: only the newest counts). One process has nothing to restore a
+ * room for (its sessions live in memory), so there rooms write no snapshots.
+ *
+ * On a cluster's workers with durability `moves` (the default) the room also
+ * logs every input it accepts (RoomLog) and answers it, and shows its effects
+ * to anyone, only once the log has it. A room whose worker died is taken up
+ * elsewhere from its latest snapshot plus the log after it (`params.restore`),
+ * so nothing a player was shown is lost, and the room's log is taken over as a
+ * new generation so the old holder, should it wake, can add nothing. With
+ * durability `snapshot` nothing is logged and a restored room goes back to its
+ * latest snapshot; the snapshot of a game's end is then written before its
+ * result, so no restore brings back a game whose result is stored.
  */
+import { refusal } from '../../protocol/errors';
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
 import {
   LOBBY,
@@ -28,9 +38,10 @@ import {
   type WriteReply,
   type WriteRequest,
 } from '../messages';
-import type { JsonObject } from '../persistence/stores';
-import type { LoadedGame } from '../ports';
+import { StoreUnavailableError, type JsonObject, type MatchResult } from '../persistence/stores';
+import { RoomLogFencedError, type LoadedGame, type RoomInput, type RoomLogEntry } from '../ports';
 import { Match, type EndedGame, type MatchSnapshot } from './match';
+import { loggedInput } from './room-input';
 import { SeededRandom } from './seeded-random';
 
 /** How long after a player's grace period the room lets the seat go itself (the session normally does it first). */
@@ -55,36 +66,117 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private newestSeen: LoadedGame;
   /** The rules version the room is counted under in metrics. */
   private metricsVersion: string;
+  /** The time of the input being handled (a replayed input's own): the match's clock. */
+  private inputAt = Date.now();
+  /** The last seq in the room's log (-1: nothing logged yet; 0 is the `open` entry). */
+  private logSeq = -1;
+  /** This holder's generation of the room's log (its fencing token); 1 for a room that was never taken over. */
+  private logGeneration = 1;
+  /** A newer holder took the room over: this copy answers nothing more. */
+  private fenced = false;
+  /** The result of the room's last game, kept in its snapshot so a restore can write it again if it was lost. */
+  private lastResult: MatchResult | undefined;
+  /** How far the last tick advanced the game (logged with it). */
+  private lastTickMs = 0;
 
   constructor(context: ActorContext, params: RoomParams) {
     super(context, params);
     const game = context.games.get(params.game);
     if (!game) throw new Error(`unknown game ${params.game}`);
-    this.match = new Match(params.roomId, game, new SeededRandom(params.seed), () => context.games.get(params.game));
+    this.match = new Match(
+      params.roomId,
+      game,
+      new SeededRandom(params.seed),
+      () => context.games.get(params.game),
+      () => this.inputAt,
+    );
     this.newestSeen = game;
     this.metricsVersion = game.version;
     this.snapshotBase = params.restore?.version ?? 0;
-    if (params.restore) {
-      this.match.restore((params.restore.data as unknown as RoomSnapshot).match);
+    const saved = params.restore?.data as unknown as RoomSnapshot | null | undefined;
+    if (saved) {
+      this.match.restore(saved.match, this.logging);
       this.snapshotVersion = this.match.stateVersion;
+      this.logSeq = saved.logSeq ?? -1;
+      this.lastResult = saved.lastResult;
     }
   }
 
-  override started(): void {
+  /** Whether this room logs its inputs (a cluster's worker with durability `moves`). */
+  private get logging(): boolean {
+    return this.roomLog !== undefined && this.settings.durability !== 'snapshot';
+  }
+
+  override async started(): Promise<void> {
     this.metrics.roomOpened(this.params.game, this.metricsVersion);
-    if (this.params.restore) {
-      // Every player counts as away until their session says otherwise; those who never come back lose their seat.
-      for (const playerId of this.match.playerIds) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
-      this.updateTicker();
-      this.reportToLobby();
+    if (!this.params.restore) return;
+    if (this.logging) {
+      // Take the log over (the old holder can add nothing from now on) and replay what came after the snapshot.
+      const { generation, entries } = await this.roomLog!.takeOver(this.params.roomId, this.logSeq);
+      this.logGeneration = generation;
+      this.replay(entries);
+      this.match.markAllAway();
+    }
+    // Results of games that ended meanwhile, or the last one's again (it may not have been written): saving is idempotent.
+    if (this.match.ended.length > 0) this.recordEndedGames();
+    else if (this.lastResult) this.recordResult(this.lastResult);
+    // Every player counts as away until their session says otherwise; those who never come back lose their seat.
+    for (const playerId of this.match.playerIds) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
+    this.updateTicker();
+    this.reportToLobby();
+  }
+
+  /** Applies logged inputs again, exactly as they were applied (their own time, their own tick lengths); nobody is told. */
+  private replay(entries: readonly RoomLogEntry[]): void {
+    for (const entry of entries) {
+      this.inputAt = entry.at;
+      this.apply(entry.input);
+      this.logSeq = entry.seq;
+    }
+    this.match.outbox.length = 0;
+    this.inputAt = Date.now();
+    if (entries.length > 0) this.log.info({ roomId: this.params.roomId, inputs: entries.length, logSeq: this.logSeq }, 'room replayed its log after its snapshot');
+  }
+
+  /** One input to the match: live (from dispatch) and replayed alike. */
+  private apply(input: RoomInput): unknown {
+    const match = this.match;
+    switch (input.type) {
+      case 'open':
+        return undefined;
+      case 'join':
+        return match.join(input.playerId, input.name);
+      case 'move':
+        return match.move(input.playerId, input.version, input.move, input.payload);
+      case 'leave':
+        return match.leave(input.playerId);
+      case 'rematch':
+        return match.rematch(input.playerId);
+      case 'presence':
+        return match.presence(input.playerId, input.away);
+      case 'away-expired':
+        // The session should have made the player leave by now; it died with its worker, so the room does.
+        return match.isAway(input.playerId) ? match.leave(input.playerId) : undefined;
+      case 'sessions-lost':
+        // The sessions are saved (cluster): their players may come back through a session restored elsewhere.
+        // Until then they are away, and they lose the seat if they do not come back within the grace period.
+        for (const playerId of input.playerIds) if (match.isSeated(playerId) && !match.isAway(playerId)) match.presence(playerId, true);
+        return undefined;
+      case 'tick':
+        match.tick(input.dtMs);
+        return undefined;
     }
   }
 
   override stopped(): void {
+    this.stopTimers();
+    if (!this.closed) this.metrics.roomClosed(this.params.game, this.metricsVersion);
+  }
+
+  private stopTimers(): void {
     clearTimeout(this.snapshotTimer);
     this.stopTicker();
     for (const timer of this.awayTimers.values()) clearTimeout(timer);
-    if (!this.closed) this.metrics.roomClosed(this.params.game, this.metricsVersion);
   }
 
   handle(message: RoomMessage): unknown {
@@ -96,12 +188,23 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     if (message.type === 'ping') return { ok: true };
     if (message.type === 'snapshot') {
       this.snapshotTimer = undefined;
-      if (!this.closed && this.match.stateVersion !== this.snapshotVersion) this.saveSnapshot();
+      if (!this.closed && this.match.stateVersion !== this.snapshotVersion) void this.saveSnapshot();
       return undefined;
     }
+    if (this.fenced) return refusal('server/unavailable', `room ${this.params.roomId} moved to another worker; retry`);
     this.catchUpRules();
     const wasOpen = this.match.isOpen;
+    const versionBefore = this.match.stateVersion;
+    this.inputAt = Date.now();
     const reply = this.dispatch(message);
+    const input = this.logging ? loggedInput(message, reply, this.match.stateVersion !== versionBefore, this.lastTickMs) : undefined;
+    // Nothing of an input is shown (its answer, what it pushes, its result) before the log has it.
+    if (input) return this.logged(input).then(() => this.settle(wasOpen, reply), (error: unknown) => this.notLogged(error));
+    return this.settle(wasOpen, reply);
+  }
+
+  /** What follows an input once it is durable (or at once, when nothing is logged): tell, record, schedule. */
+  private settle(wasOpen: boolean, reply: unknown): unknown {
     this.countVersion();
     this.flush();
     if (this.match.ended.length > 0) this.recordEndedGames();
@@ -112,11 +215,46 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     return reply;
   }
 
+  /**
+   * Appends the input to the room's log (a new room's first append opens it), trying again while the log's
+   * store is unreachable: the input is applied already, and the mailbox waits until it is durable.
+   */
+  private async logged(input: RoomInput): Promise<void> {
+    const entries: RoomLogEntry[] = [];
+    if (this.logSeq < 0) entries.push({ v: 1, seq: ++this.logSeq, at: this.inputAt, input: { type: 'open', game: this.params.game, seed: this.params.seed } });
+    entries.push({ v: 1, seq: ++this.logSeq, at: this.inputAt, input });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.roomLog!.append(this.params.roomId, this.logGeneration, entries);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || this.closed) throw error;
+        if (attempt === 1) this.log.warn({ roomId: this.params.roomId, err: error.message }, 'room log unreachable: the room waits for it');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(LOG_RETRY_MAX_MS, LOG_RETRY_FIRST_MS * 2 ** (attempt - 1))));
+      }
+    }
+  }
+
+  /** The input could not be logged: the room was taken over elsewhere (this copy is stale), or it is closing. */
+  private notLogged(error: unknown): unknown {
+    this.match.outbox.length = 0;
+    if (error instanceof RoomLogFencedError && !this.fenced) {
+      this.fenced = true;
+      this.log.warn({ roomId: this.params.roomId, generation: this.logGeneration }, 'room taken over by a newer holder: this copy stops');
+      this.stopTimers();
+      this.closed = true;
+      this.metrics.roomClosed(this.params.game, this.metricsVersion);
+      this.retire();
+    } else if (!(error instanceof RoomLogFencedError)) {
+      this.log.error({ roomId: this.params.roomId, err: String(error) }, 'room log append failed');
+    }
+    return refusal('server/unavailable', `room ${this.params.roomId} could not record this; retry`);
+  }
+
   private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' | 'snapshot' | 'ping' }>): unknown {
     const game = this.params.game;
     switch (message.type) {
       case 'join':
-        return this.match.join(message.playerId, message.name);
+        return this.apply({ type: 'join', playerId: message.playerId, name: message.name });
       case 'move': {
         const result = this.match.move(message.playerId, message.version, message.move, message.payload);
         if (result.ok) this.metrics.moveApplied(game);
@@ -124,33 +262,27 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         return result;
       }
       case 'leave':
-        return this.match.leave(message.playerId);
+        return this.apply({ type: 'leave', playerId: message.playerId });
       case 'rematch':
-        return this.match.rematch(message.playerId);
+        return this.apply({ type: 'rematch', playerId: message.playerId });
       case 'sync':
         return this.match.sync(message.playerId);
       case 'presence':
         this.watchAway(message.playerId, message.away ? message.graceMs : undefined);
-        return this.match.presence(message.playerId, message.away);
-      case 'sessions-lost':
-        // The sessions are saved (cluster): their players may come back through a session restored elsewhere.
-        // Until then they are away, and they lose the seat if they do not come back within the grace period.
-        for (const playerId of Object.keys(message.playerIds)) {
-          if (!this.match.isSeated(playerId) || this.match.isAway(playerId)) continue;
-          const graceMs = this.settings.awayGraceMs ?? 0;
-          this.watchAway(playerId, graceMs);
-          this.match.presence(playerId, true);
-        }
-        return undefined;
+        return this.apply({ type: 'presence', playerId: message.playerId, away: message.away });
+      case 'sessions-lost': {
+        const lost = Object.keys(message.playerIds).filter((playerId) => this.match.isSeated(playerId) && !this.match.isAway(playerId));
+        for (const playerId of lost) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
+        return this.apply({ type: 'sessions-lost', playerIds: lost });
+      }
       case 'away-expired':
-        // The session should have made the player leave by now; it died with its worker, so the room does.
-        return this.match.isAway(message.playerId) ? this.match.leave(message.playerId) : undefined;
+        return this.apply({ type: 'away-expired', playerId: message.playerId });
       case 'tick': {
         this.tickQueued = false;
         const now = Date.now();
-        this.match.tick(now - this.lastTickAt);
+        this.lastTickMs = now - this.lastTickAt;
         this.lastTickAt = now;
-        return undefined;
+        return this.apply({ type: 'tick', dtMs: this.lastTickMs });
       }
     }
   }
@@ -178,22 +310,36 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     this.metricsVersion = running;
   }
 
-  /** A game ended: its result (critical), the players' profile counters (normal), and a snapshot now. */
+  /**
+   * A game ended: its result (critical), the players' profile counters (normal), and a snapshot now. With
+   * durability `snapshot` the snapshot of the end is written first (critical) and the result only once it is
+   * durable: a stored result then always has its game's end behind it, and no restore can un-finish it.
+   * With `moves` the end is in the log already.
+   */
   private recordEndedGames(): void {
-    const now = Date.now();
-    for (const ended of this.match.ended.splice(0)) {
-      const result = this.matchResult(ended, now);
-      this.persist('critical', { kind: 'match-result', result });
-      for (const player of ended.players) {
-        const won = ended.outcome.winners.includes(player.playerId);
-        const add = { played: 1, won: won ? 1 : 0, lost: !won && !ended.outcome.draw ? 1 : 0, drawn: ended.outcome.draw ? 1 : 0 };
-        this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add, ids: [result.matchId] });
-      }
+    const results = this.match.ended.splice(0).map((ended) => this.matchResult(ended));
+    this.lastResult = results[results.length - 1];
+    if (this.settings.snapshots && !this.logging) {
+      void this.saveSnapshot('critical').then((durable) => {
+        if (durable) for (const result of results) this.recordResult(result);
+      });
+      return;
     }
-    if (this.settings.snapshots) this.saveSnapshot();
+    for (const result of results) this.recordResult(result);
+    if (this.settings.snapshots) void this.saveSnapshot('low');
   }
 
-  private matchResult(ended: EndedGame, endedAt: number): Extract<WriteRequest, { kind: 'match-result' }>['result'] {
+  /** A result and the players' profile counters it adds: both idempotent by match id, so writing them again is harmless. */
+  private recordResult(result: MatchResult): void {
+    this.persist('critical', { kind: 'match-result', result });
+    for (const player of result.players) {
+      const won = result.winners.includes(player.playerId);
+      const add = { played: 1, won: won ? 1 : 0, lost: !won && !result.draw ? 1 : 0, drawn: result.draw ? 1 : 0 };
+      this.persist('normal', { kind: 'profile', playerId: player.playerId, name: player.name, add, ids: [result.matchId] });
+    }
+  }
+
+  private matchResult(ended: EndedGame): MatchResult {
     return {
       matchId: `${this.params.roomId}#${ended.gameNumber}`,
       roomId: this.params.roomId,
@@ -205,7 +351,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       reason: ended.outcome.reason,
       moves: ended.moves,
       startedAt: ended.startedAt,
-      endedAt,
+      endedAt: ended.endedAt,
     };
   }
 
@@ -220,21 +366,43 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     this.snapshotTimer.unref();
   }
 
-  /** The newest state of the match for the snapshot store (low priority: a newer one replaces it in the queue). */
-  private saveSnapshot(): void {
+  /**
+   * The newest state of the match for the snapshot store (low priority: a newer one replaces it in the queue).
+   * Once it is durable the log before it is no longer needed. Resolves with whether it became durable.
+   */
+  private saveSnapshot(priority: WritePriority = 'low'): Promise<boolean> {
     this.snapshotVersion = this.match.stateVersion;
-    const snapshot: RoomSnapshot = { roomId: this.params.roomId, game: this.params.game, seed: this.params.seed, savedAt: Date.now(), match: this.match.snapshot() };
-    this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: snapshot as unknown as JsonObject, basedOn: this.snapshotBase });
+    const logSeq = this.logSeq;
+    const snapshot: RoomSnapshot = {
+      roomId: this.params.roomId,
+      game: this.params.game,
+      seed: this.params.seed,
+      savedAt: Date.now(),
+      match: this.match.snapshot(),
+      ...(this.logging ? { logSeq } : {}),
+      ...(this.lastResult ? { lastResult: this.lastResult } : {}),
+    };
+    const durable = this.persist(priority, { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: snapshot as unknown as JsonObject, basedOn: this.snapshotBase });
+    if (this.logging && logSeq > 0) {
+      void durable.then((written) => {
+        if (written && !this.fenced) this.roomLog!.trim(this.params.roomId, logSeq).catch(() => undefined);
+      });
+    }
+    return durable;
   }
 
-  /** Hands a write to the persistence actor; the room goes on at once and only logs what went wrong. */
-  private persist(priority: WritePriority, write: WriteRequest): void {
-    this.ask<WriteReply>(PERSISTENCE, { type: 'write', priority, write } satisfies PersistenceMessage).then(
+  /** Hands a write to the persistence actor; the room goes on at once and only logs what went wrong. Resolves with whether it became durable. */
+  private persist(priority: WritePriority, write: WriteRequest): Promise<boolean> {
+    return this.ask<WriteReply>(PERSISTENCE, { type: 'write', priority, write } satisfies PersistenceMessage).then(
       (reply) => {
         if (!reply.ok) this.log.warn({ roomId: this.params.roomId, priority, kind: write.kind, error: reply.error }, 'room write refused');
+        return reply.ok;
       },
       // The write stays queued (a store is slow or down): the ask only stopped waiting.
-      (error: unknown) => this.log.debug({ roomId: this.params.roomId, priority, kind: write.kind, err: String(error) }, 'room write not yet durable'),
+      (error: unknown) => {
+        this.log.debug({ roomId: this.params.roomId, priority, kind: write.kind, err: String(error) }, 'room write not yet durable');
+        return false;
+      },
     );
   }
 
@@ -307,8 +475,9 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     this.closed = true;
     this.stopTicker();
     clearTimeout(this.snapshotTimer);
-    // Nothing to restore any more: the snapshot goes (queued after any snapshot still waiting, so it wins).
-    if (this.settings.snapshots) this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
+    // Nothing to restore any more: the snapshot goes (queued after any snapshot still waiting, so it wins), and the log.
+    if (this.settings.snapshots) void this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
+    if (this.logging) this.roomLog!.remove(this.params.roomId).catch(() => undefined);
     this.metrics.roomClosed(this.params.game, this.metricsVersion);
     this.tell(LOBBY, { type: 'room-status', roomId: this.params.roomId, game: this.params.game, open: false, closed: true } satisfies LobbyMessage);
     this.retire();
@@ -322,4 +491,12 @@ export interface RoomSnapshot {
   readonly seed: number;
   readonly savedAt: number;
   readonly match: MatchSnapshot;
+  /** The last entry of the room's log this snapshot includes (rooms that log their inputs). */
+  readonly logSeq?: number;
+  /** The result of the room's last game: a restore writes it again, in case it was lost with the worker. */
+  readonly lastResult?: MatchResult;
 }
+
+/** A room log append that cannot reach its store is tried again after this, doubling up to the maximum. */
+const LOG_RETRY_FIRST_MS = 50;
+const LOG_RETRY_MAX_MS = 1000;

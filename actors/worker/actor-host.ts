@@ -12,7 +12,7 @@ import type { Envelope, LocalRouter, SpawnReply, SpawnRequest } from '../kit/loc
 import type { ActorContext, ActorSettings, MailboxActor } from '../kit/mailbox-actor';
 import { LobbyActor } from '../lobby/lobby-actor';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { ActorLog, ActorMetrics, GameCatalog, SessionStateStore } from '../ports';
+import type { ActorLog, ActorMetrics, GameCatalog, RoomLog, SessionStateStore } from '../ports';
 import { RoomActor } from '../room/room-actor';
 import { SessionActor } from '../session/session-actor';
 
@@ -78,6 +78,9 @@ export class ActorHost implements LocalRouter {
 
   /** Where this host's sessions keep their resume state while away (a cluster's Redis). */
   sessionStore: SessionStateStore | undefined;
+
+  /** Where this host's rooms log their inputs (a cluster's Redis). */
+  roomLog: RoomLog | undefined;
 
   /** A local endpoint that is not an actor (a gateway in this process). */
   bindEndpoint(address: Address, deliver: (message: object) => void): void {
@@ -219,6 +222,10 @@ class HostedContext implements ActorContext {
 
   get sessionStore(): SessionStateStore | undefined {
     return this.host.sessionStore;
+  }
+
+  get roomLog(): RoomLog | undefined {
+    return this.host.roomLog;
   }
 }
 

@@ -42,6 +42,10 @@ export interface WorkerParameters {
 export interface WorkerStats extends HostStats {
   readonly nodeId: string;
   readonly pid: number;
+  /** The cluster declared this worker's incarnation gone; it serves nothing until it has rejoined. */
+  readonly fenced: boolean;
+  /** The worker's last heartbeat reached the cluster's Redis (always true outside a cluster). */
+  readonly backplaneUp: boolean;
 }
 
 const DRAIN_POLL_MS = 100;
@@ -89,7 +93,8 @@ export default class WorkerActor {
 
   /** comedy topic: what this worker holds. */
   stats(): WorkerStats {
-    return { ...this.host.stats(), nodeId: this.nodeId, pid: process.pid };
+    const health = this.node?.health();
+    return { ...this.host.stats(), nodeId: this.nodeId, pid: process.pid, fenced: health?.fenced ?? false, backplaneUp: health?.backplaneUp ?? true };
   }
 
   /** comedy topic: this worker process's metrics, for its supervisor to merge and serve. */
@@ -146,6 +151,7 @@ export default class WorkerActor {
   private async joinCluster(cluster: WorkerClusterParameters, askTimeoutMs: number): Promise<void> {
     this.backplane = await this.cluster.connect({ url: cluster.redisUrl, name: cluster.name });
     this.host.sessionStore = await this.cluster.sessionStore({ url: cluster.redisUrl, name: cluster.name });
+    this.host.roomLog = await this.cluster.roomLog({ url: cluster.redisUrl, name: cluster.name });
     // New versions of the games come from the gateway that watches the files (hot reload).
     this.unfollowGames = await this.cluster.followGames({ url: cluster.redisUrl, name: cluster.name });
     // A worker's node id names its incarnation: directory entries and fences are per incarnation.
@@ -219,14 +225,17 @@ export default class WorkerActor {
     const node = this.node;
     const backplane = this.backplane;
     const sessionStore = this.host.sessionStore;
+    const roomLog = this.host.roomLog;
     const unfollowGames = this.unfollowGames;
     this.unfollowGames = undefined;
     this.node = undefined;
     this.backplane = undefined;
     this.host.sessionStore = undefined;
+    this.host.roomLog = undefined;
     await node?.stop();
     await backplane?.close();
     await sessionStore?.close();
+    await roomLog?.close();
     await unfollowGames?.();
   }
 }

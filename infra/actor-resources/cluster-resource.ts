@@ -3,6 +3,7 @@ import type { Backplane } from '../../actors/cluster/backplane';
 import type { ClusterConnector } from '../../actors/ports';
 import { GameChannel } from '../cluster/game-channel';
 import { RedisBackplane } from '../cluster/redis-backplane';
+import { RedisRoomLog } from '../cluster/redis-room-log';
 import { processGames } from '../game-catalog';
 import { RedisSessionStore } from '../stores/redis/redis-session-store';
 import { processLogger } from '../logger';
@@ -15,6 +16,7 @@ export default class ClusterResource {
     return {
       connect: (options): Promise<Backplane> => RedisBackplane.connect({ ...options, log: processLogger() }),
       sessionStore: (options) => RedisSessionStore.connect({ ...options, log: processLogger() }),
+      roomLog: (options) => RedisRoomLog.connect({ ...options, log: processLogger() }),
       async followGames(options) {
         const channel = await GameChannel.open({ ...options, catalog: processGames(), publish: false, log: processLogger() });
         return () => channel.close();

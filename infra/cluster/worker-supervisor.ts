@@ -33,8 +33,8 @@ export interface RunningWorkers {
   stop(): Promise<void>;
 }
 
-/** What a worker's `stats` topic answers; `fenced` is read defensively (a worker that does not say was not fenced). */
-type WorkerStatsReply = WorkerStats & { readonly fenced?: boolean };
+/** What a worker's `stats` topic answers (a worker of an older build may not say whether it is fenced). */
+type WorkerStatsReply = Omit<WorkerStats, 'fenced' | 'backplaneUp'> & Partial<Pick<WorkerStats, 'fenced' | 'backplaneUp'>>;
 
 /** A worker's stats, or why it did not answer. */
 export type WorkerAnswer = WorkerStatsReply | { readonly slot: string; readonly error: string };
@@ -55,6 +55,7 @@ export function actorSettings(config: PlayhouseConfig): Record<ActorKind, ActorS
       // Only a cluster's workers can restore a room from its snapshot (see config persistence.roomSnapshots).
       snapshots: config.persistence.roomSnapshots ?? config.role === 'worker',
       snapshotIntervalMs: config.persistence.snapshotIntervalMs,
+      durability: config.persistence.durability,
       awayGraceMs: config.resume.graceMs,
     },
     lobby: settingsFor('lobby'),
@@ -196,6 +197,7 @@ export function workersReadiness(answers: readonly WorkerAnswer[], timeoutMs: nu
   for (const answer of answers) {
     if ('error' in answer) reasons.push(`worker ${answer.slot} did not answer within ${timeoutMs} ms (${answer.error})`);
     else if (answer.fenced === true) reasons.push(`worker ${answer.nodeId} was fenced by the cluster and serves nothing until it rejoins`);
+    else if (answer.backplaneUp === false) reasons.push(`worker ${answer.nodeId} cannot reach the cluster's Redis`);
   }
   return { ready: reasons.length === 0, reasons };
 }

@@ -1,7 +1,8 @@
 /**
  * A worker that stalls past the dead timeout (SIGSTOP, then SIGCONT: a long
  * GC pause, a frozen VM) is declared gone and fenced while it sleeps; its room
- * is taken up elsewhere and the game goes on. When it wakes it finds out at
+ * is taken up elsewhere, with every acknowledged move (its log), and the game
+ * goes on. When it wakes it finds out at
  * its first heartbeat, drops what it held without a word to anyone, and comes
  * back as a new incarnation of its slot (same process, new node id, higher
  * epoch). The one match result stored is the one the players were shown.
@@ -11,9 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
 import { createTestCluster, type TestCluster } from '../support/cluster';
-import { startDuel, stateWhere, viewOf } from '../support/playhouse';
+import { startDuel, viewOf } from '../support/playhouse';
 import { eventually, MARIADB_URL, needMariadb, needRedis, REDIS_URL } from '../support/services';
 
 let cluster: TestCluster | undefined;
@@ -46,28 +46,27 @@ async function resultsOf(roomId: string): Promise<Array<{ winners: string }>> {
 test('a worker stalled past the dead timeout is fenced: its room goes on elsewhere, and on waking it drops what it held and rejoins as a new incarnation', async (t) => {
   if (!(await needRedis(t)) || !(await needMariadb(t))) return;
   cluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
-  await cluster.startWorkers(2, 'forked', { PLAYHOUSE_RECORD_STORE: 'mariadb', PLAYHOUSE_MARIADB_URL: MARIADB_URL, PLAYHOUSE_SNAPSHOT_INTERVAL_MS: '200' });
+  await cluster.startWorkers(2, 'forked', { PLAYHOUSE_RECORD_STORE: 'mariadb', PLAYHOUSE_MARIADB_URL: MARIADB_URL });
   const gateway = await cluster.startGateway();
   const duel = await startDuel({ player: (name) => cluster!.player(gateway, name) });
   const { roomId } = duel;
   let last = await duel.drop(0);
   last = await duel.drop(1);
   last = await duel.drop(0);
-  await eventually(() => {
-    const data = redis('hget', `${cluster!.name}:snapshot:room/${roomId}`, 'data');
-    return data && (JSON.parse(data) as { match: { version: number } }).match.version >= last.version ? true : undefined;
-  }, 'the latest state snapshotted');
 
   const roomNode = redis('get', `${cluster.name}:dir:room:${roomId}`);
   const victim = members(cluster.name).find((member) => member.id === roomNode);
   assert.ok(victim, `the room's worker ${roomNode} is a live member`);
-  const restored = duel.players.map((client) => stateWhere(client, roomId, (state) => state.version > RESTORED_VERSION_JUMP));
+  const restored = duel.players.map((client) => client.waitFor('state', (state) => state.roomId === roomId, 20_000));
   process.kill(victim.pid, 'SIGSTOP');
   stopped = victim.pid;
 
-  // While it sleeps: declared gone and fenced, its room taken up on the other worker.
+  // While it sleeps: declared gone and fenced, its room taken up on the other worker with every acknowledged move.
   const states = await Promise.all(restored);
-  for (const state of states) assert.equal(viewOf(state).moveCount, 3, 'the board as it was snapshotted');
+  for (const state of states) {
+    assert.equal(viewOf(state).moveCount, 3, 'every acknowledged move');
+    assert.equal(state.version, last.version, 'the state the players were shown');
+  }
   assert.notEqual(redis('get', `${cluster.name}:fenced:${victim.id}`), '', 'the stalled incarnation is fenced');
   const newNode = redis('get', `${cluster.name}:dir:room:${roomId}`);
   assert.ok(newNode !== '' && newNode !== victim.id, 'the room lives on another worker');

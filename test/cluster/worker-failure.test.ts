@@ -58,11 +58,66 @@ async function twoOnDifferentWorkers(cluster: TestCluster, gateway: { url: strin
   return { roomId, apart, beside, apartNode: nodeOf(apart.device) };
 }
 
-test('a worker killed mid-game: the room is restored from its snapshot elsewhere, the players resume into it and finish the game; the worker comes back', async (t) => {
+test('durability moves: a worker killed right after a move — the room is restored elsewhere with every acknowledged move (its last snapshot plus its log), the result of the game before is kept, and the game goes on', async (t) => {
+  if (!(await needRedis(t)) || !(await needMariadb(t))) return;
+  const logCluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
+  t.after(() => logCluster.stop());
+  // No snapshot on an interval: the only snapshot is the end of the first game; the rest is in the log.
+  await logCluster.startWorkers(2, 'forked', { PLAYHOUSE_RECORD_STORE: 'mariadb', PLAYHOUSE_MARIADB_URL: MARIADB_URL, PLAYHOUSE_SNAPSHOT_INTERVAL_MS: '0' });
+  const gateway = await logCluster.startGateway();
+  const duel = await startDuel({ player: (name) => logCluster.player(gateway, name) });
+  const { roomId } = duel;
+  // Game 1: seat 0 connects four in column 0.
+  for (const column of [0, 1, 0, 1, 0, 1]) await duel.drop(column);
+  const first = await duel.drop(0);
+  assert.equal(first.status, 'over');
+  // Game 2: both ask for a rematch, then three moves, the last one acknowledged just before the worker dies.
+  await Promise.all(duel.players.map((client) => client.rematch(roomId)));
+  await Promise.all(duel.players.map((client) => stateWhere(client, roomId, (state) => state.status === 'playing' && state.gameNumber === 2)));
+  await duel.drop(3);
+  await duel.drop(4);
+  const last = await duel.drop(3);
+
+  const roomNode = redis('get', `${logCluster.name}:dir:room:${roomId}`);
+  const victim = members(logCluster.name).find((member) => member.id === roomNode)!;
+  const synced = duel.players.map((client) => client.waitFor('state', (state) => state.roomId === roomId, 20_000));
+  process.kill(victim.pid, 'SIGKILL');
+  const states = await Promise.all(synced);
+  for (const state of states) {
+    assert.equal(state.gameNumber, 2);
+    assert.equal(viewOf(state).moveCount, 3, 'every acknowledged move of game 2');
+    assert.equal(state.version, last.version, 'exactly the state the players were shown: no version jump');
+  }
+  const newNode = redis('get', `${logCluster.name}:dir:room:${roomId}`);
+  assert.ok(newNode !== '' && newNode !== roomNode, 'the room lives on another worker');
+  // Game 2 goes on to its end (seat 0 again, in column 3).
+  await duel.drop(4);
+  await duel.drop(3);
+  await duel.drop(4);
+  const won = await duel.drop(3);
+  assert.equal(won.status, 'over');
+  // One row per game, with the winners the players saw.
+  const rows = await eventually(async () => {
+    const count = await countRows('SELECT COUNT(*) AS n FROM match_results WHERE room_id = ?', [roomId]);
+    return count >= 2 ? count : undefined;
+  }, 'both results in MariaDB');
+  assert.equal(rows, 2);
+  for (const [gameNumber, outcome] of [[1, first.outcome], [2, won.outcome]] as const) {
+    const matching = await countRows('SELECT COUNT(*) AS n FROM match_results WHERE match_id = ? AND winners = ?', [`${roomId}#${gameNumber}`, JSON.stringify(outcome!.winners)]);
+    assert.equal(matching, 1, `game ${gameNumber}'s stored winner is the one the players saw`);
+  }
+});
+
+test('durability snapshot: a worker killed mid-game — the room is restored from its snapshot elsewhere, the players resume into it and finish the game; the worker comes back', async (t) => {
   if (!(await needRedis(t)) || !(await needMariadb(t))) return;
   cluster = createTestCluster({ heartbeatMs: 200, deadAfterMs: 1200 });
   // Snapshots go to the cluster's Redis; match results to MariaDB.
-  await cluster.startWorkers(2, 'forked', { PLAYHOUSE_RECORD_STORE: 'mariadb', PLAYHOUSE_MARIADB_URL: MARIADB_URL, PLAYHOUSE_SNAPSHOT_INTERVAL_MS: '200' });
+  await cluster.startWorkers(2, 'forked', {
+    PLAYHOUSE_RECORD_STORE: 'mariadb',
+    PLAYHOUSE_MARIADB_URL: MARIADB_URL,
+    PLAYHOUSE_SNAPSHOT_INTERVAL_MS: '200',
+    PLAYHOUSE_DURABILITY: 'snapshot',
+  });
   const gateway = await cluster.startGateway();
   const duel = await startDuel({ player: (name) => cluster!.player(gateway, name) });
   const { roomId } = duel;

@@ -1,0 +1,51 @@
+/**
+ * Rooms' input logs on the real Redis: entries come back in order after a
+ * snapshot's seq, an append sent again is applied once, a takeover fences the
+ * older holder, trimming keeps the room's opening, removal forgets it all.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, test } from 'node:test';
+import { RoomLogFencedError, type RoomInput, type RoomLogEntry } from '../../actors/ports';
+import { RedisRoomLog } from '../../infra/cluster/redis-room-log';
+import { forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
+
+const name = `test-roomlog-${process.pid}-${randomBytes(3).toString('hex')}`;
+let log: RedisRoomLog | undefined;
+after(async () => {
+  await log?.close();
+  await forgetRedisKeys(`${name}:`);
+});
+
+const entry = (seq: number, input: RoomInput): RoomLogEntry => ({ v: 1, seq, at: 1_700_000_000_000 + seq, input });
+const move = (seq: number): RoomLogEntry => entry(seq, { type: 'move', playerId: 'p1', version: seq, move: 'drop', payload: { column: seq % 7 } });
+
+test('a room log: appended in order, read after a seq, an append sent twice counts once, trimmed up to a snapshot but keeps its opening', async (t) => {
+  if (!(await needRedis(t))) return;
+  log = await RedisRoomLog.connect({ url: REDIS_URL, name });
+  const opening = entry(0, { type: 'open', game: 'connect-four', seed: 42 });
+  await log.append('r1', 1, [opening, move(1)]);
+  await log.append('r1', 1, [move(2), move(3)]);
+  await log.append('r1', 1, [move(3)]); // its answer was lost and it is sent again
+  const { generation, entries } = await log.takeOver('r1', 1);
+  assert.equal(generation, 2, 'the takeover is the next generation');
+  assert.deepEqual(entries, [move(2), move(3)], 'the entries after seq 1, once each, as they were written');
+  assert.deepEqual((await log.takeOver('r1', -1)).entries, [opening, move(1), move(2), move(3)], 'from the start');
+  await log.trim('r1', 2);
+  assert.deepEqual((await log.takeOver('r1', -1)).entries, [move(3)]);
+  assert.deepEqual(await log.opening('r1'), { type: 'open', game: 'connect-four', seed: 42 }, 'the opening outlives the trim');
+  await log.remove('r1');
+  assert.equal(await log.opening('r1'), undefined);
+  assert.deepEqual((await log.takeOver('r1', -1)).entries, []);
+});
+
+test('a takeover fences the older holder: its appends are refused and add nothing', async (t) => {
+  if (!(await needRedis(t))) return;
+  log ??= await RedisRoomLog.connect({ url: REDIS_URL, name });
+  await log.append('r2', 1, [entry(0, { type: 'open', game: 'connect-four', seed: 7 }), move(1)]);
+  const taken = await log.takeOver('r2', 1);
+  assert.equal(taken.generation, 2);
+  await assert.rejects(log.append('r2', 1, [move(2)]), (error: unknown) => error instanceof RoomLogFencedError && error.generation === 1);
+  await log.append('r2', taken.generation, [move(2)]);
+  assert.deepEqual((await log.takeOver('r2', 1)).entries, [move(2)], 'only the new holder’s move');
+});
