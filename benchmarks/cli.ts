@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { buildReport, formatTable, type BaselineInput } from './harness/report';
 import { runTarget, type TargetResult } from './harness/run-target';
 import type { Scenario, ScenarioOptions } from './harness/scenario';
-import type { TargetName } from './harness/server-process';
+import { isCluster, type TargetName } from './harness/server-process';
 import { scenario as arena } from './scenarios/arena';
 import { scenario as duel } from './scenarios/duel';
 import { scenario as idle } from './scenarios/idle';
@@ -31,7 +31,8 @@ options:
   --duration S      measured seconds (default 20; --quick: 3)
   --think MS        duel, storm, persist: mean think time before a move, uniform 0..2×MS (default 100, persist 50; 0 = saturate)
   --quick           a run of seconds, for CI smoke tests
-  --target T        playhouse, cluster, ceiling, both (= playhouse,ceiling) or a comma list (default both; persist: playhouse)
+  --target T        playhouse, cluster, cluster-snapshot, ceiling, both (= playhouse,ceiling) or a comma list (default both; persist: playhouse)
+                    (cluster: durability moves, the default; cluster-snapshot: durability snapshot)
   --cluster-workers N    cluster target: forked workers (default 2)
   --cluster-gateways N   cluster target: gateways (default 1; the load is spread over them)
   --workers N       load-generator worker threads (default: one per 500 clients, 1..4)
@@ -102,8 +103,8 @@ async function main(): Promise<void> {
     values['snapshot-interval'] === undefined ? {} : { snapshotIntervalMs: Math.round(number('snapshot-interval', values['snapshot-interval'], DEFAULT_SNAPSHOT_INTERVAL_MS)) };
   const cluster = { workers: Math.round(number('cluster-workers', values['cluster-workers'], 2, 1)), gateways: Math.round(number('cluster-gateways', values['cluster-gateways'], 1, 1)) };
   // Idle measures the heap of the one process holding the clients; a cluster spreads them over several.
-  if (scenario.name === 'idle' && targets.includes('cluster')) throw new Error('the idle scenario measures one process: run it against playhouse and ceiling');
-  if (values.perf && targets.includes('cluster')) throw new Error('--perf records one process\'s main thread: run it against playhouse and ceiling');
+  if (scenario.name === 'idle' && targets.some(isCluster)) throw new Error('the idle scenario measures one process: run it against playhouse and ceiling');
+  if (values.perf && targets.some(isCluster)) throw new Error('--perf records one process\'s main thread: run it against playhouse and ceiling');
 
   const interactive = process.stderr.isTTY;
   let lastPrinted = 0;
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   }
 }
 
-const TARGETS: readonly TargetName[] = ['playhouse', 'cluster', 'ceiling'];
+const TARGETS: readonly TargetName[] = ['playhouse', 'cluster', 'cluster-snapshot', 'ceiling'];
 
 /** `both` (one process and the ceiling) or a comma list; run in the order playhouse, cluster, ceiling. */
 function parseTargets(raw: string | undefined): TargetName[] {

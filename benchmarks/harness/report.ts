@@ -109,7 +109,7 @@ export function formatTable(report: BenchmarkReport): string {
     ['server RSS MB', (r) => r.server.rss_mb, undefined],
     ['load tester CPU %', (r) => r.loadgen_cpu_pct, undefined],
   ];
-  const targets = (['playhouse', 'cluster', 'ceiling'] as const).filter((t) => report.results[t]);
+  const targets = (['playhouse', 'cluster', 'cluster-snapshot', 'ceiling'] as const).filter((t) => report.results[t]);
   const columns: Array<[string, TargetResult]> = targets.map((t) => [t, report.results[t]!]);
   const baseline = report.baseline;
   for (const t of targets) if (baseline?.results[t]) columns.push([`${t}, ${baseline.label}`, baseline.results[t]!]);

@@ -15,7 +15,7 @@ import { PERF_HZ, perfFile, recordThread, writePerfWindow } from './perf-record'
 import { scrape, total as totalOf } from './prometheus';
 import { addCounters, emptyCounters, type Counters, type Gauges, type WorkerReport } from './recorder';
 import type { RunVariant, Scenario, ScenarioOptions, ScenarioRun, WorkerInit } from './scenario';
-import { startServer, type ClusterShape, type ServerProcess, type TargetName } from './server-process';
+import { isCluster, startServer, type ClusterShape, type ServerProcess, type TargetName } from './server-process';
 
 export interface TargetResult {
   readonly moves_per_s: number;
@@ -209,7 +209,7 @@ async function measure(target: TargetName, server: ServerProcess, settings: RunS
       const derived = scenario.derive?.(window.extra, sum.playing, seconds);
       // The cluster's backplane: reported beside the Node processes' CPU, not inside it.
       const redis: Record<string, number> =
-        target === 'cluster'
+        isCluster(target)
           ? {
               redis_cpu_pct: round((redisCpu / seconds) * 100, 1),
               redis_cpu_us_per_move: perMove(redisCpu * 1e6, window.legalApplied),

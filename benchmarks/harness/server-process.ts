@@ -16,7 +16,13 @@ import { createClient } from 'redis';
 import { cpuSeconds, pidsNamed, processTree, rssBytes } from './proc';
 import { SERVER_NODE_FLAGS } from '../../scripts/server-node-flags';
 
-export type TargetName = 'playhouse' | 'cluster' | 'ceiling';
+/** `cluster` runs with the cluster's default durability (`moves`); `cluster-snapshot` with durability `snapshot`. */
+export type TargetName = 'playhouse' | 'cluster' | 'cluster-snapshot' | 'ceiling';
+
+/** Whether the target is a cluster (launched by scripts/cluster.ts, on the local Redis). */
+export function isCluster(target: TargetName): target is 'cluster' | 'cluster-snapshot' {
+  return target === 'cluster' || target === 'cluster-snapshot';
+}
 
 /** Bytes, read in the server's main process right after a forced full GC. */
 export interface MemoryAfterGc {
@@ -41,6 +47,7 @@ function launchOf(target: TargetName, cluster: ClusterShape): Launch {
     case 'playhouse':
       return { entry: 'scripts/start.ts', args: ['--port', '0', '--host', '127.0.0.1'], listening: /url=(http:\/\/127\.0\.0\.1:\d+)/ };
     case 'cluster':
+    case 'cluster-snapshot':
       return {
         entry: 'scripts/cluster.ts',
         args: ['--gateways', String(cluster.gateways), '--workers', String(cluster.workers), '--port', '0'],
@@ -108,8 +115,14 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   const runName = `bench-${randomBytes(3).toString('hex')}`;
   const sqliteFile = path.join(tmpdir(), `playhouse-${runName}.sqlite`);
   const clusterEnv: NodeJS.ProcessEnv =
-    target === 'cluster'
-      ? { PLAYHOUSE_CLUSTER: runName, PLAYHOUSE_METRICS_PORT: '0', PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000', PLAYHOUSE_RECORD_STORE: 'memory' }
+    isCluster(target)
+      ? {
+          PLAYHOUSE_CLUSTER: runName,
+          PLAYHOUSE_METRICS_PORT: '0',
+          PLAYHOUSE_DRAIN_TIMEOUT_MS: '2000',
+          PLAYHOUSE_RECORD_STORE: 'memory',
+          PLAYHOUSE_DURABILITY: target === 'cluster-snapshot' ? 'snapshot' : 'moves',
+        }
       : target === 'playhouse'
         ? { PLAYHOUSE_SQLITE_FILE: sqliteFile }
         : {};
@@ -134,13 +147,13 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   let exitedBy: string | undefined;
   child.once('exit', (code, signal) => (exitedBy = `exited with ${signal ?? code}`));
   const metricsUrls =
-    target === 'cluster'
+    isCluster(target)
       ? [...urls.map((u) => `${u}/metrics`), ...[...output.matchAll(/metrics=(http:\/\/\S+)/g)].map((m) => m[1]!)]
       : target === 'playhouse'
         ? [`${url}/metrics`]
         : [];
   const pid = child.pid!;
-  const redisPids = target === 'cluster' ? pidsNamed('redis-server') : [];
+  const redisPids = isCluster(target) ? pidsNamed('redis-server') : [];
   return {
     target,
     url,
@@ -167,7 +180,7 @@ export async function startServer(target: TargetName, options: ServerOptions = {
       await rm(sqliteFile, { force: true });
       await rm(`${sqliteFile}.journal`, { force: true });
       await rm(`${sqliteFile}.lock`, { force: true });
-      if (target === 'cluster') await forgetRedisKeys(`${runName}:`);
+      if (isCluster(target)) await forgetRedisKeys(`${runName}:`);
     },
   };
 }

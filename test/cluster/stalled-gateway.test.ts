@@ -41,8 +41,8 @@ test('a gateway stalled past the dead timeout: its players are away meanwhile; o
   const near = await cluster.player(steady, 'Near');
   const { roomId } = await far.findMatch('connect-four');
   await near.findMatch('connect-four');
-  const playing = await stateWhere(near, roomId, (state) => state.status === 'playing');
-  const seats = playing.players;
+  const [playing] = await Promise.all([near, far].map((client) => stateWhere(client, roomId, (state) => state.status === 'playing')));
+  const seats = playing!.players;
   const bySeat = seats.map((seat) => (seat.playerId === far.playerId ? far : near));
   const drop = async (column: number) => {
     const state = await stateWhere(near, roomId, (s) => s.status !== 'waiting');
