@@ -13,10 +13,10 @@
  * an append-only file fsynced on every write (README, "What a cluster survives").
  */
 import { RoomLogFencedError, type ActorLog, type RoomInput, type RoomLog, type RoomLogEntry } from '../../actors/ports';
-import { RedisStoreConnection } from '../stores/redis/redis-connection';
+import { LuaScript, RedisStoreConnection } from '../stores/redis/redis-connection';
 
 /** KEYS stream, meta; ARGV generation, ttl ms, then seq and JSON of each entry. Returns -1 when fenced, else the last seq. */
-const APPEND = `
+const APPEND = new LuaScript(`
 local generation = tonumber(ARGV[1])
 local current = tonumber(redis.call('HGET', KEYS[2], 'generation') or '0')
 if current > generation then return -1 end
@@ -33,15 +33,15 @@ end
 redis.call('HSET', KEYS[2], 'last', last)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return last`;
+return last`);
 
 /** KEYS stream, meta; ARGV after seq (-1: all), ttl ms. Returns {the new generation, entries}. */
-const TAKE_OVER = `
+const TAKE_OVER = new LuaScript(`
 local generation = redis.call('HINCRBY', KEYS[2], 'generation', 1)
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 local start = '-'
 if tonumber(ARGV[1]) >= 0 then start = '(' .. ARGV[1] .. '-1' end
-return {generation, redis.call('XRANGE', KEYS[1], start, '+')}`;
+return {generation, redis.call('XRANGE', KEYS[1], start, '+')}`);
 
 /** A room's log lives this long after its last write. */
 const LOG_TTL_MS = 24 * 3600_000;
@@ -70,13 +70,13 @@ export class RedisRoomLog implements RoomLog {
   async append(roomId: string, generation: number, entries: readonly RoomLogEntry[]): Promise<void> {
     const args = [String(generation), String(LOG_TTL_MS)];
     for (const entry of entries) args.push(String(entry.seq), JSON.stringify(entry));
-    const last = await this.connection.call((client) => client.eval(APPEND, { keys: this.keys(roomId), arguments: args }));
+    const last = await this.connection.call(() => this.connection.runScript(APPEND, this.keys(roomId), args));
     if (Number(last) === -1) throw new RoomLogFencedError(roomId, generation);
   }
 
   async takeOver(roomId: string, afterSeq: number): Promise<{ readonly generation: number; readonly entries: RoomLogEntry[] }> {
-    const [generation, stream] = (await this.connection.call((client) =>
-      client.eval(TAKE_OVER, { keys: this.keys(roomId), arguments: [String(afterSeq), String(LOG_TTL_MS)] }),
+    const [generation, stream] = (await this.connection.call(() =>
+      this.connection.runScript(TAKE_OVER, this.keys(roomId), [String(afterSeq), String(LOG_TTL_MS)]),
     )) as [number, StreamEntry[]];
     return { generation: Number(generation), entries: stream.map(([, fields]) => JSON.parse(fields[1]!) as RoomLogEntry) };
   }
