@@ -109,6 +109,18 @@ export class RoomLogFencedError extends Error {
 }
 
 /**
+ * The log no longer has the room's history before these entries (the cluster's Redis restarted empty): the
+ * room must first make its state durable another way (a snapshot), then go on logging after it.
+ */
+export class RoomLogLostError extends Error {
+  readonly code = 'room-log/lost';
+  constructor(readonly roomId: string) {
+    super(`the log of room ${roomId} lost its history (Redis restarted empty?)`);
+    this.name = 'RoomLogLostError';
+  }
+}
+
+/**
  * Each room's inputs, durable beyond its worker (the cluster's Redis): a room acknowledges an input only
  * once it is here, and a room restored elsewhere is its snapshot plus the entries after it.
  *
@@ -117,8 +129,13 @@ export class RoomLogFencedError extends Error {
  * older holder's appends are refused (RoomLogFencedError): a zombie cannot add to the room's history.
  */
 export interface RoomLog {
-  /** Appends entries (consecutive seqs; entries already there are skipped). Rejects with RoomLogFencedError, or StoreUnavailableError. */
-  append(roomId: string, generation: number, entries: readonly RoomLogEntry[]): Promise<void>;
+  /**
+   * Appends entries (consecutive seqs; entries already there are skipped). `base`: the seq of the room's
+   * latest durable snapshot (-1: none), after which a log that lost its history may go on. Rejects with
+   * RoomLogFencedError, RoomLogLostError (history lost and these entries do not follow `base`), or
+   * StoreUnavailableError.
+   */
+  append(roomId: string, generation: number, base: number, entries: readonly RoomLogEntry[]): Promise<void>;
   /** Takes the log over as the next generation (older ones can append no more): that generation and the entries after `afterSeq`. */
   takeOver(roomId: string, afterSeq: number): Promise<{ readonly generation: number; readonly entries: RoomLogEntry[] }>;
   /** The room's `open` entry, if its log still has it (a room that died before its first snapshot). */

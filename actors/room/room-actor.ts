@@ -39,7 +39,7 @@ import {
   type WriteRequest,
 } from '../messages';
 import { StoreUnavailableError, type JsonObject, type MatchResult } from '../persistence/stores';
-import { RoomLogFencedError, type LoadedGame, type RoomInput, type RoomLogEntry } from '../ports';
+import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry } from '../ports';
 import { Match, type EndedGame, type MatchSnapshot } from './match';
 import { loggedInput } from './room-input';
 import { SeededRandom } from './seeded-random';
@@ -72,6 +72,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private logSeq = -1;
   /** This holder's generation of the room's log (its fencing token); 1 for a room that was never taken over. */
   private logGeneration = 1;
+  /** The log seq of the room's latest durable snapshot (-1: none): a log that lost its history goes on after it. */
+  private durableSeq = -1;
   /** A newer holder took the room over: this copy answers nothing more. */
   private fenced = false;
   /** The result of the room's last game, kept in its snapshot so a restore can write it again if it was lost. */
@@ -98,6 +100,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       this.match.restore(saved.match, this.logging);
       this.snapshotVersion = this.match.stateVersion;
       this.logSeq = saved.logSeq ?? -1;
+      this.durableSeq = this.logSeq;
       this.lastResult = saved.lastResult;
     }
   }
@@ -225,12 +228,27 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     entries.push({ v: 1, seq: ++this.logSeq, at: this.inputAt, input });
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.roomLog!.append(this.params.roomId, this.logGeneration, entries);
+        return await this.roomLog!.append(this.params.roomId, this.logGeneration, this.durableSeq, entries);
       } catch (error) {
+        if (error instanceof RoomLogLostError) return this.rebase();
         if (!(error instanceof StoreUnavailableError) || this.closed) throw error;
         if (attempt === 1) this.log.warn({ roomId: this.params.roomId, err: error.message }, 'room log unreachable: the room waits for it');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(LOG_RETRY_MAX_MS, LOG_RETRY_FIRST_MS * 2 ** (attempt - 1))));
+        await delay(Math.min(LOG_RETRY_MAX_MS, LOG_RETRY_FIRST_MS * 2 ** (attempt - 1)));
       }
+    }
+  }
+
+  /**
+   * The log lost the room's history (the cluster's Redis came back empty): the room's state, this input
+   * included, is made durable by a snapshot written now, over whatever the store holds, and the log goes on
+   * after it.
+   */
+  private async rebase(): Promise<void> {
+    this.log.warn({ roomId: this.params.roomId, logSeq: this.logSeq }, 'room log lost its history: snapshotting the room to go on from there');
+    for (let attempt = 1; ; attempt++) {
+      if (await this.saveSnapshot('critical', true)) return;
+      if (this.closed) throw new Error(`room ${this.params.roomId} closed before its snapshot was durable`);
+      await delay(Math.min(LOG_RETRY_MAX_MS, LOG_RETRY_FIRST_MS * 2 ** (attempt - 1)));
     }
   }
 
@@ -370,7 +388,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
    * The newest state of the match for the snapshot store (low priority: a newer one replaces it in the queue).
    * Once it is durable the log before it is no longer needed. Resolves with whether it became durable.
    */
-  private saveSnapshot(priority: WritePriority = 'low'): Promise<boolean> {
+  private saveSnapshot(priority: WritePriority = 'low', overwrite = false): Promise<boolean> {
     this.snapshotVersion = this.match.stateVersion;
     const logSeq = this.logSeq;
     const snapshot: RoomSnapshot = {
@@ -382,13 +400,17 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       ...(this.logging ? { logSeq } : {}),
       ...(this.lastResult ? { lastResult: this.lastResult } : {}),
     };
-    const durable = this.persist(priority, { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: snapshot as unknown as JsonObject, basedOn: this.snapshotBase });
-    if (this.logging && logSeq > 0) {
-      void durable.then((written) => {
-        if (written && !this.fenced) this.roomLog!.trim(this.params.roomId, logSeq).catch(() => undefined);
-      });
-    }
-    return durable;
+    // Overwriting: written against whatever version the store holds now (read first), not the one last known.
+    const basedOn = overwrite ? undefined : this.snapshotBase;
+    return this.persist(priority, { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: snapshot as unknown as JsonObject, ...(basedOn === undefined ? {} : { basedOn }) }).then(
+      (written) => {
+        if (written && this.logging && logSeq >= 0 && !this.fenced) {
+          this.durableSeq = Math.max(this.durableSeq, logSeq);
+          if (logSeq > 0) this.roomLog!.trim(this.params.roomId, logSeq).catch(() => undefined);
+        }
+        return written;
+      },
+    );
   }
 
   /** Hands a write to the persistence actor; the room goes on at once and only logs what went wrong. Resolves with whether it became durable. */
@@ -495,6 +517,10 @@ export interface RoomSnapshot {
   readonly logSeq?: number;
   /** The result of the room's last game: a restore writes it again, in case it was lost with the worker. */
   readonly lastResult?: MatchResult;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A room log append that cannot reach its store is tried again after this, doubling up to the maximum. */

@@ -12,17 +12,25 @@
  * death as it stands; against a crash of Redis itself it needs Redis to keep
  * an append-only file fsynced on every write (README, "What a cluster survives").
  */
-import { RoomLogFencedError, type ActorLog, type RoomInput, type RoomLog, type RoomLogEntry } from '../../actors/ports';
+import { RoomLogFencedError, RoomLogLostError, type ActorLog, type RoomInput, type RoomLog, type RoomLogEntry } from '../../actors/ports';
 import { LuaScript, RedisStoreConnection } from '../stores/redis/redis-connection';
 
-/** KEYS stream, meta; ARGV generation, ttl ms, then seq and JSON of each entry. Returns -1 when fenced, else the last seq. */
+/**
+ * KEYS stream, meta; ARGV generation, ttl ms, base seq, then seq and JSON of each entry.
+ * Returns -1 when fenced, -2 when the log lost its history and the entries do not follow the base, else the last seq.
+ */
 const APPEND = new LuaScript(`
 local generation = tonumber(ARGV[1])
 local current = tonumber(redis.call('HGET', KEYS[2], 'generation') or '0')
 if current > generation then return -1 end
+local last = tonumber(redis.call('HGET', KEYS[2], 'last') or '-2')
+if last == -2 then
+  local first = tonumber(ARGV[4])
+  if first ~= 0 and first ~= tonumber(ARGV[3]) + 1 then return -2 end
+  last = first - 1
+end
 if current < generation then redis.call('HSET', KEYS[2], 'generation', ARGV[1]) end
-local last = tonumber(redis.call('HGET', KEYS[2], 'last') or '-1')
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local seq = tonumber(ARGV[i])
   if seq > last then
     redis.call('XADD', KEYS[1], ARGV[i] .. '-1', 'e', ARGV[i + 1])
@@ -67,11 +75,12 @@ export class RedisRoomLog implements RoomLog {
     return new RedisRoomLog(connection, `${options.name}:roomlog:`);
   }
 
-  async append(roomId: string, generation: number, entries: readonly RoomLogEntry[]): Promise<void> {
-    const args = [String(generation), String(LOG_TTL_MS)];
+  async append(roomId: string, generation: number, base: number, entries: readonly RoomLogEntry[]): Promise<void> {
+    const args = [String(generation), String(LOG_TTL_MS), String(base)];
     for (const entry of entries) args.push(String(entry.seq), JSON.stringify(entry));
-    const last = await this.connection.call(() => this.connection.runScript(APPEND, this.keys(roomId), args));
-    if (Number(last) === -1) throw new RoomLogFencedError(roomId, generation);
+    const last = Number(await this.connection.call(() => this.connection.runScript(APPEND, this.keys(roomId), args)));
+    if (last === -1) throw new RoomLogFencedError(roomId, generation);
+    if (last === -2) throw new RoomLogLostError(roomId);
   }
 
   async takeOver(roomId: string, afterSeq: number): Promise<{ readonly generation: number; readonly entries: RoomLogEntry[] }> {
