@@ -30,6 +30,7 @@ import type { Envelope, SpawnReply, SpawnRequest } from '../kit/local-router';
 import { LOBBY, type Address } from '../messages';
 import type { ActorLog, ActorMetrics } from '../ports';
 import type { ActorHost, ClusterLink } from '../worker/actor-host';
+import { withDeadline } from '../kit/deadlines';
 import type { Backplane, HeartbeatResult, NodeInfo, NodeRole } from './backplane';
 import { decodeBatch, encodeBatch, type Frame, type NodeId, type OutgoingFrame } from './frames';
 
@@ -422,7 +423,8 @@ export class ClusterNode implements ClusterLink {
     const sentAt = performance.now();
     let result: HeartbeatResult;
     try {
-      result = await withTimeout(this.backplane.heartbeat(info, this.options.deadAfterMs), this.options.deadAfterMs / 2, 'heartbeat');
+      const limitMs = this.options.deadAfterMs / 2;
+      result = await withDeadline(this.backplane.heartbeat(info, this.options.deadAfterMs), limitMs, () => new Error(`heartbeat: no answer within ${limitMs} ms`));
     } catch (error) {
       if (this.backplaneUp || this.contactSince !== undefined) this.options.log.warn({ err: String(error) }, 'cluster heartbeat failed: the backplane (Redis) is unreachable');
       this.backplaneUp = false;
@@ -645,20 +647,4 @@ function notHeld(address: Address): unknown {
   if (address.startsWith('room:')) return refusal('room/not-found');
   if (address.startsWith('session:')) return refusal('session/lost');
   return refusal('server/unavailable', `nobody holds ${address}`);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

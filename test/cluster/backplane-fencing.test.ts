@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import type { NodeInfo } from '../../actors/cluster/backplane';
 import { RedisBackplane } from '../../infra/cluster/redis-backplane';
+import { redisCli } from '../support/cluster';
 import { eventually, forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
-import { execFileSync } from 'node:child_process';
 
 const name = `test-fence-${process.pid}-${randomBytes(3).toString('hex')}`;
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -26,9 +26,7 @@ async function backplane(): Promise<RedisBackplane> {
   return connected;
 }
 
-function redis(...args: string[]): string {
-  return execFileSync('redis-cli', ['-u', REDIS_URL, ...args]).toString().trim();
-}
+const redis = (...args: string[]): string => redisCli(REDIS_URL, ...args);
 
 function info(id: string, epoch: number): NodeInfo {
   return { id, role: 'worker', slot: id.split('.')[0]!, host: 'test', pid: process.pid, sessions: 0, rooms: 0, connections: 0, draining: false, epoch };

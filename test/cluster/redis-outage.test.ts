@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { createTestCluster, type TestCluster } from '../support/cluster';
+import { clusterMembers, createTestCluster, type TestCluster } from '../support/cluster';
 import { startDuel, stateWhere, viewOf } from '../support/playhouse';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis';
 import { eventually, needRedis } from '../support/services';
@@ -28,9 +28,7 @@ after(async () => {
 });
 
 function members(redis: PrivateRedis, name: string): NodeInfo[] {
-  const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(redis.port), ...args]).toString().trim();
-  const ids = cli('smembers', `${name}:nodes`).split('\n').filter(Boolean);
-  return ids.map((id) => cli('get', `${name}:alive:${id}`)).filter(Boolean).map((json) => JSON.parse(json) as NodeInfo);
+  return clusterMembers(name, redis.url);
 }
 
 async function readiness(url: string): Promise<number> {

@@ -7,7 +7,6 @@
  * everything it started.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -15,22 +14,15 @@ import { after, test } from 'node:test';
 import type { NodeInfo } from '../../actors/cluster/backplane';
 import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
 import { guestLogin, PlayhouseClient } from '../../protocol/client';
-import { createTestCluster, startScript, stopProcess, type ClusterProcess, type TestCluster } from '../support/cluster';
+import { clusterMembers, type ClusterProcess, createTestCluster, startScript, stopProcess, type TestCluster } from '../support/cluster';
 import { startDuel, stateWhere, viewOf } from '../support/playhouse';
 import { eventually, forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
 
 let cluster: TestCluster | undefined;
 after(() => cluster?.stop());
 
-function redis(...args: string[]): string {
-  return execFileSync('redis-cli', ['-u', REDIS_URL, ...args]).toString().trim();
-}
 
-/** The cluster's live members, from their heartbeat keys (`<cluster>:alive:<nodeId>`). */
-function members(name: string): NodeInfo[] {
-  const ids = redis('smembers', `${name}:nodes`).split('\n').filter(Boolean);
-  return ids.map((id) => redis('get', `${name}:alive:${id}`)).filter(Boolean).map((json) => JSON.parse(json) as NodeInfo);
-}
+const members = (name: string): NodeInfo[] => clusterMembers(name);
 
 /** Whether `pid` is a running process (a zombie waiting for its parent to reap it has ended). */
 function isRunning(pid: number): boolean {

@@ -7,10 +7,9 @@
  * goes on to its end.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { createTestCluster, type TestCluster } from '../support/cluster';
+import { createTestCluster, redisCli, type TestCluster } from '../support/cluster';
 import { stateWhere, viewOf } from '../support/playhouse';
 import { eventually, needRedis, REDIS_URL } from '../support/services';
 
@@ -21,9 +20,7 @@ after(async () => {
   await cluster?.stop();
 });
 
-function redis(...args: string[]): string {
-  return execFileSync('redis-cli', ['-u', REDIS_URL, ...args]).toString().trim();
-}
+const redis = (...args: string[]): string => redisCli(REDIS_URL, ...args);
 
 function member(name: string, id: string): NodeInfo | undefined {
   const json = redis('get', `${name}:alive:${id}`);

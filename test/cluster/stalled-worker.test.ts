@@ -8,11 +8,10 @@
  * epoch). The one match result stored is the one the players were shown.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { createTestCluster, type TestCluster } from '../support/cluster';
+import { clusterMembers, createTestCluster, redisCli, type TestCluster } from '../support/cluster';
 import { startDuel, viewOf } from '../support/playhouse';
 import { eventually, MARIADB_URL, needMariadb, needRedis, REDIS_URL } from '../support/services';
 
@@ -24,14 +23,9 @@ after(async () => {
   await cluster?.stop();
 });
 
-function redis(...args: string[]): string {
-  return execFileSync('redis-cli', ['-u', REDIS_URL, ...args]).toString().trim();
-}
+const redis = (...args: string[]): string => redisCli(REDIS_URL, ...args);
 
-function members(name: string): NodeInfo[] {
-  const ids = redis('smembers', `${name}:nodes`).split('\n').filter(Boolean);
-  return ids.map((id) => redis('get', `${name}:alive:${id}`)).filter(Boolean).map((json) => JSON.parse(json) as NodeInfo);
-}
+const members = (name: string): NodeInfo[] => clusterMembers(name);
 
 async function resultsOf(roomId: string): Promise<Array<{ winners: string }>> {
   const connection = await createConnection(MARIADB_URL);

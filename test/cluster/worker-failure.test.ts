@@ -5,13 +5,12 @@
  * worker is restarted.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, test } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import type { NodeInfo } from '../../actors/cluster/backplane';
 import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
 import { guestLogin } from '../../protocol/client';
-import { createTestCluster, type TestCluster } from '../support/cluster';
+import { clusterMembers, createTestCluster, redisCli, type TestCluster } from '../support/cluster';
 import { Device } from '../support/raw-device';
 import { startDuel, stateWhere, viewOf } from '../support/playhouse';
 import { eventually, MARIADB_URL, needMariadb, needRedis, REDIS_URL } from '../support/services';
@@ -19,14 +18,9 @@ import { eventually, MARIADB_URL, needMariadb, needRedis, REDIS_URL } from '../s
 let cluster: TestCluster | undefined;
 after(() => cluster?.stop());
 
-function redis(...args: string[]): string {
-  return execFileSync('redis-cli', ['-u', REDIS_URL, ...args]).toString().trim();
-}
+const redis = (...args: string[]): string => redisCli(REDIS_URL, ...args);
 
-function members(name: string): NodeInfo[] {
-  const ids = redis('smembers', `${name}:nodes`).split('\n').filter(Boolean);
-  return ids.map((id) => redis('get', `${name}:alive:${id}`)).filter(Boolean).map((json) => JSON.parse(json) as NodeInfo);
-}
+const members = (name: string): NodeInfo[] => clusterMembers(name);
 
 /**
  * Two raw devices whose sessions live on different workers (placement spreads them; a newcomer that

@@ -3,10 +3,11 @@
  * started with `scripts/start.ts` as real child processes against the real
  * Redis, each cluster under its own name so runs never see each other.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { NodeInfo } from '../../actors/cluster/backplane';
 import { guestLogin, PlayhouseClient } from '../../protocol/client';
 import { REDIS_URL } from './services';
 
@@ -132,4 +133,15 @@ export async function stopProcess(process: ClusterProcess, boundMs = 15_000): Pr
   const timer = setTimeout(() => process.child.kill('SIGKILL'), boundMs);
   await process.exited;
   clearTimeout(timer);
+}
+
+/** One redis-cli command against `url` (the machine's Redis unless a test runs its own), its answer trimmed. */
+export function redisCli(url: string, ...args: string[]): string {
+  return execFileSync('redis-cli', ['-u', url, ...args]).toString().trim();
+}
+
+/** The cluster's live members, from their heartbeat keys (`<cluster>:alive:<nodeId>`, NodeInfo JSON). */
+export function clusterMembers(name: string, url: string = REDIS_URL): NodeInfo[] {
+  const ids = redisCli(url, 'smembers', `${name}:nodes`).split('\n').filter(Boolean);
+  return ids.map((id) => redisCli(url, 'get', `${name}:alive:${id}`)).filter(Boolean).map((json) => JSON.parse(json) as NodeInfo);
 }
