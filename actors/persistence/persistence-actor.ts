@@ -80,6 +80,9 @@ export class PersistenceActor {
       { name: 'background', priorities: ['normal', 'low'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false, spacingMs: 0, startedAt: 0 },
     ];
     this.lowDueAt = Date.now() + settings.lowIntervalMs;
+    // The stores opened (a worker does not start otherwise): up until a write says otherwise, so a fresh
+    // worker's series are there from its start, not from its first write.
+    for (const store of new Set([stores.snapshots.driver, stores.matches.driver])) metrics.persistenceStoreUp(store, true);
   }
 
   /** Writes waiting (not yet sent to a store). */

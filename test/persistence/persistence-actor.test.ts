@@ -71,6 +71,11 @@ async function settledYet<T>(promise: Promise<T>): Promise<T | 'pending'> {
   return Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
 }
 
+test('the stores count as up from the start, before any write (a fresh worker has its store_up series at once)', () => {
+  const { metrics } = actorWith(memoryStores());
+  assert.deepEqual([...metrics.up], [['memory', true]]);
+});
+
 test('a critical write is answered only once it is in the store', async () => {
   const stores = memoryStores();
   const { write } = actorWith(stores);
