@@ -15,6 +15,7 @@ import { runTarget, type TargetResult } from './harness/run-target';
 import type { Scenario, ScenarioOptions } from './harness/scenario';
 import { isCluster, type TargetName } from './harness/server-process';
 import { scenario as arena } from './scenarios/arena';
+import { CHAOS_USAGE, runChaos } from './scenarios/chaos';
 import { scenario as duel } from './scenarios/duel';
 import { scenario as idle } from './scenarios/idle';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS, scenario as persist } from './scenarios/persist';
@@ -24,7 +25,7 @@ const SCENARIOS: Readonly<Record<string, Scenario>> = { duel, arena, idle, storm
 
 const USAGE = `usage: npm run bench -- <scenario> [options]
 
-scenarios: ${Object.keys(SCENARIOS).join(', ')}
+scenarios: ${Object.keys(SCENARIOS).join(', ')}, chaos
 
 options:
   --clients N       connected clients (default per scenario; --quick: 200)
@@ -47,9 +48,15 @@ options:
 persist (Redis at REDIS_URL, MariaDB at MARIADB_URL; the server's PLAYHOUSE_WRITE_* variables pass through):
   --snapshot-interval MS   rooms snapshot this often while their match changes (default ${DEFAULT_SNAPSHOT_INTERVAL_MS})
   --baseline B             memory: run the same load again with in-memory stores and compare (default); none: skip
-`;
+
+${CHAOS_USAGE}`;
 
 async function main(): Promise<void> {
+  // chaos is not a measured window against the ceiling but a fault schedule with a verdict: its own runner and options.
+  if (process.argv[2] === 'chaos') {
+    process.exitCode = await runChaos(process.argv.slice(3));
+    return;
+  }
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
