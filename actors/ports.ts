@@ -80,7 +80,7 @@ export interface GameCatalog {
 export type RoomInput =
   | { readonly type: 'open'; readonly game: string; readonly seed: number }
   | { readonly type: 'join'; readonly playerId: string; readonly name: string }
-  | { readonly type: 'move'; readonly playerId: string; readonly version: number; readonly move: string; readonly payload: unknown }
+  | { readonly type: 'move'; readonly playerId: string; readonly actionId: string; readonly version: number; readonly move: string; readonly payload: unknown }
   | { readonly type: 'leave'; readonly playerId: string }
   | { readonly type: 'rematch'; readonly playerId: string }
   | { readonly type: 'presence'; readonly playerId: string; readonly away: boolean }

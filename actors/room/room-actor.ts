@@ -40,7 +40,8 @@ import {
 } from '../messages';
 import { StoreUnavailableError, type JsonObject, type MatchResult } from '../persistence/stores';
 import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry } from '../ports';
-import { Match, type EndedGame, type MatchSnapshot } from './match';
+import { Match, type EndedGame, type MatchSnapshot, type MoveResult } from './match';
+import { RecentMoves, type RecentMovesSnapshot } from './recent-moves';
 import { loggedInput } from './room-input';
 import { SeededRandom } from './seeded-random';
 
@@ -80,6 +81,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private lastResult: MatchResult | undefined;
   /** How far the last tick advanced the game (logged with it). */
   private lastTickMs = 0;
+  /** Moves applied lately, by action id: one sent again gets its first result. */
+  private readonly recentMoves: RecentMoves;
 
   constructor(context: ActorContext, params: RoomParams) {
     super(context, params);
@@ -96,6 +99,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     this.metricsVersion = game.version;
     this.snapshotBase = params.restore?.version ?? 0;
     const saved = params.restore?.data as unknown as RoomSnapshot | null | undefined;
+    this.recentMoves = new RecentMoves(saved?.recentMoves);
     if (saved) {
       this.match.restore(saved.match, this.logging);
       this.snapshotVersion = this.match.stateVersion;
@@ -149,9 +153,13 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         return undefined;
       case 'join':
         return match.join(input.playerId, input.name);
-      case 'move':
-        return match.move(input.playerId, input.version, input.move, input.payload);
+      case 'move': {
+        const result = match.move(input.playerId, input.version, input.move, input.payload);
+        if (result.ok) this.recentMoves.remember(input.playerId, input.actionId, result.version);
+        return result;
+      }
       case 'leave':
+        this.recentMoves.forget(input.playerId);
         return match.leave(input.playerId);
       case 'rematch':
         return match.rematch(input.playerId);
@@ -274,7 +282,15 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       case 'join':
         return this.apply({ type: 'join', playerId: message.playerId, name: message.name });
       case 'move': {
-        const result = this.match.move(message.playerId, message.version, message.move, message.payload);
+        const applied = this.recentMoves.versionAfter(message.playerId, message.actionId);
+        if (applied !== undefined) {
+          // Sent again (through a session that does not know it, or to the room taken up elsewhere): the first
+          // result, and the current state for the device.
+          this.match.sync(message.playerId);
+          return { ok: true, version: applied };
+        }
+        const { playerId, actionId, version, move, payload } = message;
+        const result = this.apply({ type: 'move', playerId, actionId, version, move, payload }) as MoveResult;
         if (result.ok) this.metrics.moveApplied(game);
         else this.metrics.moveRejected(game, result.error.reason ? `${result.error.code}:${result.error.reason}` : result.error.code);
         return result;
@@ -399,6 +415,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       match: this.match.snapshot(),
       ...(this.logging ? { logSeq } : {}),
       ...(this.lastResult ? { lastResult: this.lastResult } : {}),
+      recentMoves: this.recentMoves.snapshot(),
     };
     // Overwriting: written against whatever version the store holds now (read first), not the one last known.
     const basedOn = overwrite ? undefined : this.snapshotBase;
@@ -517,6 +534,8 @@ export interface RoomSnapshot {
   readonly logSeq?: number;
   /** The result of the room's last game: a restore writes it again, in case it was lost with the worker. */
   readonly lastResult?: MatchResult;
+  /** Moves applied lately, by player and action id (see RecentMoves). */
+  readonly recentMoves?: RecentMovesSnapshot;
 }
 
 function delay(ms: number): Promise<void> {

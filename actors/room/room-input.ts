@@ -17,7 +17,9 @@ export function loggedInput(message: RoomMessage, reply: unknown, changed: boole
     case 'join':
       return { type: 'join', playerId: message.playerId, name: message.name };
     case 'move':
-      return { type: 'move', playerId: message.playerId, version: message.version, move: message.move, payload: message.payload };
+      // A move sent again is answered from memory and changes nothing.
+      if (!changed) return undefined;
+      return { type: 'move', playerId: message.playerId, actionId: message.actionId, version: message.version, move: message.move, payload: message.payload };
     case 'leave':
       return { type: 'leave', playerId: message.playerId };
     case 'rematch':

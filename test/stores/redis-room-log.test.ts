@@ -19,7 +19,7 @@ after(async () => {
 });
 
 const entry = (seq: number, input: RoomInput): RoomLogEntry => ({ v: 1, seq, at: 1_700_000_000_000 + seq, input });
-const move = (seq: number): RoomLogEntry => entry(seq, { type: 'move', playerId: 'p1', version: seq, move: 'drop', payload: { column: seq % 7 } });
+const move = (seq: number): RoomLogEntry => entry(seq, { type: 'move', playerId: 'p1', actionId: `a${seq}`, version: seq, move: 'drop', payload: { column: seq % 7 } });
 
 test('a room log: appended in order, read after a seq, an append sent twice counts once, trimmed up to a snapshot but keeps its opening', async (t) => {
   if (!(await needRedis(t))) return;
