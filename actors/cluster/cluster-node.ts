@@ -250,7 +250,12 @@ export class ClusterNode implements ClusterLink {
       const node = address.slice(GATEWAY_PREFIX.length);
       return (await this.isLive(node)) ? node : undefined;
     }
-    const owner = await this.backplane.owner(address).catch(() => undefined);
+    let owner = await this.backplane.owner(address).catch(() => undefined);
+    if (owner === this.id && !this.host.holds(address)) {
+      // A stale entry of ours (the actor retired, its release lost): it is nobody's.
+      await this.backplane.release(address, this.id).catch(() => undefined);
+      owner = undefined;
+    }
     if (owner && (await this.isLive(owner))) {
       this.remember(address, owner);
       return owner;
@@ -263,26 +268,33 @@ export class ClusterNode implements ClusterLink {
     return undefined;
   }
 
+  /**
+   * Creates the actor here once the directory says it is ours: the claim comes first, so of two nodes asked
+   * to create the same actor (two gateways opening one player's session, a room restored twice while a slow
+   * placement timed out) only one builds it — a room taken up twice would take its log over twice.
+   */
   private async spawnHere(request: SpawnRequest): Promise<SpawnedReply> {
     if (this.options.role !== 'worker') return refusal('server/internal', 'only workers hold actors');
-    const reply = await this.host.spawnHere(request);
-    if (!reply.ok) return reply;
     const owner = await this.backplane.claim(request.address, this.id).catch(() => '');
-    if (owner !== this.id && owner !== '' && (await this.isLive(owner))) {
-      // Another node created it first (two gateways opening one player's session): theirs wins.
-      await this.host.retire({ address: request.address });
-      return { ok: true, created: false, node: owner };
-    }
-    if (owner !== this.id) {
-      // This incarnation was fenced, or Redis could not be reached: what it holds would be nobody's.
-      await this.host.retire({ address: request.address });
-      return refusal('server/unavailable', `${request.address} could not be registered in the cluster's directory`);
+    if (owner !== this.id && owner !== '' && (await this.isLive(owner))) return { ok: true, created: false, node: owner };
+    // This incarnation was fenced, or Redis could not be reached: what it would hold would be nobody's.
+    if (owner !== this.id) return refusal('server/unavailable', `${request.address} could not be registered in the cluster's directory`);
+    const reply = await this.host.spawnHere(request);
+    if (!reply.ok) {
+      this.forget(request.address, this.id);
+      await this.backplane.release(request.address, this.id).catch(() => undefined);
+      return reply;
     }
     return { ok: true, created: reply.created, node: this.id };
   }
 
   private sendAsk(node: NodeId, envelope: Envelope, retried: boolean): Promise<unknown> {
-    if (node === this.id) return this.host.ask(envelope);
+    if (node === this.id) {
+      // The directory (or our cache of it) named this node, but the actor is gone from it (retired meanwhile).
+      if (this.host.holdsHere(envelope.to)) return this.host.ask(envelope);
+      this.forget(envelope.to, this.id);
+      return Promise.resolve(notHeld(envelope.to));
+    }
     return this.expectReply(node, envelope, retried, (id) => ({ k: 'ask', id, to: envelope.to, m: envelope.message }));
   }
 
