@@ -53,7 +53,12 @@ const RESTORE_ATTEMPTS = 8;
 const RESTORE_RETRY_MS = 500;
 
 /** Refusals that mean "not processed, retry later": a retry with the same action id runs it again. */
-const NOT_APPLIED = new Set(['rate/limited', 'server/overloaded']);
+/**
+ * Answers that are not the action's result, so they are not remembered and a retry runs again:
+ * `server/unavailable` means the room did not answer (its worker died, or a link was down); a room taken
+ * up elsewhere remembers the moves it applied, so the retry gets the first result if there was one.
+ */
+const NOT_APPLIED = new Set(['rate/limited', 'server/overloaded', 'server/unavailable']);
 
 interface Connection {
   readonly gateway: Address;
