@@ -85,7 +85,9 @@ export type SessionMessage =
   /** The session's own retry: ask the lobby to take the player's room up from its snapshot. */
   | { readonly type: 'restore-room'; readonly roomId: string; readonly attempt: number }
   /** The session's worker is stopping: tell the device why, leave the room, go away. */
-  | { readonly type: 'evict'; readonly error: ErrorBody };
+  | { readonly type: 'evict'; readonly error: ErrorBody }
+  /** The cluster's Redis may have lost what the session kept there (it came back empty): keep it there again. */
+  | { readonly type: 'save-again' };
 
 /** A message the session numbered for its device (kept until acknowledged, replayed after a resume). */
 export interface NumberedMessage {

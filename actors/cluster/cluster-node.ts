@@ -95,6 +95,7 @@ export class ClusterNode implements ClusterLink {
   private readonly live = new Map<NodeId, NodeInfo>();
   private readonly downListeners: NodeDownListener[] = [];
   private readonly fencedListeners: FencedListener[] = [];
+  private readonly rejoinedListeners: Array<() => void> = [];
   /** Incarnations known gone: node id → the highest epoch declared gone. */
   private readonly gone = new Map<NodeId, number>();
   /** The role of every node seen, kept after it dies (a gone gateway's sessions must hear of it). */
@@ -147,6 +148,11 @@ export class ClusterNode implements ClusterLink {
 
   onNodeDown(listener: NodeDownListener): void {
     this.downListeners.push(listener);
+  }
+
+  /** Runs when the backplane had lost this node (Redis came back empty, or an outage outlived the heartbeat), once its actors are claimed again. */
+  onRejoined(listener: () => void): void {
+    this.rejoinedListeners.push(listener);
   }
 
   /** Runs when the cluster declared this incarnation gone, before the node rejoins as a new one. */
@@ -481,6 +487,7 @@ export class ClusterNode implements ClusterLink {
       this.options.log.warn({ address: addresses[i], owner }, 'another node took this actor meanwhile: dropping our copy');
       await this.host.retire({ address: addresses[i]! });
     }
+    for (const listener of this.rejoinedListeners) listener();
   }
 
   /**

@@ -185,6 +185,10 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
         return this.restoreRoom(message.roomId, message.attempt);
       case 'evict':
         return this.evict(message.error);
+      case 'save-again':
+        if (this.connection !== null) return this.saveSeat();
+        if (this.graceEndsAt > Date.now()) return this.saveForResume(this.graceEndsAt - Date.now());
+        return undefined;
     }
   }
 

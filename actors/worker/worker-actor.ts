@@ -177,6 +177,11 @@ export default class WorkerActor {
     // Declared gone (this worker stalled past the dead timeout): its sessions and rooms were taken up
     // elsewhere, so our copies go without a word to anyone; the node then rejoins as a new incarnation.
     node.onFenced(() => this.host.shutdown());
+    // Redis lost this worker (it came back empty): the sessions' seat records and resume state went with it.
+    node.onRejoined(() => {
+      const saveAgain: SessionMessage = { type: 'save-again' };
+      for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message: saveAgain });
+    });
     await node.start();
     // A restarted worker replaces its previous incarnation: say at once that that one is gone.
     for (const member of node.members()) {

@@ -50,7 +50,9 @@ for (const durable of [false, true]) {
       const seen = members(redis, cluster.name);
       return seen.filter((member) => member.role === 'worker').length === 2 && seen.length === 3 ? seen : undefined;
     }, 'two workers and a gateway are members');
-    const duel = await startDuel({ player: (name) => cluster.player(gateway, name) });
+    // A move sent during the outage waits for Redis, then for the stores' retry backoff to end (up to
+    // 5 s): the players give their requests 30 s, as a game would on a bad network.
+    const duel = await startDuel({ player: (name) => cluster.player(gateway, name, { ackTimeoutMs: 30_000 }) });
     await duel.drop(0);
     await duel.drop(1);
     await eventually(async () => ((await readiness(gateway.url)) === 200 ? true : undefined), 'the gateway ready');

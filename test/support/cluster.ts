@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient, type ClientOptions } from '../../protocol/client';
 import { REDIS_URL } from './services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -36,7 +36,7 @@ export interface TestCluster {
   startGateway(extraEnv?: NodeJS.ProcessEnv): Promise<ClusterProcess>;
   startWorkers(count: number, mode?: 'forked' | 'threaded' | 'in-memory' | 'remote', extraEnv?: NodeJS.ProcessEnv): Promise<ClusterProcess>;
   /** Logs a guest in and connects it over WebSocket to `gateway`. */
-  player(gateway: ClusterProcess, name?: string): Promise<PlayhouseClient>;
+  player(gateway: ClusterProcess, name?: string, options?: Pick<ClientOptions, 'ackTimeoutMs'>): Promise<PlayhouseClient>;
   /** Closes every client, stops every process (SIGKILL after a bound), leaves nothing behind. */
   stop(): Promise<void>;
 }
@@ -83,9 +83,9 @@ export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
       cluster.workers.push(workers);
       return workers;
     },
-    async player(gateway, playerName) {
+    async player(gateway, playerName, options = {}) {
       const login = await guestLogin(gateway.url, playerName);
-      const client = await PlayhouseClient.connect({ url: gateway.url, token: login.token, io: { transports: ['websocket'] } });
+      const client = await PlayhouseClient.connect({ url: gateway.url, token: login.token, io: { transports: ['websocket'] }, ...options });
       clients.push(client);
       return client;
     },
