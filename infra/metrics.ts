@@ -105,7 +105,7 @@ export class PlayhouseMetrics implements ActorMetrics {
     labelNames: ['priority', 'reason'],
     registers: [this.registry],
   });
-  private readonly persistenceUp = new Gauge({ name: 'playhouse_persistence_store_up', help: 'Whether the last write to a store succeeded (1) or failed (0), by store driver.', labelNames: ['store'], registers: [this.registry] });
+  private readonly persistenceUp = new Gauge({ name: 'playhouse_persistence_store_up', help: 'Whether a store works: 1 once it opened and after each write that succeeded, 0 after a write that failed, by store driver.', labelNames: ['store'], registers: [this.registry] });
 
   constructor() {
     // Process CPU, memory, GC and event-loop lag (nodejs_eventloop_lag_seconds).

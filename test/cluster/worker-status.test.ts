@@ -91,7 +91,8 @@ test("the worker process's port: alive, ready, and merged metrics per worker tha
   const before = await eventually(async () => {
     const samples = await scrape();
     const storeUp = samples.find((sample) => sample.name === 'playhouse_persistence_store_up' && sample.labels.worker === slot);
-    return (valueOf(samples, 'playhouse_moves_applied_total', moves) ?? 0) >= 3 && storeUp?.value === 1 ? samples : undefined;
+    const flushed = samples.some((sample) => sample.name === 'playhouse_persistence_flush_seconds_count' && sample.labels.worker === slot && sample.value > 0);
+    return (valueOf(samples, 'playhouse_moves_applied_total', moves) ?? 0) >= 3 && storeUp?.value === 1 && flushed ? samples : undefined;
   }, "the room's worker counted its moves and wrote its snapshot");
   const slots = new Set(before.filter((sample) => sample.name === 'playhouse_worker_up').map((sample) => sample.labels.worker));
   assert.equal(slots.size, 2, 'one playhouse_worker_up per worker');
