@@ -21,6 +21,7 @@
  * latest snapshot; the snapshot of a game's end is then written before its
  * result, so no restore brings back a game whose result is stored.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { refusal } from '../../protocol/errors';
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
 import {
@@ -42,7 +43,6 @@ import { StoreUnavailableError, type JsonObject, type MatchResult } from '../per
 import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry } from '../ports';
 import { Match, type EndedGame, type MatchSnapshot, type MoveResult } from './match';
 import { RecentMoves, type RecentMovesSnapshot } from './recent-moves';
-import { loggedInput } from './room-input';
 import { SeededRandom } from './seeded-random';
 
 /** How long after a player's grace period the room lets the seat go itself (the session normally does it first). */
@@ -79,8 +79,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private fenced = false;
   /** The result of the room's last game, kept in its snapshot so a restore can write it again if it was lost. */
   private lastResult: MatchResult | undefined;
-  /** How far the last tick advanced the game (logged with it). */
-  private lastTickMs = 0;
+  /** The input the message being handled was applied as: what the log records of it. */
+  private applied: RoomInput | undefined;
   /** Moves applied lately, by action id: one sent again gets its first result. */
   private readonly recentMoves: RecentMoves;
 
@@ -147,6 +147,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
 
   /** One input to the match: live (from dispatch) and replayed alike. */
   private apply(input: RoomInput): unknown {
+    this.applied = input;
     const match = this.match;
     switch (input.type) {
       case 'open':
@@ -207,11 +208,31 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     const wasOpen = this.match.isOpen;
     const versionBefore = this.match.stateVersion;
     this.inputAt = Date.now();
+    this.applied = undefined;
     const reply = this.dispatch(message);
-    const input = this.logging ? loggedInput(message, reply, this.match.stateVersion !== versionBefore, this.lastTickMs) : undefined;
+    const input = this.logging ? this.inputToLog(reply, versionBefore) : undefined;
     // Nothing of an input is shown (its answer, what it pushes, its result) before the log has it.
     if (input) return this.logged(input).then(() => this.settle(wasOpen, reply), (error: unknown) => this.notLogged(error));
     return this.settle(wasOpen, reply);
+  }
+
+  /**
+   * The input just applied, if it changed the match: a refusal, a tick that advanced nothing, a lapse of a
+   * seat nobody held, a loss of sessions nobody here had are not logged (a move sent again is not applied).
+   */
+  private inputToLog(reply: unknown, versionBefore: number): RoomInput | undefined {
+    const input = this.applied;
+    if (!input || isRefusal(reply)) return undefined;
+    switch (input.type) {
+      case 'tick':
+        return this.match.stateVersion !== versionBefore ? input : undefined;
+      case 'away-expired':
+        return reply === undefined ? undefined : input;
+      case 'sessions-lost':
+        return input.playerIds.length > 0 ? input : undefined;
+      default:
+        return input;
+    }
   }
 
   /** What follows an input once it is durable (or at once, when nothing is logged): tell, record, schedule. */
@@ -241,7 +262,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
         if (error instanceof RoomLogLostError) return this.rebase();
         if (!(error instanceof StoreUnavailableError) || this.closed) throw error;
         if (attempt === 1) this.log.warn({ roomId: this.params.roomId, err: error.message }, 'room log unreachable: the room waits for it');
-        await delay(Math.min(LOG_RETRY_MAX_MS, LOG_RETRY_FIRST_MS * 2 ** (attempt - 1)));
+        await delay(logRetryDelayMs(attempt));
       }
     }
   }
@@ -256,7 +277,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     for (let attempt = 1; ; attempt++) {
       if (await this.saveSnapshot('critical', true)) return;
       if (this.closed) throw new Error(`room ${this.params.roomId} closed before its snapshot was durable`);
-      await delay(Math.min(LOG_RETRY_MAX_MS, LOG_RETRY_FIRST_MS * 2 ** (attempt - 1)));
+      await delay(logRetryDelayMs(attempt));
     }
   }
 
@@ -314,9 +335,9 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       case 'tick': {
         this.tickQueued = false;
         const now = Date.now();
-        this.lastTickMs = now - this.lastTickAt;
+        const dtMs = now - this.lastTickAt;
         this.lastTickAt = now;
-        return this.apply({ type: 'tick', dtMs: this.lastTickMs });
+        return this.apply({ type: 'tick', dtMs });
       }
     }
   }
@@ -538,10 +559,11 @@ export interface RoomSnapshot {
   readonly recentMoves?: RecentMovesSnapshot;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A room log write that cannot reach its store is tried again after 50 ms, doubling up to a second. */
+function logRetryDelayMs(attempt: number): number {
+  return Math.min(1000, 50 * 2 ** (attempt - 1));
 }
 
-/** A room log append that cannot reach its store is tried again after this, doubling up to the maximum. */
-const LOG_RETRY_FIRST_MS = 50;
-const LOG_RETRY_MAX_MS = 1000;
+function isRefusal(reply: unknown): boolean {
+  return typeof reply === 'object' && reply !== null && (reply as { ok?: unknown }).ok === false;
+}
