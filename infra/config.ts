@@ -219,9 +219,11 @@ export class ConfigError extends Error {
 
 /**
  * Builds the configuration from defaults, then `overrides` (tests, scripts),
- * then the environment, which wins. Throws ConfigError naming every bad field.
+ * then the environment, then `commandLine` (flags an operator typed, which
+ * win over an inherited environment, as in every Unix tool). Throws
+ * ConfigError naming every bad field.
  */
-export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): PlayhouseConfig {
+export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env, commandLine: ConfigInput = {}): PlayhouseConfig {
   const input: Record<string, unknown> = structuredClone(overrides) as Record<string, unknown>;
   const problems: string[] = [];
   for (const [variable, path, kind] of ENVIRONMENT) {
@@ -238,6 +240,7 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
     }
     setPath(input, path, value);
   }
+  mergeInto(input, commandLine as Record<string, unknown>);
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
@@ -273,6 +276,20 @@ export function resolvedStores(config: Pick<PlayhouseConfig, 'role' | 'persisten
     snapshots: config.persistence.snapshots ?? (clustered ? 'redis' : 'sqlite'),
     records: config.persistence.records ?? (clustered ? 'mariadb' : 'sqlite'),
   };
+}
+
+/** Copies every leaf of `source` into `target`, keeping what `target` has beside it. */
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    const existing = target[key];
+    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value);
+    else if (isPlainObject(value)) mergeInto((target[key] = {}) as Record<string, unknown>, value);
+    else target[key] = value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

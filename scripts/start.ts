@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const overrides: ConfigInput = {
+  const flags: ConfigInput = {
     ...(values.role !== undefined ? { role: values.role as ConfigInput['role'] } : {}),
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -38,7 +38,8 @@ async function main(): Promise<void> {
       ...(values['worker-mode'] !== undefined ? { workerMode: values['worker-mode'] as NonNullable<ConfigInput['cluster']>['workerMode'] } : {}),
     },
   };
-  const config = loadConfig(overrides);
+  // Flags win over the environment: a launcher that passes --port means it, whatever PORT it inherited.
+  const config = loadConfig({}, process.env, flags);
   process.env.LOG_LEVEL = config.log.level;
   const stop = config.role === 'worker' ? await startWorkerRole(config) : await startGatewayRole(config);
 

@@ -137,6 +137,8 @@ test('the cluster launcher restarts a gateway and the worker process killed with
     ...process.env,
     REDIS_URL,
     HOST: '127.0.0.1',
+    // An inherited PORT must not move a restarted gateway: the launcher's --port wins.
+    PORT: '0',
     PLAYHOUSE_CLUSTER: name,
     // A busy machine stalls a process now and then: nothing here waits for a heartbeat to expire.
     PLAYHOUSE_HEARTBEAT_MS: '500',

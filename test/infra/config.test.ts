@@ -25,6 +25,15 @@ test('environment variables override the file-less defaults and programmatic ove
   assert.equal(config.log.level, 'warn');
 });
 
+test('command-line flags win over the environment, and keep what they do not name', () => {
+  const config = loadConfig({ host: '127.0.0.1' }, { PORT: '0', PLAYHOUSE_WORKERS: '3', PLAYHOUSE_WORKER_MODE: 'threaded' }, { port: 8123, cluster: { workerMode: 'forked' } });
+  assert.equal(config.port, 8123, 'a launcher passing --port means that port, whatever PORT it inherited');
+  assert.equal(config.cluster.workerMode, 'forked');
+  assert.equal(config.cluster.workers, 3, 'the environment still sets what no flag names');
+  assert.equal(config.host, '127.0.0.1');
+  assert.throws(() => loadConfig({}, {}, { port: -1 }), ConfigError, 'flags are checked like everything else');
+});
+
 test('invalid values are refused at boot, each named', () => {
   assert.throws(
     () => loadConfig({}, { PORT: 'eighty', PLAYHOUSE_WORKER_MODE: 'cloud', REDIS_URL: 'localhost:6379', PLAYHOUSE_TOKEN_SECRET: 'short' }),
