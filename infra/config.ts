@@ -155,7 +155,12 @@ export const ConfigSchema = z.strictObject({
            */
           criticalSpacingMs: z.number().int().min(0).max(1000).default(25),
           retryInitialMs: z.number().int().min(1).default(100),
-          retryMaxMs: z.number().int().min(1).default(5000),
+          /**
+           * At most a second between tries while a store is down: a room whose log came back empty waits on its
+           * snapshot's write, so this bounds how long its players wait after the store returns; a try a second
+           * per lane costs nothing worth saving.
+           */
+          retryMaxMs: z.number().int().min(1).default(1000),
         })
         .prefault({}),
     })
