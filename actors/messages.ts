@@ -86,6 +86,11 @@ export type SessionMessage =
   | { readonly type: 'restore-room'; readonly roomId: string; readonly attempt: number }
   /** The session's worker is stopping: tell the device why, leave the room, go away. */
   | { readonly type: 'evict'; readonly error: ErrorBody }
+  /**
+   * The session's worker is draining in a cluster: keep what a resume needs where the next holder reads it,
+   * then tell the device to connect again (it resumes on another worker).
+   */
+  | { readonly type: 'hand-over' }
   /** The cluster's Redis may have lost what the session kept there (it came back empty): keep it there again. */
   | { readonly type: 'save-again' };
 
@@ -170,7 +175,12 @@ export type RoomMessage =
   /** The room's own timer: snapshot the match if it changed since the last one. */
   | { readonly type: 'snapshot' }
   /** The lobby's worker died: the new lobby knows no rooms yet. */
-  | { readonly type: 'lobby-lost' };
+  | { readonly type: 'lobby-lost' }
+  /**
+   * The room's worker is draining in a cluster: write the room's state where the next holder reads it and take
+   * no more inputs (they are answered `server/unavailable`, and retried reach the room's next holder).
+   */
+  | { readonly type: 'hand-over' };
 
 export type MoveReply = Reply<MoveAccepted>;
 

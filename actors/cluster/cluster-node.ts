@@ -390,7 +390,10 @@ export class ClusterNode implements ClusterLink {
         return;
       case 'ask':
         if (!this.host.holdsHere(frame.to)) {
-          this.enqueue(from, { k: 'reply', id: frame.id, miss: true });
+          // Draining, this node handed its actors over: the directory still names it until it has left, so
+          // the asker would find it again. A retryable refusal lets the request reach the next holder.
+          if (this.draining) this.enqueue(from, { k: 'reply', id: frame.id, v: refusal('server/unavailable', `${frame.to} is moving to another worker; retry`) });
+          else this.enqueue(from, { k: 'reply', id: frame.id, miss: true });
           return;
         }
         void this.host.ask({ to: frame.to, message: frame.m }).then((value) => this.enqueue(from, { k: 'reply', id: frame.id, v: value }));

@@ -77,6 +77,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private durableSeq = -1;
   /** A newer holder took the room over: this copy answers nothing more. */
   private fenced = false;
+  /** The worker is draining and handed the room over: inputs are refused (retried, they reach the next holder). */
+  private handedOver = false;
   /** The result of the room's last game, kept in its snapshot so a restore can write it again if it was lost. */
   private lastResult: MatchResult | undefined;
   /** The input the message being handled was applied as: what the log records of it. */
@@ -203,7 +205,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       if (!this.closed && this.match.stateVersion !== this.snapshotVersion) void this.saveSnapshot();
       return undefined;
     }
-    if (this.fenced) return refusal('server/unavailable', `room ${this.params.roomId} moved to another worker; retry`);
+    if (message.type === 'hand-over') return this.handOver();
+    if (this.fenced || this.handedOver) return refusal('server/unavailable', `room ${this.params.roomId} moved to another worker; retry`);
     this.catchUpRules();
     const wasOpen = this.match.isOpen;
     const versionBefore = this.match.stateVersion;
@@ -281,6 +284,19 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     }
   }
 
+  /**
+   * The worker is draining: the room's state is written (critical) where its next holder reads it — with
+   * durability `moves` the log has every input already — and the room takes no more inputs or ticks. The
+   * room's next message, from a session on another worker, takes it up there as after a worker's death.
+   */
+  private async handOver(): Promise<void> {
+    if (this.closed || this.handedOver || this.fenced) return;
+    this.handedOver = true;
+    this.stopTimers();
+    if (!this.settings.snapshots) return;
+    if (!(await this.saveSnapshot('critical'))) this.log.warn({ roomId: this.params.roomId }, 'room handed over without a durable snapshot: its next holder restores the previous one');
+  }
+
   /** The input could not be logged: the room was taken over elsewhere (this copy is stale), or it is closing. */
   private notLogged(error: unknown): unknown {
     this.match.outbox.length = 0;
@@ -297,7 +313,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     return refusal('server/unavailable', `room ${this.params.roomId} could not record this; retry`);
   }
 
-  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' | 'snapshot' | 'ping' }>): unknown {
+  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' | 'snapshot' | 'ping' | 'hand-over' }>): unknown {
     const game = this.params.game;
     switch (message.type) {
       case 'join':

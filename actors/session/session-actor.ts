@@ -84,6 +84,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private resumeNonce = '';
   /** When the current grace period ends (0: none runs). */
   private graceEndsAt = 0;
+  /** The worker is draining and this session saved itself for its next holder. */
+  private handedOver = false;
 
   constructor(context: ActorContext, params: SessionParams) {
     super(context, params);
@@ -135,17 +137,17 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     const store = this.sessionStore;
     if (!store || this.connection === null) return;
     if (!this.roomId) return this.forgetSaved();
-    this.save(store, 0, [], 'could not save the seat');
+    void this.save(store, 0, [], 'could not save the seat');
   }
 
   /** Keeps what a resume needs where another worker can find it, for the grace period. */
   private saveForResume(graceMs: number): void {
     this.graceEndsAt = Date.now() + graceMs;
     const store = this.sessionStore;
-    if (store) this.save(store, this.graceEndsAt, this.actions.answered(), 'could not save the session for resume');
+    if (store) void this.save(store, this.graceEndsAt, this.actions.answered(), 'could not save the session for resume');
   }
 
-  private save(store: SessionStateStore, graceEndsAt: number, answers: SavedSession['answers'], failure: string): void {
+  private save(store: SessionStateStore, graceEndsAt: number, answers: SavedSession['answers'], failure: string): Promise<void> {
     const state: SavedSession = {
       playerId: this.params.playerId,
       name: this.params.name,
@@ -155,7 +157,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       graceEndsAt,
       answers,
     };
-    store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, failure));
+    return store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, failure));
   }
 
   private forgetSaved(): void {
@@ -163,6 +165,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   }
 
   handle(message: SessionMessage): unknown {
+    // Handed over: the device is connecting again, to this session's next holder; what it sends here meanwhile is refused, retryably.
+    if (this.handedOver && (message.type === 'attach' || message.type === 'client')) return fail('server/unavailable', 'the session is moving to another worker; retry');
     switch (message.type) {
       case 'attach':
         return this.attach(message.gateway, message.connectionId, message.resume);
@@ -185,6 +189,8 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
         return this.restoreRoom(message.roomId, message.attempt);
       case 'evict':
         return this.evict(message.error);
+      case 'hand-over':
+        return this.handOver();
       case 'save-again':
         if (this.connection !== null) return this.saveSeat();
         if (this.graceEndsAt > Date.now()) return this.saveForResume(this.graceEndsAt - Date.now());
@@ -390,6 +396,24 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       await this.ask(roomAddress(roomId), { type: 'leave', playerId: this.params.playerId, reason: 'disconnected' } satisfies RoomMessage).catch(() => undefined);
     }
     this.retire();
+  }
+
+  /**
+   * This session's worker is draining in a cluster: what a resume needs (seat, numbering, answers, token) is
+   * saved for the grace period — awaited, since the device comes back at once — and the device is told to
+   * connect again. It resumes with its token on a session taken up from that record on another worker.
+   */
+  private async handOver(): Promise<void> {
+    this.handedOver = true;
+    const connection = this.connection;
+    this.connection = null;
+    clearTimeout(this.graceTimer);
+    const graceMs = this.graceEndsAt > Date.now() ? this.graceEndsAt - Date.now() : (this.params.delivery.graceMs ?? 0);
+    this.graceEndsAt = Date.now() + graceMs;
+    const store = this.sessionStore;
+    if (store) await this.save(store, this.graceEndsAt, this.actions.answered(), 'could not save the session to hand it over');
+    const moving = errorBody('server/shutting-down', 'the server holding your session is stopping; connect again to resume');
+    if (connection) this.tell(connection.gateway, { type: 'close', connectionId: connection.connectionId, error: moving } satisfies GatewayMessage);
   }
 
   /** Numbers the message and keeps it until acknowledged; sends it now if a device is connected. */

@@ -103,19 +103,46 @@ export default class WorkerActor {
   }
 
   /**
-   * comedy topic: stop taking new work, let running games finish (for at most
-   * `timeoutMs`), send the remaining players to log in elsewhere, finish what
-   * is in the mailboxes, then leave the cluster. Its supervisor and a signal
-   * to its own process may both ask: one drain answers both.
+   * comedy topic: stop taking new work and give what this worker holds to
+   * the others, then leave. In a cluster nothing waits for games to end:
+   * every room writes its state and stops, every session saves what a resume
+   * needs and tells its device to connect again, and the worker leaves as if
+   * it had died — the others take its rooms, sessions and lobby up from the
+   * stores, and the devices resume there. Alone (one process) there is no one
+   * to hand over to: running games finish (for at most `timeoutMs`), then
+   * the players are sent away. Its supervisor and a signal to its own process
+   * may both ask: one drain answers both.
    */
   drain(request: { timeoutMs: number }): Promise<WorkerStats> {
-    this.draining ??= this.drainOnce(request);
+    this.draining ??= this.node ? this.handOver(request) : this.drainOnce(request);
     return this.draining;
+  }
+
+  private async handOver(request: { timeoutMs: number }): Promise<WorkerStats> {
+    await this.node?.drain();
+    const deadline = Date.now() + request.timeoutMs;
+    // Rooms first: once written and stopped they push nothing more, so a session's saved numbering is its last.
+    await this.askAll('room', { type: 'hand-over' } satisfies RoomMessage, deadline);
+    await this.askAll('session', { type: 'hand-over' } satisfies SessionMessage, deadline);
+    const stats = this.stats();
+    await this.host.shutdown();
+    await this.leaveCluster();
+    await this.closeStores(request.timeoutMs);
+    this.log.info({ rooms: stats.actors.room, sessions: stats.actors.session }, 'worker handed its rooms and sessions over');
+    return stats;
+  }
+
+  /** Asks every actor of a kind held here, and waits for their answers until `deadline`. */
+  private async askAll(kind: 'room' | 'session', message: RoomMessage | SessionMessage, deadline: number): Promise<void> {
+    const answers = Promise.allSettled(this.host.addressesOf(kind).map((address) => this.host.ask({ to: address, message })));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+    await Promise.race([answers, late]);
+    clearTimeout(timer);
   }
 
   private async drainOnce(request: { timeoutMs: number }): Promise<WorkerStats> {
     const deadline = Date.now() + request.timeoutMs;
-    await this.node?.drain();
     while (this.host.stats().actors.room > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
     const evict: SessionMessage = { type: 'evict', error: errorBody('server/shutting-down', 'the server holding your session is stopping; connect again') };
     for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message: evict });

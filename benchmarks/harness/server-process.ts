@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -99,6 +100,8 @@ export interface ServerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** For the cluster target (default: 1 gateway, 2 workers). */
   readonly cluster?: ClusterShape;
+  /** Append everything the server prints to this file (its logs, at the LOG_LEVEL given in `env`). */
+  readonly outputFile?: string;
 }
 
 export async function startServer(target: TargetName, options: ServerOptions = {}): Promise<ServerProcess> {
@@ -140,7 +143,12 @@ export async function startServer(target: TargetName, options: ServerOptions = {
   const url = urls[0]!;
   // The end of the server's output, for when it dies mid-run (a crash, a fatal error it logged).
   let tail = output.slice(-OUTPUT_TAIL_CHARS);
-  const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS));
+  const copy = options.outputFile ? createWriteStream(options.outputFile, { flags: 'a' }) : undefined;
+  copy?.write(output);
+  const keep = (chunk: Buffer) => {
+    copy?.write(chunk);
+    tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let stopping = false;

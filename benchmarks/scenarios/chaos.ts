@@ -51,6 +51,7 @@ export const CHAOS_USAGE = `chaos: a cluster under a duel load, faults injected 
                     kinds: ${FAULT_KINDS.join(', ')}
   --target T        cluster (durability moves, default) or cluster-snapshot (durability snapshot: a worker kill loses moves)
   --ledger FILE     write every record the clients made there (JSON), to look into a failure
+  --server-log FILE write the cluster's output there (with LOG_LEVEL=info in the environment, every node's log)
   --quiet S         seconds of quiet play after each fault (default 15; --quick: 12)
 Exit code 1 when any target is missed: a move lost or doubled, a result missing or contradicting, a client stuck, recovery over 10 s.
 `;
@@ -242,6 +243,7 @@ interface ChaosOptions {
   readonly quietS: number;
   readonly out: string | undefined;
   readonly ledger: string | undefined;
+  readonly serverLog: string | undefined;
 }
 
 function parseOptions(argv: readonly string[]): ChaosOptions {
@@ -257,6 +259,7 @@ function parseOptions(argv: readonly string[]): ChaosOptions {
       quiet: { type: 'string' },
       out: { type: 'string' },
       ledger: { type: 'string' },
+      'server-log': { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -286,6 +289,7 @@ function parseOptions(argv: readonly string[]): ChaosOptions {
     quietS: positive('quiet', values.quiet ?? (quick ? '12' : '15'), RECOVER_WITHIN_MS / 1000),
     out: values.out,
     ledger: values.ledger,
+    serverLog: values['server-log'],
   };
 }
 
@@ -312,7 +316,9 @@ export async function runChaos(argv: readonly string[]): Promise<number> {
     log(`private redis on :${redis.port}, mariadb on :${mariadb.port}; starting the cluster (${options.target})`);
     server = await startServer(options.target, {
       cluster: { gateways: 2, workers: 2 },
+      ...(options.serverLog ? { outputFile: options.serverLog } : {}),
       env: {
+        ...(process.env.LOG_LEVEL ? { LOG_LEVEL: process.env.LOG_LEVEL } : {}),
         REDIS_URL: redis.url,
         PLAYHOUSE_CLUSTER: cluster,
         PLAYHOUSE_RECORD_STORE: 'mariadb',
