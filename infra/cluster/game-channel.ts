@@ -9,6 +9,7 @@
  * Keys: channel `<cluster>:games`, hash `<cluster>:games:latest` (field = game).
  */
 import { createClient, type RedisClientType } from 'redis';
+import { closeRedisClient } from '../stores/redis/redis-connection';
 import type { ActorLog } from '../../actors/ports';
 import type { HotGameCatalog, PublishedVersion } from '../game-catalog';
 
@@ -75,6 +76,6 @@ export class GameChannel {
 
   async close(): Promise<void> {
     this.stopListening();
-    await Promise.allSettled([this.subscriber?.close(), this.client.close()]);
+    await Promise.all([this.subscriber ? closeRedisClient(this.subscriber) : undefined, closeRedisClient(this.client)]);
   }
 }

@@ -21,6 +21,7 @@
  * cannot be published is lost (its ask times out) rather than delivered late.
  */
 import { createClient, type RedisClientType } from 'redis';
+import { closeRedisClient } from '../stores/redis/redis-connection';
 import type { Backplane, HeartbeatResult, NodeInfo } from '../../actors/cluster/backplane';
 import type { NodeId } from '../../actors/cluster/frames';
 import type { Address } from '../../actors/messages';
@@ -217,7 +218,7 @@ export class RedisBackplane implements Backplane {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.subscriber.quit(), this.commands.quit()]);
+    await Promise.all([closeRedisClient(this.subscriber), closeRedisClient(this.commands)]);
   }
 
   private async runDeclare(node: NodeId, epoch: number, self: boolean): Promise<boolean> {

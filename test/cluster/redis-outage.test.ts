@@ -107,3 +107,28 @@ for (const durable of [false, true]) {
     }
   });
 }
+
+test('SIGTERM while the cluster\'s Redis is away: the gateway and the worker process still end, within their drain bound', { timeout: 60_000 }, async (t) => {
+  if (!(await needRedis(t))) return;
+  const redis = await startPrivateRedis({ durable: false });
+  cleanups.push(() => redis.stop());
+  const cluster: TestCluster = createTestCluster({ heartbeatMs: HEARTBEAT_MS, deadAfterMs: DEAD_AFTER_MS, drainTimeoutMs: 1000 });
+  cluster.env.REDIS_URL = redis.url;
+  cleanups.push(() => cluster.stop());
+  const workers = await cluster.startWorkers(1, 'forked');
+  const gateway = await cluster.startGateway();
+  const duel = await startDuel({ player: (name) => cluster.player(gateway, name) });
+  await duel.drop(0);
+  await redis.kill();
+  await eventually(async () => ((await readiness(gateway.url)) === 503 ? true : undefined), 'the gateway sees Redis gone');
+  const stoppedAt = Date.now();
+  gateway.kill('SIGTERM');
+  workers.kill('SIGTERM');
+  const [gatewayExit, workersExit] = await Promise.all([gateway.exited, workers.exited]);
+  const tookMs = Date.now() - stoppedAt;
+  assert.equal(gatewayExit, 0, `the gateway ended cleanly:\n${gateway.output().slice(-2000)}`);
+  assert.equal(workersExit, 0, `the worker process ended cleanly:\n${workers.output().slice(-2000)}`);
+  // Drain bound: gateways drain for the drain timeout, workers hand over for as long again plus the stores' flush.
+  assert.ok(tookMs < 15_000, `both ended in ${tookMs} ms, not waiting on a Redis that is not there`);
+  for (const client of duel.players) client.close();
+});

@@ -40,6 +40,20 @@ export class LuaScript {
   }
 }
 
+/**
+ * Closes a client gracefully (what it sent is answered) if Redis answers within `withinMs`, and drops the
+ * socket otherwise: a graceful close waits for a server that may never come back, and a process that is
+ * stopping must end.
+ */
+export async function closeRedisClient(client: RedisClientType, withinMs = 1_000): Promise<void> {
+  if (!client.isOpen) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
+  await Promise.race([client.close().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (client.isOpen) client.destroy();
+}
+
 const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_RECONNECT_DELAY_MS = 1_000;
 /** How long `open` waits for the first connection before handing back a store that is still connecting. */
