@@ -32,6 +32,8 @@ export function isInvalid(value: unknown): value is Invalid {
 export interface GameContext<T> {
   /** Seated players, in seat order. */
   readonly players: readonly PlayerId[];
+  /** Games started in this room, the current one included: 1 for the first, 2 after a rematch… */
+  readonly gameNumber: number;
   /** The game's tunables, already validated against its schema. */
   readonly tunables: T;
   /** Deterministic random number in [0, 1), seeded by the room and replayable. */

@@ -136,6 +136,8 @@ export interface Outcome {
 }
 
 export interface SessionReady {
+  /** Always true: the session took the connection (a refusal is a connect error instead, never a session:ready). */
+  readonly ok: true;
   readonly playerId: string;
   readonly name: string;
   readonly protocol: number;

@@ -72,7 +72,9 @@ export class Match {
   private players: MatchPlayer[] = [];
   private startedAt = 0;
   private moves = 0;
-  private cachedContext: { readonly seats: readonly SeatInfo[]; readonly context: GameContext<unknown>; readonly byPlayer: Map<string, MoveContext<unknown>> } | undefined;
+  private cachedContext:
+    | { readonly seats: readonly SeatInfo[]; readonly gameNumber: number; readonly context: GameContext<unknown>; readonly byPlayer: Map<string, MoveContext<unknown>> }
+    | undefined;
 
   /** The version of the rules this match runs (pinned: it changes only at a game boundary, or by a migrate()). */
   private pinned: LoadedGame;
@@ -466,14 +468,17 @@ export class Match {
     return seat;
   }
 
-  /** The rules' context, rebuilt only when the seats change (it is read on every move). */
+  /** The rules' context, rebuilt only when the seats or the game change (it is read on every move). */
   private context(): GameContext<unknown> {
-    if (this.cachedContext?.seats !== this.seats) {
+    const cached = this.cachedContext;
+    if (cached?.seats !== this.seats || cached.gameNumber !== this.gameNumber) {
       const random = this.random;
-      const context: GameContext<unknown> = { players: this.seats.map((seat) => seat.playerId), tunables: this.game.tunables, random: () => random.next() };
-      this.cachedContext = { seats: this.seats, context, byPlayer: new Map() };
+      const gameNumber = this.gameNumber;
+      const context: GameContext<unknown> = { players: this.seats.map((seat) => seat.playerId), gameNumber, tunables: this.game.tunables, random: () => random.next() };
+      this.cachedContext = { seats: this.seats, gameNumber, context, byPlayer: new Map() };
+      return context;
     }
-    return this.cachedContext.context;
+    return cached.context;
   }
 
   private moveContext(playerId: string): MoveContext<unknown> {

@@ -146,7 +146,7 @@ export async function startCeiling(options: CeilingOptions = {}): Promise<Runnin
       previous.disconnect(true);
     }
     // No resume here (the ceiling is bare Socket.IO): no resume token, and pushes carry no sequence numbers.
-    socket.emit('session:ready', { playerId: player.playerId, name: player.name, protocol: PROTOCOL_VERSION, rooms: player.room ? [player.room.roomId] : [], resumeToken: '', resumed: 'fresh', seq: 0 });
+    socket.emit('session:ready', { ok: true, playerId: player.playerId, name: player.name, protocol: PROTOCOL_VERSION, rooms: player.room ? [player.room.roomId] : [], resumeToken: '', resumed: 'fresh', seq: 0 });
     if (player.room) (socket.emit as (event: ServerEventName, payload: object) => boolean)('room:state', player.room.stateFor(player.playerId));
 
     on(socket, 'match:find', findMatch);

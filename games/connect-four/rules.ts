@@ -9,8 +9,13 @@
  */
 import { defineGame, invalid, z, type Outcome, type PlayerId } from '../api';
 
-/** Seat index: 0 moves first, 1 second. */
+/** Seat index. Seat 0 moves first in a room's first game, seat 1 in its second, and so on in turn. */
 export type Seat = 0 | 1;
+
+/** Who opens a game: the first player has the edge in Connect Four, so it alternates between rematches. */
+export function openingSeat(gameNumber: number): Seat {
+  return gameNumber % 2 === 0 ? 1 : 0;
+}
 
 export interface Cell {
   readonly column: number;
@@ -128,7 +133,7 @@ export default defineGame({
       connect,
       board: Array.from({ length: columns }, () => []),
       players: [...ctx.players],
-      turn: 0,
+      turn: openingSeat(ctx.gameNumber),
       moveCount: 0,
       lastMove: null,
       winner: null,

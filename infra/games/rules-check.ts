@@ -33,7 +33,7 @@ export function trialRun(subject: TrialSubject): GameLoadError | null {
   const { rules } = subject;
   const players: PlayerId[] = Array.from({ length: rules.maxPlayers }, (_, i) => `p${i + 1}`);
   const random = new SeededRandom(TRIAL_SEED);
-  const ctx: GameContext<unknown> = { players, tunables: subject.tunables, random: () => random.next() };
+  const ctx: GameContext<unknown> = { players, gameNumber: 1, tunables: subject.tunables, random: () => random.next() };
 
   const previousLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = Math.max(previousLimit, TRIAL_STACK_LIMIT);

@@ -159,7 +159,7 @@ test('a duel on the ceiling: win, every refusal, rematch and forfeit, exactly as
   expect('over@15 winners=a reason=connect-line');
   assert.equal(ceiling.filter((line) => line === 'over@15 winners=a reason=connect-line').length, 2, 'both players are told who won');
   expect('b after the end: move/game-over');
-  expect('playing@16 game 2 first a');
+  expect('playing@16 game 2 first b'); // the first player alternates between games
   expect('over@17 winners=b reason=opponent-left leaver=a');
 
   const playhouse = await startTestServer();

@@ -84,7 +84,7 @@ test('durability moves: a worker killed right after a move — the room is resto
   }
   const newNode = redis('get', `${logCluster.name}:dir:room:${roomId}`);
   assert.ok(newNode !== '' && newNode !== roomNode, 'the room lives on another worker');
-  // Game 2 goes on to its end (seat 0 again, in column 3).
+  // Game 2 goes on to its end (its opener, seat 1, connects four in column 3).
   await duel.drop(4);
   await duel.drop(3);
   await duel.drop(4);

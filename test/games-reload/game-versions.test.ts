@@ -29,7 +29,7 @@ test('the real games load and pass their checks, named relative to the folder ho
   assert.deepEqual(arena.tunables, { width: 100, height: 100, speed: 1 });
 
   // the loaded rules are the game: a real move on a real state
-  const ctx = { players: ['a', 'b'], tunables: connectFour.tunables, random: () => 0.5 };
+  const ctx = { players: ['a', 'b'], gameNumber: 1, tunables: connectFour.tunables, random: () => 0.5 };
   const state = connectFour.rules.setup(ctx);
   const next = connectFour.rules.moves['drop']!.apply(state, { column: 3 }, { ...ctx, playerId: 'a' });
   assert.equal((next as { moveCount: number }).moveCount, 1);
@@ -71,7 +71,7 @@ test('an unchanged file saved again is the same version; a change to code, a com
 test('a throw from a move at run time is located in the game sources', (t) => {
   const game = copyGame(t, path.join(FIXTURES, 'counter'));
   const version = loaded(loadGameVersion(game.folder));
-  const ctx = { players: ['a'], tunables: version.tunables, random: () => 0.5, playerId: 'a' };
+  const ctx = { players: ['a'], gameNumber: 1, tunables: version.tunables, random: () => 0.5, playerId: 'a' };
   const state = version.rules.setup(ctx);
   let thrown: unknown;
   try {

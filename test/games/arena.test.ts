@@ -12,6 +12,7 @@ function context(
 ): GameContext<ArenaTunables> {
   return {
     players: options.players ?? ['p1', 'p2', 'p3'],
+    gameNumber: 1,
     tunables: game.tunables.parse({ ...defaults, ...options.tunables }),
     random: options.random ?? seededRandom(options.seed ?? 7),
   };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isInvalid, type GameContext, type PlayerId } from '../../games/api';
-import game, { type ConnectFourState, type ConnectFourTunables } from '../../games/connect-four/rules';
+import game, { type ConnectFourState, type ConnectFourTunables, type ConnectFourView } from '../../games/connect-four/rules';
 import { deepFreeze, seededRandom } from '../support/rules';
 import tunablesFile from '../../games/connect-four/tunables.json';
 
@@ -9,8 +9,8 @@ const ALICE = 'alice';
 const BOB = 'bob';
 const defaults = game.tunables.parse(tunablesFile);
 
-function context(tunables: ConnectFourTunables = defaults, players: PlayerId[] = [ALICE, BOB]): GameContext<ConnectFourTunables> {
-  return { players, tunables, random: seededRandom(42) };
+function context(tunables: ConnectFourTunables = defaults, players: PlayerId[] = [ALICE, BOB], gameNumber = 1): GameContext<ConnectFourTunables> {
+  return { players, gameNumber, tunables, random: seededRandom(42) };
 }
 
 function drop(state: ConnectFourState, playerId: PlayerId, column: number, ctx = context()) {
@@ -52,6 +52,18 @@ test('tunables.json parses and setup builds an empty board', () => {
   assert.equal(state.draw, false);
   assert.deepEqual(game.activePlayers!(state), [ALICE]);
   assert.equal(game.isOver(state, context()), null);
+});
+
+test('the first player alternates: seat 0 opens the first game of a room, seat 1 the second, seat 0 the third', () => {
+  const opener = (gameNumber: number) => game.view(game.setup(context(defaults, [ALICE, BOB], gameNumber)), ALICE) as ConnectFourView;
+  assert.deepEqual([1, 2, 3, 4].map((n) => opener(n).currentPlayer), [ALICE, BOB, ALICE, BOB]);
+  assert.deepEqual([1, 2, 3].map((n) => opener(n).turn), [0, 1, 0]);
+  // In the second game seat 1 plays first and its discs are still marked 1.
+  const second = context(defaults, [ALICE, BOB], 2);
+  const state = play([3, 3], second);
+  assert.deepEqual(state.board[3], [1, 0]);
+  assert.deepEqual(game.activePlayers!(state), [BOB]);
+  assert.equal(state.lastMove?.player, ALICE);
 });
 
 test('view is a rows×columns grid with row 0 at the bottom, plain JSON', () => {

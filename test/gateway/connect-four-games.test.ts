@@ -61,6 +61,8 @@ test('after a game both players can ask for a rematch and play the next game in 
   await second.rematch(duel.roomId);
   const [restarted] = await next;
   assert.equal(viewOf(restarted!).moveCount, 0);
+  assert.equal(viewOf(restarted!).currentPlayer, second.playerId, 'seat 1 opens the second game: the first player alternates');
   await duel.drop(3);
   assert.equal(viewOf(first.state(duel.roomId)!).moveCount, 1);
+  assert.equal(viewOf(first.state(duel.roomId)!).board[0]![3], 1, "the opener's disc is its seat's, 1");
 });
