@@ -196,7 +196,10 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     // Resuming: the token must be this session's current one (a reused, rotated-out or expired one is not),
     // and the device cannot have received a message that was never sent.
     let caught = resume ? this.outbound.since(resume.lastSeq) : undefined;
-    if (resume && (!sameNonce(resume.nonce, this.resumeNonce) || !caught)) return fail('session/resume-refused');
+    if (resume && (!sameNonce(resume.nonce, this.resumeNonce) || !caught)) {
+      this.endIfUnheld(connectionId);
+      return fail('session/resume-refused');
+    }
     // Taken up from the store after its worker died: what was pushed meanwhile is lost, so a snapshot.
     if (this.lastConnectionId === RESTORED && caught) caught = { kind: 'snapshot' };
     if (this.lastConnectionId !== null) this.forgetSaved();
@@ -237,6 +240,17 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       seq,
       replay: caught?.kind === 'replay' ? caught.messages : [],
     };
+  }
+
+  /**
+   * A session that no connection holds and no grace period keeps (one started for a handshake it then
+   * refused) ends, as after a drop without grace, once the messages already queued are handled: an attach
+   * among them keeps it.
+   */
+  private endIfUnheld(connectionId: string): void {
+    if (this.connection !== null || this.lastConnectionId !== null) return;
+    this.lastConnectionId = connectionId;
+    void this.enqueueSelf({ type: 'grace-over', connectionId });
   }
 
   /**
