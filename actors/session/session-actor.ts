@@ -52,7 +52,6 @@ const RESTORED = 'restored';
 const RESTORE_ATTEMPTS = 8;
 const RESTORE_RETRY_MS = 500;
 
-/** Refusals that mean "not processed, retry later": a retry with the same action id runs it again. */
 /**
  * Answers that are not the action's result, so they are not remembered and a retry runs again:
  * `server/unavailable` means the room did not answer (its worker died, or a link was down); a room taken
@@ -298,7 +297,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     // The request says what the device has received (`seen`): as good as a session:ack.
     const seen = message.request.seen;
     if (seen !== undefined) this.outbound.acknowledge(seen);
-    const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message));
+    const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message), this.rateLimited);
     // A move answered again: its remembered answer has no state, so the room sends the current one (numbered).
     if (repeated && message.event === 'room:move' && this.roomId === message.request.roomId) {
       this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
@@ -306,13 +305,17 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     return result;
   }
 
+  /** A new action takes a token from the bucket, or is refused with `rate/limited` (one function for every request). */
+  private readonly rateLimited = (): ClientReply | undefined => {
+    const waitMs = this.bucket.take();
+    return waitMs > 0 ? fail('rate/limited', undefined, { retryAfterMs: waitMs }) : undefined;
+  };
+
   /**
    * A move (most requests) is the room's answer itself, with no async function around it: that would add a
    * promise and two turns of the microtask queue to every move.
    */
   private client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
-    const waitMs = this.bucket.take();
-    if (waitMs > 0) return Promise.resolve(fail('rate/limited', undefined, { retryAfterMs: waitMs }));
     if (message.event !== 'room:move') return this.otherRequest(message);
     const { roomId, actionId, version, move, payload } = message.request;
     if (roomId !== this.roomId) return Promise.resolve(fail('room/not-member'));
