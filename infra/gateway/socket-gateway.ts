@@ -7,7 +7,6 @@
 import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
-import { Decoder } from 'socket.io-parser';
 import type { AttachAccepted, GatewayMessage, ResumeClaim } from '../../actors/messages';
 import type { ActorSystemHandle } from '../../actors/system';
 import { ERROR_CODES, errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
@@ -26,6 +25,7 @@ import type { PlayhouseConfig } from '../config';
 import type { PlayhouseMetrics } from '../metrics';
 import type { PlayerTokens } from '../auth/player-tokens';
 import { JsonPacketEncoder } from './json-packet-encoder';
+import { PlayhouseDecoder } from './packet-decoder';
 import type { ResumeTokens } from '../auth/resume-tokens';
 
 interface SocketData {
@@ -96,8 +96,9 @@ export class SocketGateway {
       // Tokens travel in the handshake, not in cookies, so any origin may connect.
       cors: { origin: true },
       serveClient: false,
-      // Socket.IO's own wire format, written without the binary walk and a room state's second stringify.
-      parser: { Encoder: JsonPacketEncoder, Decoder },
+      // Socket.IO's own wire format, written without the binary walk and a room state's second stringify,
+      // and read with a non-object auth or an unusable ack id answered rather than fatal.
+      parser: { Encoder: JsonPacketEncoder, Decoder: PlayhouseDecoder },
     });
     // Socket.IO keeps each connection's HTTP upgrade request (headers, parser state: ~1 KB); we need nothing
     // from it after the handshake. engine.io 6.6 keeps it a second time: the stand-in response it hands
