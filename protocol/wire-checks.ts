@@ -46,6 +46,7 @@ export function checkRequest<E extends ClientEventName>(event: E, args: readonly
     return { ok: false, ack, error: errorBody('protocol/ack-required', `${event} takes exactly one object and an acknowledgement callback`) };
   }
   const size = jsonBytes(args[0]);
+  if (size === undefined) return { ok: false, ack, error: errorBody('protocol/bad-message', `${event}: nested too deeply to be read`) };
   if (size > maxMessageBytes) return { ok: false, ack, error: errorBody('protocol/payload-too-large', `${size} bytes; the limit is ${maxMessageBytes}`) };
   const parsed = CLIENT_EVENT_SCHEMAS[event].safeParse(args[0]);
   if (!parsed.success) return { ok: false, ack, error: errorBody('protocol/bad-message', describeIssues(parsed.error, event).slice(0, 500)) };
@@ -65,13 +66,16 @@ export function checkGuestLogin(raw: string): Checked<GuestLoginRequest> {
   return { ok: true, value: parsed.data };
 }
 
-/** UTF-8 bytes of a value as JSON (what the size limit is stated in); unserialisable counts as too large. */
-function jsonBytes(value: unknown): number {
+/**
+ * UTF-8 bytes of a value as JSON (what the size limit is stated in); undefined when it cannot be serialised:
+ * off the wire, only a value nested deeper than JSON.stringify's stack (thousands of levels) cannot.
+ */
+function jsonBytes(value: unknown): number | undefined {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch {
-    return Number.POSITIVE_INFINITY;
+    return undefined;
   }
   if (json === undefined) return 0;
   let bytes = json.length;

@@ -26,14 +26,20 @@ export class RecentActions<R, K = R> {
     private readonly restore: (kept: K) => R = (kept) => kept as unknown as R,
   ) {}
 
-  /** The first result for `actionId`, running `run` only if the id is new. */
-  answer(actionId: string, run: () => Promise<R>): { readonly result: Promise<R>; readonly repeated: boolean } {
+  /**
+   * The first result for `actionId`, running `run` only if the id is new. A new id that `refuse` answers
+   * (a rate limit) is neither run nor remembered, and takes no place in the window: it must not push out the
+   * answer of an action that was run.
+   */
+  answer(actionId: string, run: () => Promise<R>, refuse?: () => R | undefined): { readonly result: Promise<R>; readonly repeated: boolean } {
     const ring = (this.ring ??= new IdRing(this.window));
     const known = ring.slotOf(actionId);
     if (known >= 0) {
       const value = ring.valueAt(known);
       return { result: value instanceof Promise ? value : Promise.resolve(this.restore(value)), repeated: true };
     }
+    const refusal = refuse?.();
+    if (refusal !== undefined) return { result: Promise.resolve(refusal), repeated: false };
     const result = run();
     const slot = ring.add(actionId, result);
     // The slot is still the action's unless the window came round while it ran (a window's worth of newer

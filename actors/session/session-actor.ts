@@ -52,7 +52,6 @@ const RESTORED = 'restored';
 const RESTORE_ATTEMPTS = 8;
 const RESTORE_RETRY_MS = 500;
 
-/** Refusals that mean "not processed, retry later": a retry with the same action id runs it again. */
 /**
  * Answers that are not the action's result, so they are not remembered and a retry runs again:
  * `server/unavailable` means the room did not answer (its worker died, or a link was down); a room taken
@@ -202,7 +201,10 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     // Resuming: the token must be this session's current one (a reused, rotated-out or expired one is not),
     // and the device cannot have received a message that was never sent.
     let caught = resume ? this.outbound.since(resume.lastSeq) : undefined;
-    if (resume && (!sameNonce(resume.nonce, this.resumeNonce) || !caught)) return fail('session/resume-refused');
+    if (resume && (!sameNonce(resume.nonce, this.resumeNonce) || !caught)) {
+      this.endIfUnheld(connectionId);
+      return fail('session/resume-refused');
+    }
     // Taken up from the store after its worker died: what was pushed meanwhile is lost, so a snapshot.
     if (this.lastConnectionId === RESTORED && caught) caught = { kind: 'snapshot' };
     if (this.lastConnectionId !== null) this.forgetSaved();
@@ -243,6 +245,17 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       seq,
       replay: caught?.kind === 'replay' ? caught.messages : [],
     };
+  }
+
+  /**
+   * A session that no connection holds and no grace period keeps (one started for a handshake it then
+   * refused) ends, as after a drop without grace, once the messages already queued are handled: an attach
+   * among them keeps it.
+   */
+  private endIfUnheld(connectionId: string): void {
+    if (this.connection !== null || this.lastConnectionId !== null) return;
+    this.lastConnectionId = connectionId;
+    void this.enqueueSelf({ type: 'grace-over', connectionId });
   }
 
   /**
@@ -290,7 +303,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     // The request says what the device has received (`seen`): as good as a session:ack.
     const seen = message.request.seen;
     if (seen !== undefined) this.outbound.acknowledge(seen);
-    const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message));
+    const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message), this.rateLimited);
     // A move answered again: its remembered answer has no state, so the room sends the current one (numbered).
     if (repeated && message.event === 'room:move' && this.roomId === message.request.roomId) {
       this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
@@ -298,13 +311,17 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     return result;
   }
 
+  /** A new action takes a token from the bucket, or is refused with `rate/limited` (one function for every request). */
+  private readonly rateLimited = (): ClientReply | undefined => {
+    const waitMs = this.bucket.take();
+    return waitMs > 0 ? fail('rate/limited', undefined, { retryAfterMs: waitMs }) : undefined;
+  };
+
   /**
    * A move (most requests) is the room's answer itself, with no async function around it: that would add a
    * promise and two turns of the microtask queue to every move.
    */
   private client(message: ClientRequest & { connectionId: string }): Promise<ClientReply> {
-    const waitMs = this.bucket.take();
-    if (waitMs > 0) return Promise.resolve(fail('rate/limited', undefined, { retryAfterMs: waitMs }));
     if (message.event !== 'room:move') return this.otherRequest(message);
     const { roomId, actionId, version, move, payload } = message.request;
     if (roomId !== this.roomId) return Promise.resolve(fail('room/not-member'));

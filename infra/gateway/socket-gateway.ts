@@ -7,7 +7,6 @@
 import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
-import { Decoder } from 'socket.io-parser';
 import type { AttachAccepted, GatewayMessage, ResumeClaim } from '../../actors/messages';
 import type { ActorSystemHandle } from '../../actors/system';
 import { ERROR_CODES, errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
@@ -15,6 +14,7 @@ import {
   CLIENT_EVENT_SCHEMAS,
   DeliveredRequest,
   type ClientEventName,
+  type HandshakeAuth,
   type ClientToServerEvents,
   type ServerEventName,
   type ServerToClientEvents,
@@ -25,6 +25,7 @@ import type { PlayhouseConfig } from '../config';
 import type { PlayhouseMetrics } from '../metrics';
 import type { PlayerTokens } from '../auth/player-tokens';
 import { JsonPacketEncoder } from './json-packet-encoder';
+import { PlayhouseDecoder } from './packet-decoder';
 import type { ResumeTokens } from '../auth/resume-tokens';
 
 interface SocketData {
@@ -32,7 +33,7 @@ interface SocketData {
   name: string;
   /** What the session said when it took this connection (in the handshake); dropped once sent. */
   accepted: AttachAccepted | undefined;
-  /** Detaches the session if the connection closes before it opens; removed once it has. */
+  /** Detaches the session if the connection closes after the session took it but before it opens; removed once it has. */
   closedEarly: (() => void) | undefined;
   /** Flood guard: events seen in the current one-second window. */
   windowStart: number;
@@ -95,8 +96,9 @@ export class SocketGateway {
       // Tokens travel in the handshake, not in cookies, so any origin may connect.
       cors: { origin: true },
       serveClient: false,
-      // Socket.IO's own wire format, written without the binary walk and a room state's second stringify.
-      parser: { Encoder: JsonPacketEncoder, Decoder },
+      // Socket.IO's own wire format, written without the binary walk and a room state's second stringify,
+      // and read with a non-object auth or an unusable ack id answered rather than fatal.
+      parser: { Encoder: JsonPacketEncoder, Decoder: PlayhouseDecoder },
     });
     // Socket.IO keeps each connection's HTTP upgrade request (headers, parser state: ~1 KB); we need nothing
     // from it after the handshake. engine.io 6.6 keeps it a second time: the stand-in response it hands
@@ -171,13 +173,30 @@ export class SocketGateway {
     return this.sockets.size;
   }
 
-  /** Handshake: who the player is, then the session takes the connection (resuming if asked and allowed). */
+  /**
+   * Handshake: who the player is, then the session takes the connection (resuming if asked and allowed).
+   * The connection may be gone by then, or go before it opens: Socket.IO closes a connection that sends
+   * anything before the CONNECT reply, sometimes before this middleware even runs, and never reports such a
+   * close as a 'disconnect'. Once the session has taken it, that close is a drop like any other.
+   */
   private async open(socket: PlayerSocket): Promise<void> {
     const handshake = checkHandshake(socket.handshake.auth);
     if (!handshake.ok) throw handshake.error;
+    await this.take(socket, handshake.value);
+    const { playerId } = socket.data;
+    const closedEarly = () => {
+      if (this.opening.delete(socket.id)) this.deps.actors.detach(playerId, socket.id, this.graceFor('transport close'));
+    };
+    if (socket.conn.readyState !== 'open') return closedEarly();
+    socket.data.closedEarly = closedEarly;
+    socket.conn.once('close', closedEarly);
+  }
+
+  /** The player the token names, and their session taking this connection. */
+  private async take(socket: PlayerSocket, handshake: HandshakeAuth): Promise<void> {
     let identity;
     try {
-      identity = await this.deps.tokens.verify(handshake.value.token);
+      identity = await this.deps.tokens.verify(handshake.token);
     } catch {
       throw errorBody('auth/invalid-token');
     }
@@ -185,10 +204,10 @@ export class SocketGateway {
     socket.data.playerId = playerId;
     socket.data.name = name;
     let resume: ResumeClaim | undefined;
-    if (handshake.value.resume) {
-      const nonce = this.deps.resumeTokens.nonceFor(handshake.value.resume.token, playerId);
+    if (handshake.resume) {
+      const nonce = this.deps.resumeTokens.nonceFor(handshake.resume.token, playerId);
       if (!nonce) throw errorBody('session/resume-refused');
-      resume = { nonce, lastSeq: handshake.value.resume.lastSeq };
+      resume = { nonce, lastSeq: handshake.resume.lastSeq };
     }
 
     const { actors, log } = this.deps;
@@ -212,12 +231,6 @@ export class SocketGateway {
       log.error({ playerId, err: String(error) }, 'session attach failed');
       throw errorBody('server/internal', 'the session could not start; reconnect');
     }
-    // Closed before it opened: the session must not wait for a connection that will never speak.
-    const closedEarly = () => {
-      if (this.opening.delete(socket.id)) actors.detach(playerId, socket.id, this.graceFor('transport close'));
-    };
-    socket.data.closedEarly = closedEarly;
-    socket.conn.once('close', closedEarly);
   }
 
   private connected(socket: PlayerSocket): void {

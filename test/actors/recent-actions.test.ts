@@ -55,3 +55,18 @@ test('only the newest `window` ids are remembered, oldest out first; a saved win
   assert.deepEqual(await elsewhere.answer('a5', async () => ({ ok: true, n: -1 })).result, { ok: true, n: 5 });
   assert.equal(elsewhere.answer('a3', async () => ({ ok: true, n: 30 })).repeated, false, 'a window of 2 keeps the newest two');
 });
+
+test('a new id turned away before it runs (rate limited) is not remembered and takes no place in the window', async () => {
+  const actions = new RecentActions<Reply>(2, final, slim);
+  await actions.answer('a1', async () => ({ ok: true, n: 1 })).result;
+  await actions.answer('a2', async () => ({ ok: true, n: 2 })).result;
+  const limited: Reply = { ok: false, code: 'rate/limited' };
+  for (let i = 0; i < 5; i++) {
+    const refused = actions.answer(`r${i}`, () => assert.fail('a refused action ran'), () => limited);
+    assert.equal(await refused.result, limited);
+  }
+  assert.equal(actions.answer('a1', () => assert.fail('a1 ran again')).repeated, true, 'the oldest answer is still remembered');
+  assert.deepEqual(actions.answered().map(([id]) => id), ['a1', 'a2']);
+  const admitted = actions.answer('r0', async () => ({ ok: true, n: 3 }), () => undefined);
+  assert.deepEqual(await admitted.result, { ok: true, n: 3 }, 'a refused id sent again when admitted runs');
+});

@@ -230,3 +230,82 @@ test('guest login refuses malformed bodies with auth/bad-request', async () => {
   assert.equal(huge.status, 413);
   await assert.rejects(guestLogin(server.url, ''), (error: unknown) => error instanceof PlayhouseError && error.code === 'auth/bad-request');
 });
+
+/** A raw engine.io WebSocket, opened (its open packet read); `frames` collects what the server sends after it. */
+async function rawEngine(): Promise<{ ws: WebSocket; frames: string[]; next(match: (frame: string) => boolean): Promise<string> }> {
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  const frames: string[] = [];
+  const waiters: Array<() => void> = [];
+  await new Promise((resolve, reject) => {
+    ws.once('message', resolve);
+    ws.once('error', reject);
+  });
+  ws.on('message', (data) => {
+    frames.push(String(data));
+    for (const wake of waiters.splice(0)) wake();
+  });
+  ws.on('close', () => {
+    for (const wake of waiters.splice(0)) wake();
+  });
+  return {
+    ws,
+    frames,
+    async next(match) {
+      for (;;) {
+        const found = frames.find(match);
+        if (found !== undefined) return found;
+        if (ws.readyState !== WebSocket.OPEN) throw new Error(`closed; received ${JSON.stringify(frames)}`);
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    },
+  };
+}
+
+test('a handshake whose auth is not an object (null, an array, a string, a number) is refused with auth/missing-token', async () => {
+  for (const auth of ['null', '[]', '["token"]', '"eyJhbGciOiJIUzI1NiJ9"', '42']) {
+    const raw = await rawEngine();
+    raw.ws.send(`40${auth}`);
+    const refused = await raw.next((frame) => frame.startsWith('44'));
+    assert.equal((JSON.parse(refused.slice(2)) as { data: { code: string } }).data.code, 'auth/missing-token', auth);
+    assert.equal(raw.ws.readyState, WebSocket.OPEN, `${auth}: the connection stays open for another try`);
+    raw.ws.close();
+  }
+  await assertStillServing();
+});
+
+test('a request whose ack id is not a safe integer is refused as one without an ack; nothing invalid is sent back', async () => {
+  const token = (await guestLogin(server.url)).token;
+  const raw = await rawEngine();
+  raw.ws.send(`40${JSON.stringify({ token, protocol: 1 })}`);
+  await raw.next((frame) => frame.includes('session:ready'));
+  for (const id of ['9'.repeat(400), '9007199254740993']) {
+    raw.frames.length = 0;
+    raw.ws.send(`42${id}${JSON.stringify(['match:find', { actionId: `big-${id.length}`, game: 'connect-four' }])}`);
+    const refused = await raw.next((frame) => frame.startsWith('42["session:error"'));
+    const [, error] = JSON.parse(refused.slice(2)) as [string, ErrorMessage];
+    assert.equal(error.code, 'protocol/ack-required');
+    assert.equal(error.event, 'match:find');
+    assert.ok(!raw.frames.some((frame) => frame.startsWith('43')), `no acknowledgement was sent: ${raw.frames.join(' | ')}`);
+  }
+  // The largest safe id is answered through its ack; the refused finds did nothing (the player is in no room).
+  raw.ws.send(`429007199254740991${JSON.stringify(['room:leave', { actionId: 'safe', roomId: 'connect-four.1.abcd' }])}`);
+  const answered = await raw.next((frame) => frame.startsWith('439007199254740991['));
+  assert.equal(errorCode((JSON.parse(answered.slice('439007199254740991'.length)) as [Reply])[0]), 'room/not-member');
+  raw.ws.close();
+});
+
+test('a request nested too deeply to be read is refused with protocol/bad-message', async () => {
+  const token = (await guestLogin(server.url)).token;
+  const raw = await rawEngine();
+  raw.ws.send(`40${JSON.stringify({ token, protocol: 1 })}`);
+  await raw.next((frame) => frame.includes('session:ready'));
+  // 7,000 levels: within this server's frame limit (16 KiB), deeper than JSON.stringify can follow.
+  const deep = `${'['.repeat(7000)}${']'.repeat(7000)}`;
+  raw.ws.send(`427["room:move",{"actionId":"deep","roomId":"r","version":0,"move":"drop","payload":${deep}}]`);
+  const answered = await raw.next((frame) => frame.startsWith('437['));
+  const [reply] = JSON.parse(answered.slice(3)) as [Reply];
+  assert.deepEqual(reply, { ok: false, error: { code: 'protocol/bad-message', message: 'room:move: nested too deeply to be read' } });
+  assert.equal(raw.ws.readyState, WebSocket.OPEN);
+  raw.ws.close();
+  await assertStillServing();
+});
