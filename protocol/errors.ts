@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   'auth/invalid-token': 'The token is forged, expired or malformed.',
   'auth/bad-request': 'The login request is malformed.',
   'http/not-found': 'No HTTP endpoint at that path and method.',
-  'http/forbidden': 'The admin endpoints need the admin token (or, without one configured, a client on the server\'s own machine).',
+  'http/forbidden': 'The admin endpoints need the admin token (or, without one configured, a client on the server\'s own machine that did not come through a proxy).',
   // Session.
   'rate/limited': 'Too many messages; slow down and retry after the given delay.',
   'session/replaced': 'The same player connected again elsewhere; this connection is closed.',
