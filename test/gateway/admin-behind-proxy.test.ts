@@ -7,42 +7,16 @@
  * client is anyone).
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { errorCodeOf, httpRequest, type HttpRequestOptions } from '../support/http-request';
 import { haveNginx, NGINX, startNginx, type RunningNginx } from '../support/nginx';
 import { useTestServer } from '../support/playhouse';
 
 const testServer = useTestServer();
 const skipNginx = !haveNginx() && process.env.CI !== 'true' ? `${NGINX} is missing (apt-get install nginx-light)` : false;
 
-interface Reply {
-  readonly status: number;
-  readonly contentType: string;
-  readonly body: string;
-}
-
-/** One GET on a fresh connection from `from`; an event stream is read only up to its first event. */
-async function get(url: string, path: string, options: { from?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
-  const target = new URL(url);
-  const outgoing = request({ host: target.hostname, port: target.port, path, headers: options.headers, localAddress: options.from ?? '127.0.0.1', agent: false });
-  outgoing.setTimeout(10_000, () => outgoing.destroy(new Error(`no answer to ${path} within 10 s`)));
-  outgoing.end();
-  const [response] = (await once(outgoing, 'response')) as [IncomingMessage];
-  const contentType = String(response.headers['content-type'] ?? '');
-  let body = '';
-  response.setEncoding('utf8');
-  for await (const chunk of response as AsyncIterable<string>) {
-    body += chunk;
-    if (contentType.startsWith('text/event-stream') && body.includes('\n\n')) break;
-  }
-  response.destroy();
-  return { status: response.statusCode ?? 0, contentType, body };
-}
-
-function errorCode(reply: Reply): string | undefined {
-  return (JSON.parse(reply.body) as { error?: { code?: string } }).error?.code;
-}
+const get = (url: string, path: string, options: Omit<HttpRequestOptions, 'method' | 'body'> = {}) => httpRequest(url, path, options);
+const errorCode = errorCodeOf;
 
 test('straight from this machine, without a token, /admin/games and its event stream answer', async () => {
   const games = await get(testServer().url, '/admin/games');
