@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /** Where the worker actors of a `worker` process run (comedy's placement modes). */
@@ -29,6 +30,28 @@ export const ConfigSchema = z.strictObject({
       /** HMAC secret for player tokens; every gateway of a cluster must share it. */
       secret: z.string().min(32, 'must be at least 32 characters').optional(),
       tokenTtlSeconds: z.number().int().min(60).default(7 * 24 * 3600),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      /**
+       * Peers whose X-Forwarded-For is believed (the load balancer in front): addresses, CIDR networks, or
+       * proxy-addr's names `loopback`, `linklocal`, `uniquelocal`. A client's address is the nearest one in
+       * X-Forwarded-For that is not itself a trusted proxy; from any other peer the header is ignored.
+       */
+      trustedProxies: z
+        .array(z.string().min(1))
+        .default(['loopback'])
+        .refine((list) => compiles(list), 'each entry must be an IP address, a CIDR network, or loopback / linklocal / uniquelocal'),
+      /** Serve the demo page at `/`. Default: on, except when NODE_ENV=production. */
+      demoPage: z.boolean().optional(),
+    })
+    .prefault({}),
+  signIn: z
+    .strictObject({
+      /** Sign-in requests one client address may make per window (every gateway of a cluster counts together). */
+      attempts: z.number().int().min(1).default(30),
+      windowSeconds: z.number().int().min(1).default(60),
     })
     .prefault({}),
   limits: z
@@ -167,7 +190,10 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
 });
 
-export type PlayhouseConfig = z.infer<typeof ConfigSchema> & { readonly auth: { readonly secret: string } };
+export type PlayhouseConfig = z.infer<typeof ConfigSchema> & {
+  readonly auth: { readonly secret: string };
+  readonly http: { readonly demoPage: boolean };
+};
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variable → config path, and how to read it. */
@@ -180,6 +206,10 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_MAX_MESSAGE_BYTES', ['limits', 'maxMessageBytes'], 'number'],
   ['PLAYHOUSE_REQUESTS_PER_SECOND', ['limits', 'requestsPerSecond'], 'number'],
   ['PLAYHOUSE_REQUEST_BURST', ['limits', 'requestBurst'], 'number'],
+  ['PLAYHOUSE_TRUSTED_PROXIES', ['http', 'trustedProxies'], 'list'],
+  ['PLAYHOUSE_DEMO_PAGE', ['http', 'demoPage'], 'boolean'],
+  ['PLAYHOUSE_SIGN_IN_ATTEMPTS', ['signIn', 'attempts'], 'number'],
+  ['PLAYHOUSE_SIGN_IN_WINDOW_SECONDS', ['signIn', 'windowSeconds'], 'number'],
   ['PLAYHOUSE_ROLE', ['role'], 'string'],
   ['PLAYHOUSE_PING_INTERVAL_MS', ['heartbeat', 'pingIntervalMs'], 'number'],
   ['PLAYHOUSE_PING_TIMEOUT_MS', ['heartbeat', 'pingTimeoutMs'], 'number'],
@@ -253,7 +283,22 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   if (parsed.success) problems.push(...persistenceProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const config = parsed.data;
-  return { ...config, auth: { ...config.auth, secret: config.auth.secret ?? randomBytes(32).toString('base64url') } };
+  return {
+    ...config,
+    auth: { ...config.auth, secret: config.auth.secret ?? randomBytes(32).toString('base64url') },
+    // The demo is for trying Playhouse; a production deployment serves none unless it asks.
+    http: { ...config.http, demoPage: config.http.demoPage ?? env.NODE_ENV !== 'production' },
+  };
+}
+
+/** Whether proxy-addr understands every entry of a trusted-proxy list. */
+function compiles(list: readonly string[]): boolean {
+  try {
+    proxyaddr.compile([...list]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseBoolean(raw: string): boolean | undefined {

@@ -13,12 +13,14 @@ import { startActorSystem, type ActorSystemHandle } from '../actors/system';
 import { ACTOR_RESOURCES } from './actor-resources';
 import { PlayerTokens } from './auth/player-tokens';
 import { ResumeTokens } from './auth/resume-tokens';
+import { SignInLimiter } from './auth/sign-in-limiter';
 import { GameChannel } from './cluster/game-channel';
 import { RedisBackplane } from './cluster/redis-backplane';
 import { actorSettings, workerPersistence } from './cluster/worker-supervisor';
 import { processGames, useGamesDirectory } from './game-catalog';
 import type { PlayhouseConfig } from './config';
-import { loadDemoAssets } from './gateway/demo-assets';
+import { clientAddressResolver } from './gateway/client-address';
+import { loadDemoAssets, NO_DEMO } from './gateway/demo-assets';
 import { createRoutes } from './gateway/http-routes';
 import { SocketGateway } from './gateway/socket-gateway';
 import { processLogger } from './logger';
@@ -80,8 +82,23 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       ? await GameChannel.open({ url: config.cluster.redisUrl, name: config.cluster.name, catalog: games, publish: true, log })
       : undefined;
   const admin = { games, roomsByVersion: () => metrics.roomsByVersion(), adminToken: config.games.adminToken };
+  // A cluster's gateways count sign-ins together; one process counts alone.
+  const signIn =
+    config.role === 'gateway'
+      ? await SignInLimiter.onRedis(config.signIn, { url: config.cluster.redisUrl, name: config.cluster.name, log })
+      : SignInLimiter.inMemory(config.signIn);
   const http = createServer(
-    createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting, readiness: () => actors.readiness(), admin }),
+    createRoutes({
+      gatewayId: config.gatewayId,
+      tokens,
+      metrics,
+      demo: config.http.demoPage ? loadDemoAssets() : NO_DEMO,
+      signIn,
+      clientAddress: clientAddressResolver(config.http.trustedProxies),
+      isAccepting: () => accepting,
+      readiness: () => actors.readiness(),
+      admin,
+    }),
   );
   gateway = new SocketGateway(http, { config, actors, tokens, resumeTokens: new ResumeTokens(config.auth.secret), metrics, log });
   await new Promise<void>((resolve, reject) => {
@@ -105,6 +122,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       await actors.stop();
       await gameChannel?.close();
       await games.close();
+      await signIn.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

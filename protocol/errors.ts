@@ -17,8 +17,10 @@ export const ERROR_CODES = {
   'auth/missing-token': 'The handshake carries no token.',
   'auth/invalid-token': 'The token is forged, expired or malformed.',
   'auth/bad-request': 'The login request is malformed.',
+  'auth/invalid-name': 'The display name is refused; see reason (control, bidi or invisible characters, markup, empty, too long).',
+  'auth/rate-limited': 'Too many sign-ins from this address; retry after the given delay.',
   'http/not-found': 'No HTTP endpoint at that path and method.',
-  'http/forbidden': 'The admin endpoints need the admin token (or, without one configured, a client on the server\'s own machine).',
+  'http/forbidden': 'The admin endpoints need the admin token (or, without one configured, a client on the server\'s own machine that did not come through a proxy).',
   // Session.
   'rate/limited': 'Too many messages; slow down and retry after the given delay.',
   'session/replaced': 'The same player connected again elsewhere; this connection is closed.',
@@ -58,9 +60,9 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export interface ErrorBody {
   readonly code: ErrorCode;
   readonly message: string;
-  /** For `move/illegal`: the rules' own reason code, e.g. 'column-full'. */
+  /** For `move/illegal`: the rules' own reason code, e.g. 'column-full'; for `auth/invalid-name`: the rule the name broke, e.g. 'bidi-control'. */
   readonly reason?: string;
-  /** For `rate/limited` and `server/overloaded`: when a retry may succeed. */
+  /** For `rate/limited`, `auth/rate-limited` and `server/overloaded`: when a retry may succeed. */
   readonly retryAfterMs?: number;
 }
 

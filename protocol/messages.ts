@@ -31,9 +31,9 @@ export const HandshakeAuth = z.object({
 });
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
-/** Body of `POST /v1/auth/guest`. */
+/** Body of `POST /v1/auth/guest`. `name` is checked and normalised apart (display-name.ts), with its own error code. */
 export const GuestLoginRequest = z.strictObject({
-  name: z.string().trim().min(1).max(32).optional(),
+  name: z.string().optional(),
 });
 export type GuestLoginRequest = z.infer<typeof GuestLoginRequest>;
 

@@ -6,6 +6,7 @@
  * exactly the same codes and messages.
  */
 import type { z } from 'zod';
+import { checkDisplayName } from './display-name';
 import { errorBody, type ErrorBody } from './errors';
 import { CLIENT_EVENT_SCHEMAS, GuestLoginRequest, HandshakeAuth, SUPPORTED_PROTOCOL_VERSIONS, type ClientEventName } from './messages';
 
@@ -53,7 +54,7 @@ export function checkRequest<E extends ClientEventName>(event: E, args: readonly
   return { ok: true, ack, request: parsed.data as ClientRequestOf<E> };
 }
 
-/** The body of `POST /v1/auth/guest` (already read, within its size limit). */
+/** The body of `POST /v1/auth/guest` (already read, within its size limit), its `name` normalised (display-name.ts). */
 export function checkGuestLogin(raw: string): Checked<GuestLoginRequest> {
   let body: unknown;
   try {
@@ -63,7 +64,9 @@ export function checkGuestLogin(raw: string): Checked<GuestLoginRequest> {
   }
   const parsed = GuestLoginRequest.safeParse(body);
   if (!parsed.success) return { ok: false, error: errorBody('auth/bad-request', describeIssues(parsed.error, 'body')) };
-  return { ok: true, value: parsed.data };
+  if (parsed.data.name === undefined) return { ok: true, value: parsed.data };
+  const name = checkDisplayName(parsed.data.name);
+  return name.ok ? { ok: true, value: { name: name.name } } : name;
 }
 
 /**

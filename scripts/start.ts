@@ -63,7 +63,8 @@ async function main(): Promise<void> {
 async function startGatewayRole(config: PlayhouseConfig): Promise<() => Promise<void>> {
   const server = await startPlayhouse(config);
   if (config.role === 'single') {
-    console.log(`\nPlayhouse is running.\n  Demo (open in two browser tabs): ${server.url}/\n  Health: ${server.url}/healthz   Metrics: ${server.url}/metrics\n`);
+    const demo = config.http.demoPage ? `Demo (open in two browser tabs): ${server.url}/` : 'Demo page: off (PLAYHOUSE_DEMO_PAGE=true turns it on)';
+    console.log(`\nPlayhouse is running.\n  ${demo}\n  Health: ${server.url}/healthz   Metrics: ${server.url}/metrics\n`);
   }
   // A line a launcher (scripts/cluster.ts, tests) can wait for.
   console.log(`PLAYHOUSE_READY role=${config.role} url=${server.url}`);

@@ -10,12 +10,17 @@
  *
  * With `PLAYHOUSE_ADMIN_TOKEN` set, a request must carry
  * `Authorization: Bearer <token>` (or `?token=` for EventSource, which cannot
- * set headers); without it, only clients on this machine (loopback) are served.
+ * set headers). Without it, only a client on this machine talking to the
+ * gateway directly is served: a request that came through a proxy (it carries
+ * X-Forwarded-For, Forwarded or X-Real-IP) is refused even from loopback,
+ * because a load balancer on this machine is loopback to us while its client
+ * is anyone on the internet.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody } from '../../protocol/errors';
 import type { CatalogEvent, GameStatus } from '../game-catalog';
+import { cameThroughProxy, isLoopbackPeer } from './client-address';
 
 export interface GameAdmin {
   status(): GameStatus[];
@@ -36,7 +41,7 @@ const KEEPALIVE_MS = 15_000;
 export async function adminRoute(deps: AdminDependencies, request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
   if (!url.pathname.startsWith('/admin/')) return false;
   if (!allowed(deps, request, url)) {
-    sendJson(response, 403, { error: errorBody('http/forbidden', deps.adminToken ? 'admin endpoints need the admin token' : 'admin endpoints answer only on this machine (set PLAYHOUSE_ADMIN_TOKEN to open them)') });
+    sendJson(response, 403, { error: errorBody('http/forbidden', deps.adminToken ? 'admin endpoints need the admin token' : 'admin endpoints answer only to a direct client on this machine, not through a proxy (set PLAYHOUSE_ADMIN_TOKEN to open them)') });
     return true;
   }
   if (request.method !== 'GET') {
@@ -76,16 +81,12 @@ function streamEvents(deps: AdminDependencies, request: IncomingMessage, respons
 }
 
 function allowed(deps: AdminDependencies, request: IncomingMessage, url: URL): boolean {
-  if (!deps.adminToken) return isLoopback(request.socket.remoteAddress);
+  if (!deps.adminToken) return isLoopbackPeer(request) && !cameThroughProxy(request);
   const header = request.headers.authorization;
   const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : (url.searchParams.get('token') ?? '');
   const a = Buffer.from(given);
   const b = Buffer.from(deps.adminToken);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 function sendJson(response: ServerResponse, status: number, body: object): void {

@@ -16,6 +16,9 @@ export interface DemoAssets {
   get(pathname: string): Asset | undefined;
 }
 
+/** What a gateway serves with the demo page turned off: nothing. */
+export const NO_DEMO: DemoAssets = { get: () => undefined };
+
 const DEMO_DIR = path.resolve(__dirname, 'demo');
 
 let cached: Map<string, Asset> | undefined;

@@ -1,6 +1,6 @@
 /**
- * Plain HTTP endpoints beside Socket.IO: health probes, metrics, guest login,
- * and the demo page. Socket.IO answers its own path (/socket.io/) on the same
+ * Plain HTTP endpoints beside Socket.IO: health probes, metrics, guest login
+ * (rate-limited per client address), and the demo page (unless turned off). Socket.IO answers its own path (/socket.io/) on the same
  * server.
  *
  * Two probes, because they answer different questions: /livez "is this
@@ -17,8 +17,10 @@ import { errorBody } from '../../protocol/errors';
 import type { GuestLoginResponse } from '../../protocol/messages';
 import { checkGuestLogin } from '../../protocol/wire-checks';
 import type { PlayerTokens } from '../auth/player-tokens';
+import type { SignInLimiter } from '../auth/sign-in-limiter';
 import type { PlayhouseMetrics } from '../metrics';
 import { adminRoute, type AdminDependencies } from './admin-routes';
+import type { ClientAddressOf } from './client-address';
 import type { DemoAssets } from './demo-assets';
 
 export interface RouteDependencies {
@@ -26,6 +28,9 @@ export interface RouteDependencies {
   readonly tokens: PlayerTokens;
   readonly metrics: PlayhouseMetrics;
   readonly demo: DemoAssets;
+  /** How often one client address may sign in, and who the client is (behind trusted proxies: from X-Forwarded-For). */
+  readonly signIn: SignInLimiter;
+  readonly clientAddress: ClientAddressOf;
   /** False once shutdown began: /readyz then answers 503 so load balancers stop sending clients. */
   isAccepting(): boolean;
   /** Whether the actors behind this gateway can serve players now (see ActorSystemHandle.readiness). */
@@ -67,6 +72,7 @@ async function route(deps: RouteDependencies, request: IncomingMessage, response
   if (url.pathname === '/v1/auth/guest') {
     if (method === 'OPTIONS') return sendCors(response);
     if (method !== 'POST') return sendJson(response, 405, { error: errorBody('auth/bad-request', 'use POST') });
+    if (await signInRefused(deps, request, response)) return;
     return guestLogin(deps, request, response);
   }
   if (method === 'GET') {
@@ -87,6 +93,18 @@ function gatewayReadiness(deps: RouteDependencies): { status: 'ok' | 'draining' 
   return ready ? { status: 'ok', reasons: [] } : { status: 'not-ready', reasons };
 }
 
+/**
+ * Counts a sign-in attempt from the request's client; past the limit answers 429 with Retry-After and
+ * `auth/rate-limited` (with `retryAfterMs`) and returns true. Every sign-in route calls this first.
+ */
+async function signInRefused(deps: RouteDependencies, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  const verdict = await deps.signIn.admit(deps.clientAddress(request));
+  if (verdict.admitted) return false;
+  const { retryAfterMs } = verdict;
+  sendJson(response, 429, { error: errorBody('auth/rate-limited', undefined, { retryAfterMs }) }, { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) });
+  return true;
+}
+
 async function guestLogin(deps: RouteDependencies, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -102,8 +120,8 @@ async function guestLogin(deps: RouteDependencies, request: IncomingMessage, res
   sendJson(response, 200, reply);
 }
 
-function sendJson(response: ServerResponse, status: number, body: object): void {
-  response.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+function sendJson(response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', ...headers });
   response.end(JSON.stringify(body));
 }
 

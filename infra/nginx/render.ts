@@ -1,7 +1,7 @@
 /**
  * Renders infra/nginx/playhouse.conf.template into an nginx.conf: the load
- * balancer in front of the gateways (sticky sessions, WebSocket, /metrics kept
- * internal). Also a CLI:
+ * balancer in front of the gateways (sticky sessions, WebSocket, /metrics and
+ * /admin/ kept internal). Also a CLI:
  *
  *   npx tsx infra/nginx/render.ts --listen 8080 --gateway 10.0.1.10:8080 \
  *     --gateway 10.0.1.11:8080 --work-dir /var/lib/playhouse-nginx \
@@ -20,12 +20,14 @@ export interface NginxConfigOptions {
   readonly gateways: readonly string[];
   /** Absolute directory for the pid file, temp files and (unless `logToStdio`) logs; nginx's `-p` prefix. */
   readonly workDir: string;
-  /** Addresses or CIDR networks allowed to read /metrics; loopback only when absent. */
+  /** Addresses or CIDR networks allowed to reach /metrics and /admin/; loopback only when absent. */
   readonly internalNetwork?: string | readonly string[];
   /** Log to stderr/stdout (containers) instead of files in workDir. */
   readonly logToStdio?: boolean;
   /** nginx worker processes; `auto` (one per CPU) when absent. */
   readonly workerProcesses?: number | 'auto';
+  /** TLS on the listen port: the certificate chain (PEM, leaf first) and its private key, both absolute paths. */
+  readonly tls?: { readonly certificate: string; readonly certificateKey: string };
 }
 
 export const TEMPLATE_PATH = path.join(__dirname, 'playhouse.conf.template');
@@ -55,6 +57,7 @@ export function renderNginxConfig(options: NginxConfigOptions, template: string 
   if (networks.length === 0) problems.push('internalNetwork: give at least one network (or leave it out for loopback only)');
   for (const network of networks) if (!NETWORK.test(network)) problems.push(`internalNetwork ${JSON.stringify(network)}: must be an address or CIDR network`);
   if (workerProcesses !== 'auto' && (!Number.isInteger(workerProcesses) || workerProcesses < 1)) problems.push(`workerProcesses ${workerProcesses}: must be a positive integer or auto`);
+  for (const [field, file] of Object.entries(options.tls ?? {})) if (!SAFE_PATH.test(file)) problems.push(`tls.${field} ${JSON.stringify(file)}: must be an absolute path of letters, digits and _ . / @ + -`);
   if (problems.length > 0) throw new Error(`cannot render the nginx config:\n  ${problems.join('\n  ')}`);
 
   const values: Readonly<Record<string, string>> = {
@@ -62,9 +65,10 @@ export function renderNginxConfig(options: NginxConfigOptions, template: string 
     WORK_DIR: workDir,
     ERROR_LOG: logToStdio ? 'stderr' : `${workDir}/error.log`,
     ACCESS_LOG: logToStdio ? '/dev/stdout' : `${workDir}/access.log`,
-    LISTEN: options.listenAddress === undefined ? String(listenPort) : `${options.listenAddress}:${listenPort}`,
+    LISTEN: `${options.listenAddress === undefined ? String(listenPort) : `${options.listenAddress}:${listenPort}`}${options.tls ? ' ssl' : ''}`,
+    TLS: options.tls ? tlsLines(options.tls) : NO_TLS,
     UPSTREAM_SERVERS: gateways.map((gateway) => `        server ${gateway} max_fails=2 fail_timeout=10s;`).join('\n'),
-    METRICS_ALLOW: networks.map((network) => `            allow ${network};`).join('\n'),
+    INTERNAL_ALLOW: networks.map((network) => `            allow ${network};`).join('\n'),
   };
   const rendered = template.replace(/\{\{([A-Z_]+)\}\}/g, (placeholder, name: string) => {
     const value = values[name];
@@ -72,6 +76,23 @@ export function renderNginxConfig(options: NginxConfigOptions, template: string 
     return value;
   });
   return rendered;
+}
+
+const NO_TLS = `        # No TLS here: render with --tls-certificate and --tls-certificate-key (DEPLOYMENT.md),
+        # or terminate TLS in front and set set_real_ip_from so $remote_addr is the client.`;
+
+/** TLS 1.2 and 1.3 only, with a session cache shared by the workers (resumed handshakes skip the key exchange). */
+function tlsLines(tls: NonNullable<NginxConfigOptions['tls']>): string {
+  return [
+    `ssl_certificate     ${tls.certificate};`,
+    `ssl_certificate_key ${tls.certificateKey};`,
+    'ssl_protocols       TLSv1.2 TLSv1.3;',
+    'ssl_session_cache   shared:playhouse_tls:10m;',
+    'ssl_session_timeout 1d;',
+    'ssl_session_tickets off;',
+  ]
+    .map((line) => `        ${line}`)
+    .join('\n');
 }
 
 function main(): void {
@@ -84,6 +105,8 @@ function main(): void {
       'internal-network': { type: 'string', multiple: true },
       'log-to-stdio': { type: 'boolean' },
       'worker-processes': { type: 'string' },
+      'tls-certificate': { type: 'string' },
+      'tls-certificate-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -91,11 +114,15 @@ function main(): void {
     console.error(
       'usage: tsx infra/nginx/render.ts --listen PORT --gateway HOST:PORT [--gateway HOST:PORT ...] --work-dir DIR\n' +
         '         [--listen-address ADDR] [--internal-network CIDR ...] [--log-to-stdio] [--worker-processes N|auto]\n' +
+        '         [--tls-certificate FULLCHAIN.pem --tls-certificate-key KEY.pem]\n' +
         'Prints the nginx config; run it with: nginx -e stderr -p DIR/ -c CONFIG -g "daemon off;"',
     );
     process.exit(values.help ? 0 : 2);
   }
   const workers = values['worker-processes'];
+  const certificate = values['tls-certificate'];
+  const certificateKey = values['tls-certificate-key'];
+  if ((certificate === undefined) !== (certificateKey === undefined)) throw new Error('TLS needs both --tls-certificate and --tls-certificate-key');
   process.stdout.write(
     renderNginxConfig({
       listenPort: Number(values.listen),
@@ -105,6 +132,7 @@ function main(): void {
       ...(values['internal-network'] !== undefined ? { internalNetwork: values['internal-network'] } : {}),
       ...(values['log-to-stdio'] ? { logToStdio: true } : {}),
       ...(workers !== undefined ? { workerProcesses: workers === 'auto' ? 'auto' : Number(workers) } : {}),
+      ...(certificate !== undefined && certificateKey !== undefined ? { tls: { certificate, certificateKey } } : {}),
     }),
   );
 }

@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Readiness } from '../../actors/system';
 import { PlayerTokens } from '../../infra/auth/player-tokens';
+import { SignInLimiter } from '../../infra/auth/sign-in-limiter';
+import { clientAddressResolver } from '../../infra/gateway/client-address';
 import { createRoutes } from '../../infra/gateway/http-routes';
 import { PlayhouseMetrics } from '../../infra/metrics';
 
@@ -30,6 +32,8 @@ before(async () => {
     tokens: new PlayerTokens('x'.repeat(32), 60),
     metrics: new PlayhouseMetrics(),
     demo: { get: () => undefined },
+    signIn: SignInLimiter.inMemory({ attempts: 10, windowSeconds: 60 }),
+    clientAddress: clientAddressResolver([]),
     isAccepting: () => accepting,
     readiness: () => readiness,
   });

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ERROR_CODES } from '../../protocol/errors';
+import { checkGuestLogin } from '../../protocol/wire-checks';
 import {
   CLIENT_EVENT_SCHEMAS,
   FindMatchRequest,
-  GuestLoginRequest,
   HandshakeAuth,
   MoveRequest,
   PROTOCOL_VERSION,
@@ -330,12 +330,17 @@ test('the handshake auth object: token string, integer protocol (or its decimal 
   assert.equal(passes(HandshakeAuth, { token: null, protocol: 1 }), false);
 });
 
-test('the guest login body: optional name, trimmed, 1–32 characters, nothing else', () => {
-  assert.ok(passes(GuestLoginRequest, {}));
-  assert.deepEqual(GuestLoginRequest.parse({ name: '  Ada  ' }), { name: 'Ada' });
-  assert.ok(passes(GuestLoginRequest, { name: 'x'.repeat(32) }));
-  assert.equal(passes(GuestLoginRequest, { name: 'x'.repeat(33) }), false);
-  assert.equal(passes(GuestLoginRequest, { name: '   ' }), false);
-  assert.equal(passes(GuestLoginRequest, { name: 7 }), false);
-  assert.equal(passes(GuestLoginRequest, { name: 'Ada', admin: true }), false);
+test('the guest login body: optional name, normalised, 1–32 characters, nothing else', () => {
+  const login = (body: unknown) => checkGuestLogin(JSON.stringify(body));
+  assert.deepEqual(login({}), { ok: true, value: {} });
+  assert.deepEqual(login({ name: '  Ada  ' }), { ok: true, value: { name: 'Ada' } });
+  assert.ok(login({ name: 'x'.repeat(32) }).ok);
+  const codeOf = (body: unknown) => {
+    const checked = login(body);
+    return checked.ok ? 'ok' : `${checked.error.code}${checked.error.reason ? `:${checked.error.reason}` : ''}`;
+  };
+  assert.equal(codeOf({ name: 'x'.repeat(33) }), 'auth/invalid-name:too-long');
+  assert.equal(codeOf({ name: '   ' }), 'auth/invalid-name:empty');
+  assert.equal(codeOf({ name: 7 }), 'auth/bad-request');
+  assert.equal(codeOf({ name: 'Ada', admin: true }), 'auth/bad-request');
 });

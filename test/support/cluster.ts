@@ -65,6 +65,8 @@ export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
     PLAYHOUSE_RECORD_STORE: 'memory',
     // Gateways do not watch games/ (and publish versions) unless a test of hot reload asks.
     PLAYHOUSE_GAMES_WATCH: 'false',
+    // Tests log in many players from one address; the sign-in limit has tests of its own.
+    PLAYHOUSE_SIGN_IN_ATTEMPTS: '100000',
     LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? 'warn',
   };
   let gatewayCount = 0;

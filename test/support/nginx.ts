@@ -27,8 +27,10 @@ export function haveNginx(): boolean {
 export interface StartNginxOptions {
   /** Gateways (or any HTTP servers) as `host:port`. */
   readonly gateways: readonly string[];
-  /** Who may read /metrics; loopback only when absent. */
+  /** Who may reach /metrics and /admin/; loopback only when absent. */
   readonly internalNetwork?: NginxConfigOptions['internalNetwork'];
+  /** Serve TLS on the port (the url is then https://). */
+  readonly tls?: NginxConfigOptions['tls'];
 }
 
 export interface RunningNginx {
@@ -68,9 +70,10 @@ export async function startNginx(options: StartNginxOptions): Promise<RunningNgi
       gateways: options.gateways,
       workerProcesses: 1,
       ...(options.internalNetwork !== undefined ? { internalNetwork: options.internalNetwork } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
     });
     const child = spawn(NGINX, nginxArgs(workDir, '-g', 'daemon off;'), { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
-    const running = track(child, port, workDir);
+    const running = track(child, port, workDir, options.tls ? 'https' : 'http');
     try {
       await running.ready;
       return running.handle;
@@ -83,7 +86,7 @@ export async function startNginx(options: StartNginxOptions): Promise<RunningNgi
   throw lastError ?? new Error('nginx did not start');
 }
 
-function track(child: ChildProcess, port: number, workDir: string): { ready: Promise<void>; handle: RunningNginx } {
+function track(child: ChildProcess, port: number, workDir: string, scheme: 'http' | 'https'): { ready: Promise<void>; handle: RunningNginx } {
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
@@ -108,7 +111,7 @@ function track(child: ChildProcess, port: number, workDir: string): { ready: Pro
   let stopping: Promise<void> | undefined;
   const handle: RunningNginx = {
     port,
-    url: `http://${HOST}:${port}`,
+    url: `${scheme}://${HOST}:${port}`,
     workDir,
     errorLog,
     stop() {

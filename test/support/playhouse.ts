@@ -23,7 +23,9 @@ export async function startTestServer(overrides: ConfigInput = {}): Promise<Test
   const persistence = { snapshots: 'memory', records: 'memory', ...overrides.persistence } as const;
   // Nor do they watch games/ unless they test hot reload.
   const games = { watch: false, ...overrides.games };
-  const server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', ...overrides, persistence, games }, {}));
+  // Tests log in many players from one address; the sign-in limit has tests of its own.
+  const signIn = { attempts: 100_000, ...overrides.signIn };
+  const server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', ...overrides, persistence, games, signIn }, {}));
   const clients: PlayhouseClient[] = [];
   return {
     async stop() {
