@@ -7,6 +7,7 @@
  *   client.on('state', (state) => render(state));   // listen first: the room's state can arrive before findMatch resolves
  *   client.on('connection', ({ state }) => showBanner(state));   // 'reconnecting' while the network is away
  *   const { roomId } = await client.findMatch('connect-four');
+ *   await client.waitForState(roomId, (state) => state.status === 'playing');   // the latest state counts too
  *   await client.move(roomId, 'drop', { column: 3 });
  *
  * Connection loss is the SDK's business, not the game's: a dropped connection
