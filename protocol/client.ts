@@ -333,17 +333,11 @@ export class PlayhouseClient {
   }
 
   /**
-   * Resolves with the first `event` matching `predicate` (e.g. the state where it is my turn), or rejects with
-   * `client/timeout` after `timeoutMs`. Events are news: `waitFor` sees those that arrive after the call. A
-   * room's state is a fact, though, and may well have arrived before (a push can beat the reply that seated
-   * the player): `waitFor('state', …)` first looks at the latest state already received of each room.
-   * To wait on one room, use `waitForState(roomId, …)`.
+   * Resolves with the next `event` matching `predicate`, or rejects with `client/timeout` after `timeoutMs`.
+   * Only events from now on count (e.g. the state a room pushes again after a worker died). To wait until a
+   * room's state is something, use `waitForState`, which also looks at the state already received.
    */
   waitFor<E extends keyof ClientEvents>(event: E, predicate: (payload: ClientEvents[E]) => boolean = () => true, timeoutMs = this.ackTimeoutMs): Promise<ClientEvents[E]> {
-    if (event === 'state') {
-      const test = predicate as (state: RoomStateMessage) => boolean;
-      for (const state of this.roomStates.values()) if (test(state)) return Promise.resolve(state as ClientEvents[E]);
-    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();
@@ -359,10 +353,13 @@ export class PlayhouseClient {
   }
 
   /**
-   * Resolves with the state of `roomId` that matches `predicate`: the latest one already received if it does,
-   * otherwise the next one that does (e.g. `waitForState(roomId, (s) => s.status === 'over')`).
+   * Resolves with the state of `roomId` that matches `predicate`: the latest one already received if it does
+   * (a room's state is often pushed before the reply that seated the player), otherwise the next one that does,
+   * e.g. `waitForState(roomId, (state) => state.status === 'over')`. Rejects with `client/timeout` after `timeoutMs`.
    */
   waitForState(roomId: string, predicate: (state: RoomStateMessage) => boolean = () => true, timeoutMs = this.ackTimeoutMs): Promise<RoomStateMessage> {
+    const latest = this.roomStates.get(roomId);
+    if (latest && predicate(latest)) return Promise.resolve(latest);
     return this.waitFor('state', (state) => state.roomId === roomId && predicate(state), timeoutMs);
   }
 

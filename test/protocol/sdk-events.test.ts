@@ -1,8 +1,9 @@
 /**
  * What the SDK promises a programmer about a room's states and its end, with
  * real clients on a real server (port 0):
- * - `waitFor('state', …)` and `waitForState(roomId, …)` see a state that
- *   arrived before the call (a push can beat the reply that seated the player);
+ * - `waitForState(roomId, …)` sees a state that arrived before the call (a
+ *   push can beat the reply that seated the player); `waitFor` hears only
+ *   what comes next;
  * - each player gets a game's last state before its `over`, the mover too
  *   (whose last state rides on the answer to the winning move);
  * - every state carries a `view`: the game's view, or null while no game is set up.
@@ -23,23 +24,25 @@ async function seatTwo(): Promise<{ roomId: string; players: [PlayhouseClient, P
   return { roomId, players: [ada, bob] };
 }
 
-test('waitFor and waitForState resolve on a state that arrived before the call', async () => {
+test('waitForState resolves on a state that arrived before the call; waitFor waits for the next event', async () => {
   const { roomId, players } = await seatTwo();
   const [ada, bob] = players;
-  // Bob's join started the game; Ada's state may already be here. Make sure it is, then ask for it.
-  await ada.waitForState(roomId, (state) => state.status === 'playing');
-  assert.equal(ada.state(roomId)?.status, 'playing');
+  // Bob's join started the game: Ada's state says so once it is here.
+  const playing = await ada.waitForState(roomId, (state) => state.status === 'playing');
+  assert.equal(ada.state(roomId), playing);
+  // Asked again, it is the state already received, at once.
+  assert.equal(await ada.waitForState(roomId, (state) => state.status === 'playing', 100), playing);
+  // Bob's too, whether it came before or after his findMatch resolved.
+  assert.equal((await bob.waitForState(roomId, (state) => state.status === 'playing')).version, playing.version);
 
-  const viaWaitFor = await ada.waitFor('state', (state) => state.roomId === roomId && state.status === 'playing', 500);
-  assert.equal(viaWaitFor.roomId, roomId);
-  const viaWaitForState = await bob.waitForState(roomId, (state) => state.status === 'playing', 500);
-  assert.equal(viaWaitForState.status, 'playing');
-
-  // A state that has not come yet is still waited for, and a wait that never comes true times out with a typed error.
-  const mover = (viaWaitFor.view as { currentPlayer: string }).currentPlayer === ada.playerId ? ada : bob;
-  const next = bob.waitForState(roomId, (state) => state.version > viaWaitFor.version);
+  // waitFor hears what comes next: the state already received does not count.
+  const nextPush = ada.waitFor('state', (state) => state.roomId === roomId && state.status === 'playing');
+  const nextState = bob.waitForState(roomId, (state) => state.version > playing.version);
+  const mover = (playing.view as { currentPlayer: string }).currentPlayer === ada.playerId ? ada : bob;
   await mover.move(roomId, 'drop', { column: 0 });
-  assert.ok((await next).version > viaWaitFor.version);
+  assert.ok((await nextPush).version > playing.version, 'waitFor resolved on a new state, not the one already received');
+  assert.ok((await nextState).version > playing.version);
+  // A state that never comes: a typed timeout.
   await assert.rejects(ada.waitForState(roomId, (state) => state.status === 'over', 200), { code: 'client/timeout' });
 });
 
