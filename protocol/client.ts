@@ -7,6 +7,7 @@
  *   client.on('state', (state) => render(state));   // listen first: the room's state can arrive before findMatch resolves
  *   client.on('connection', ({ state }) => showBanner(state));   // 'reconnecting' while the network is away
  *   const { roomId } = await client.findMatch('connect-four');
+ *   await client.waitForState(roomId, (state) => state.status === 'playing');   // the latest state counts too
  *   await client.move(roomId, 'drop', { column: 3 });
  *
  * Connection loss is the SDK's business, not the game's: a dropped connection
@@ -196,6 +197,10 @@ export class PlayhouseClient {
   readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private readonly listeners = new Map<keyof ClientEvents, Set<(payload: never) => void>>();
   private readonly roomStates = new Map<string, RoomStateMessage>();
+  /** Moves sent and not answered yet, per room: the mover's new state rides on the answer. */
+  private readonly movesInFlight = new Map<string, number>();
+  /** A room's `over` that came before the state it ends (on its way in a move's answer): emitted right after that state. */
+  private readonly heldOvers = new Map<string, RoomOverMessage>();
   private readonly ackTimeoutMs: number;
   private readonly reconnectOptions: ReconnectOptions | false;
   private readonly maxQueuedActions: number;
@@ -244,7 +249,7 @@ export class PlayhouseClient {
     // The numbered events (NUMBERED_EVENTS in messages.ts): (payload, seq), duplicates of a replay dropped.
     this.socket.on('room:state', (state, seq) => this.fresh(seq) && this.receiveState(state));
     this.socket.on('room:delta', (delta, seq) => this.fresh(seq) && this.emit('delta', delta));
-    this.socket.on('room:over', (over, seq) => this.fresh(seq) && this.emit('over', over));
+    this.socket.on('room:over', (over, seq) => this.fresh(seq) && this.receiveOver(over));
     this.socket.on('room:player', (change, seq) => this.fresh(seq) && this.emit('player', change));
     // Refusals at the wire carry no seq: fresh() lets them through.
     this.socket.on('session:error', (error, seq) => this.fresh(seq) && this.emit('error', error));
@@ -290,9 +295,19 @@ export class PlayhouseClient {
    */
   async move(roomId: string, move: string, payload: unknown, version?: number): Promise<MoveAccepted> {
     const seen = version ?? this.roomStates.get(roomId)?.version ?? 0;
-    const accepted = await this.call<'room:move', MoveAccepted>('room:move', { actionId: this.nextActionId(), roomId, version: seen, move, payload });
-    // The mover's new state rides on the acknowledgement: deliver it like any other state.
+    this.movesInFlight.set(roomId, (this.movesInFlight.get(roomId) ?? 0) + 1);
+    let accepted: MoveAccepted;
+    try {
+      accepted = await this.call<'room:move', MoveAccepted>('room:move', { actionId: this.nextActionId(), roomId, version: seen, move, payload });
+    } catch (error) {
+      // Refused: no state comes with it, so an `over` held for one must not wait longer.
+      this.moveSettled(roomId, true);
+      throw error;
+    }
+    // The mover's new state rides on the acknowledgement: deliver it like any other state (and a held `over` after it).
     if (accepted.state) this.receiveState(accepted.state);
+    // An answer the server remembered from a first send carries no state: the room pushes it instead, and a held `over` waits for that.
+    this.moveSettled(roomId, accepted.state !== undefined);
     return accepted;
   }
 
@@ -317,7 +332,11 @@ export class PlayhouseClient {
     return () => set.delete(stored);
   }
 
-  /** Resolves with the next `event` matching `predicate` (e.g. the state where it is my turn). */
+  /**
+   * Resolves with the next `event` matching `predicate`, or rejects with `client/timeout` after `timeoutMs`.
+   * Only events from now on count (e.g. the state a room pushes again after a worker died). To wait until a
+   * room's state is something, use `waitForState`, which also looks at the state already received.
+   */
   waitFor<E extends keyof ClientEvents>(event: E, predicate: (payload: ClientEvents[E]) => boolean = () => true, timeoutMs = this.ackTimeoutMs): Promise<ClientEvents[E]> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -331,6 +350,17 @@ export class PlayhouseClient {
         resolve(payload);
       });
     });
+  }
+
+  /**
+   * Resolves with the state of `roomId` that matches `predicate`: the latest one already received if it does
+   * (a room's state is often pushed before the reply that seated the player), otherwise the next one that does,
+   * e.g. `waitForState(roomId, (state) => state.status === 'over')`. Rejects with `client/timeout` after `timeoutMs`.
+   */
+  waitForState(roomId: string, predicate: (state: RoomStateMessage) => boolean = () => true, timeoutMs = this.ackTimeoutMs): Promise<RoomStateMessage> {
+    const latest = this.roomStates.get(roomId);
+    if (latest && predicate(latest)) return Promise.resolve(latest);
+    return this.waitFor('state', (state) => state.roomId === roomId && predicate(state), timeoutMs);
   }
 
   /** Closes for good: no more reconnection; unanswered requests reject with `client/disconnected`. */
@@ -577,6 +607,33 @@ export class PlayhouseClient {
     if (known && known.version > state.version) return;
     this.roomStates.set(state.roomId, state);
     this.emit('state', state);
+    const held = this.heldOvers.get(state.roomId);
+    if (held && state.version >= held.version) this.releaseOver(state.roomId);
+  }
+
+  /**
+   * A game's last state comes before its `over`. The winning move's state rides on the mover's answer, which
+   * may arrive after the `over` push: while a move of this room is unanswered, an `over` newer than the state
+   * already received waits for it.
+   */
+  private receiveOver(over: RoomOverMessage): void {
+    const known = this.roomStates.get(over.roomId);
+    if (known && known.version < over.version && this.movesInFlight.has(over.roomId)) this.heldOvers.set(over.roomId, over);
+    else this.emit('over', over);
+  }
+
+  private moveSettled(roomId: string, releaseHeldOver: boolean): void {
+    const left = (this.movesInFlight.get(roomId) ?? 1) - 1;
+    if (left > 0) this.movesInFlight.set(roomId, left);
+    else this.movesInFlight.delete(roomId);
+    if (releaseHeldOver) this.releaseOver(roomId);
+  }
+
+  private releaseOver(roomId: string): void {
+    const held = this.heldOvers.get(roomId);
+    if (!held) return;
+    this.heldOvers.delete(roomId);
+    this.emit('over', held);
   }
 
   private emit<E extends keyof ClientEvents>(event: E, payload: ClientEvents[E]): void {

@@ -41,9 +41,13 @@ function build(): Map<string, Asset> {
     minify: false,
     sourcemap: 'inline',
   });
+  const favicon: Asset = { contentType: 'image/svg+xml', body: readFileSync(path.join(DEMO_DIR, 'favicon.svg'), 'utf8') };
   return new Map<string, Asset>([
     ['/index.html', { contentType: 'text/html; charset=utf-8', body: readFileSync(path.join(DEMO_DIR, 'index.html'), 'utf8') }],
     ['/demo.css', { contentType: 'text/css; charset=utf-8', body: readFileSync(path.join(DEMO_DIR, 'demo.css'), 'utf8') }],
     ['/demo.js', { contentType: 'text/javascript; charset=utf-8', body: bundle.outputFiles[0]!.text }],
+    ['/favicon.svg', favicon],
+    // Where browsers look when a page names no icon (e.g. the JSON answers of /admin/): the same picture.
+    ['/favicon.ico', favicon],
   ]);
 }

@@ -1,7 +1,9 @@
 /**
  * The demo page end to end: a real server in this process, Debian's Chromium
- * driven by playwright-core, two browser contexts as two players. Every wait
- * is for something the page shows (a selector, a text), never a fixed sleep.
+ * driven by playwright-core, two browser contexts as two players (a context
+ * taken offline with `context.setOffline` is a phone losing its network).
+ * Every wait is for something the page shows (a selector, a text), never a
+ * fixed sleep.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { loadConfig } from '../../infra/config';
+import { loadConfig, type ConfigInput } from '../../infra/config';
 import { startPlayhouse, type RunningPlayhouse } from '../../infra/playhouse-server';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,10 +34,14 @@ if (skipBrowser) console.log(`# ${skipBrowser}`);
 let server: RunningPlayhouse | undefined;
 let browser: Browser | undefined;
 
-before(async () => {
-  // The embedded default of `npm start` (SQLite), in a file of its own.
+/** The embedded default of `npm start` (SQLite), in a file of its own. */
+function startServer(overrides: ConfigInput = {}): Promise<RunningPlayhouse> {
   const sqliteFile = path.join(mkdtempSync(path.join(tmpdir(), 'playhouse-demo-')), 'playhouse.sqlite');
-  server = await startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', persistence: { sqliteFile } }));
+  return startPlayhouse(loadConfig({ port: 0, host: '127.0.0.1', persistence: { sqliteFile }, ...overrides }));
+}
+
+before(async () => {
+  server = await startServer();
   if (haveChromium) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
@@ -72,6 +78,15 @@ test('GET / serves the demo page; /demo.js is JavaScript and /demo.css is CSS', 
   const css = await fetch(`${baseUrl()}/demo.css`);
   assert.equal(css.status, 200);
   assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+
+  // The page names its icon; /favicon.ico answers too, for pages that name none.
+  assert.match(html, /<link rel="icon" href="\/favicon\.svg"/);
+  for (const icon of ['/favicon.svg', '/favicon.ico']) {
+    const answer = await fetch(`${baseUrl()}${icon}`);
+    assert.equal(answer.status, 200, icon);
+    assert.equal(answer.headers.get('content-type'), 'image/svg+xml', icon);
+    assert.match(await answer.text(), /^<svg /);
+  }
 });
 
 // ---- page helpers ------------------------------------------------------------
@@ -81,15 +96,25 @@ const cell = (row: number, column: number) => `#board [data-row="${row}"][data-c
 const LOGIN_KEY = 'playhouse-demo-login';
 
 /** A new browser context per player: its own sessionStorage, so its own guest login. */
-async function openPlayer(errors: string[]): Promise<Page> {
-  return openTab(await requireBrowser().newContext(), errors);
+async function openPlayer(errors: string[], url = baseUrl()): Promise<Page> {
+  return openTab(await requireBrowser().newContext(), errors, url);
 }
 
-async function openTab(context: BrowserContext, errors: string[]): Promise<Page> {
+/**
+ * Opens the page; uncaught errors, errors in the console and failed requests (a missing favicon) land in `errors`.
+ * Requests refused while the context is offline are the test's doing, not the page's.
+ */
+async function openTab(context: BrowserContext, errors: string[], url = baseUrl()): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${baseUrl()}/`);
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().includes('ERR_INTERNET_DISCONNECTED')) errors.push(`console: ${message.text()}`);
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`);
+  });
+  await page.goto(`${url}/`);
   await page.locator('#find-match:enabled').waitFor();
   await statusIs(page, 'Press “Find a match” to play.');
   return page;
@@ -218,15 +243,21 @@ test('two players find a match, play to a win, rematch, and one leaves', { skip:
   }
   await statusIs(mover, 'Your turn');
   const board = await snapshot(mover);
+  // Columns are numbered 1 to 7 for people: the third button says 3, and so does the refusal.
+  assert.match((await mover.textContent('[data-column="2"]')) ?? '', /^3\b/);
+  assert.equal(await mover.getAttribute('[data-column="2"]', 'title'), 'Drop a disc in column 3');
   await mover.click('[data-column="2"]');
   await mover.locator('#error:visible', { hasText: 'move/illegal' }).waitFor();
-  assert.equal(await mover.textContent('#error'), 'move/illegal: column 2 is full (column-full)');
+  assert.equal(await mover.textContent('#error'), 'Column 3 is full (move/illegal: column-full)');
   assert.equal(await snapshot(mover), board);
 
   // Leaving mid-game forfeits: the one who stays is told they win.
   await waiter.click('#leave');
   await statusIs(mover, 'Opponent left — you win');
   await mover.locator('#notice:visible', { hasText: 'left the room' }).waitFor();
+  // No rematch without an opponent: a new match instead.
+  assert.equal(await mover.locator('#rematch').isHidden(), true, 'no Rematch button without an opponent');
+  assert.equal(await mover.locator('#find-match').isEnabled(), true, 'Find a match is offered instead');
   await statusIs(waiter, 'Press “Find a match” to play.');
   assert.equal(await waiter.locator('#find-match').isEnabled(), true);
   assert.equal(await waiter.locator('#leave').isHidden(), true);
@@ -278,4 +309,93 @@ test('tabs of one browser are separate players; a tab taken over says why', { sk
 
   assert.deepEqual(errors, [], 'no uncaught errors on any tab');
   await context.close();
+});
+
+// ---- a lost connection -------------------------------------------------------------
+
+/** Words of the transport the page must never show a player. */
+const RAW_TRANSPORT_WORDS = /xhr poll error|transport (close|error)|websocket error|ping timeout/i;
+
+async function noRawTransportWords(page: Page): Promise<void> {
+  assert.doesNotMatch(await page.locator('main').innerText(), RAW_TRANSPORT_WORDS);
+}
+
+/** Two players matched on `url`, game started; returns them as [the one to move, the other]. */
+async function matchedPair(errors: string[], url: string): Promise<[Page, Page]> {
+  const alice = await openPlayer(errors, url);
+  const bob = await openPlayer(errors, url);
+  await alice.click('#find-match');
+  await statusIs(alice, 'Waiting for an opponent to join…');
+  await bob.click('#find-match');
+  await alice.locator('#status', { hasText: /^(Your turn|Waiting for .+)$/ }).waitFor();
+  await bob.locator('#status', { hasText: /^(Your turn|Waiting for .+)$/ }).waitFor();
+  return (await alice.textContent('#status')) === 'Your turn' ? [alice, bob] : [bob, alice];
+}
+
+test('offline: the page says the connection is lost and holds the move until it is back', { skip: skipBrowser, timeout: 90_000 }, async () => {
+  requireBrowser();
+  // Heartbeats every 500 ms, so both ends notice a silent network within about a second.
+  const quick = await startServer({ heartbeat: { pingIntervalMs: 500, pingTimeoutMs: 500 } });
+  const errors: string[] = [];
+  try {
+    const [mover, other] = await matchedPair(errors, quick.url);
+    const moverName = await mover.inputValue('#name');
+
+    await mover.context().setOffline(true);
+    await statusIs(mover, 'Connection lost, reconnecting…');
+    await other.locator('#notice:visible', { hasText: `${moverName} lost their connection` }).waitFor();
+    // A move made offline waits in the SDK's queue, and the page says so.
+    await mover.click('[data-column="0"]');
+    await statusIs(mover, 'Connection lost, reconnecting… Your move will be sent when it is back.');
+    assert.equal(await mover.getAttribute('#board', 'data-pending'), 'true');
+    assert.equal(await discCount(mover), 0);
+    await noRawTransportWords(mover);
+
+    await mover.context().setOffline(false);
+    await discAt(mover, 0, 0, 0);
+    await discAt(other, 0, 0, 0);
+    await statusIs(other, 'Your turn');
+    await other.locator('#notice:visible', { hasText: `${moverName} is back` }).waitFor();
+    await mover.locator('#notice:visible', { hasText: /^Reconnected/ }).waitFor();
+    assert.equal(await mover.getAttribute('#board', 'data-pending'), 'false');
+    assert.equal(await mover.locator('#error').isHidden(), true);
+    await noRawTransportWords(mover);
+    assert.deepEqual(errors, [], 'no uncaught errors, console errors or failed requests');
+    await Promise.all([mover, other].map((page) => page.context().close()));
+  } finally {
+    await quick.stop();
+  }
+});
+
+test('away past the grace period: the player is told they lost by forfeit, the opponent that their connection was lost', { skip: skipBrowser, timeout: 90_000 }, async () => {
+  requireBrowser();
+  const quick = await startServer({ heartbeat: { pingIntervalMs: 500, pingTimeoutMs: 500 }, resume: { graceMs: 1500 } });
+  const errors: string[] = [];
+  try {
+    const [stayer, leaver] = await matchedPair(errors, quick.url);
+    const leaverName = await leaver.inputValue('#name');
+
+    await leaver.context().setOffline(true);
+    await statusIs(leaver, 'Connection lost, reconnecting…');
+    await stayer.locator('#notice:visible', { hasText: `${leaverName} lost their connection` }).waitFor();
+    // The grace period runs out: the seat is given up, and the game forfeited. Dropped, not left.
+    await statusIs(stayer, 'Opponent’s connection was lost — you win');
+    await stayer.locator('#notice:visible', { hasText: `${leaverName}'s connection did not come back in time` }).waitFor();
+    assert.equal(await stayer.locator('#rematch').isHidden(), true, 'no Rematch button without an opponent');
+
+    // Back online: the session is gone, and the page says what happened to the game.
+    await leaver.context().setOffline(false);
+    await leaver.locator('#notice:visible', { hasText: 'You were away too long and lost your seat: the game was forfeited, and your opponent won.' }).waitFor();
+    await statusIs(leaver, 'Press “Find a match” to play.');
+    assert.equal(await leaver.locator('#find-match').isEnabled(), true);
+    await noRawTransportWords(leaver);
+
+    // The one who stayed starts a new match from the finished room.
+    await stayer.click('#find-match');
+    await statusIs(stayer, 'Waiting for an opponent to join…');
+    assert.deepEqual(errors, [], 'no uncaught errors, console errors or failed requests');
+    await Promise.all([stayer, leaver].map((page) => page.context().close()));
+  } finally {
+    await quick.stop();
+  }
 });

@@ -69,10 +69,8 @@ export function viewOf(state: RoomStateMessage): ConnectFourView {
 }
 
 /** The next state of `roomId` (or the current one, if it already satisfies `predicate`). */
-export async function stateWhere(client: PlayhouseClient, roomId: string, predicate: (state: RoomStateMessage) => boolean): Promise<RoomStateMessage> {
-  const current = client.state(roomId);
-  if (current && predicate(current)) return current;
-  return client.waitFor('state', (state) => state.roomId === roomId && predicate(state));
+export function stateWhere(client: PlayhouseClient, roomId: string, predicate: (state: RoomStateMessage) => boolean): Promise<RoomStateMessage> {
+  return client.waitForState(roomId, predicate);
 }
 
 export interface Duel {

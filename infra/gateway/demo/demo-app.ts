@@ -8,6 +8,9 @@
  *
  * Each tab keeps its guest token in sessionStorage (not localStorage), so two
  * tabs of one browser are two different players.
+ *
+ * Columns are numbered 1 to 7 for people everywhere on the page (the buttons,
+ * the refusals); the wire and the rules count from 0.
  */
 import { guestLogin, PlayhouseClient, PlayhouseError } from '../../../protocol/client';
 import type { Outcome, RoomStateMessage } from '../../../protocol/messages';
@@ -62,6 +65,14 @@ let roomId: string | undefined;
 let pending = false;
 /** The game number for which this player asked for a rematch. */
 let rematchAskedFor: number | undefined;
+/** The connection dropped and the SDK is bringing it back (moves made meanwhile wait in its queue). */
+let reconnecting = false;
+/** Moves sent (or queued while offline) and not answered yet. */
+let movesPending = 0;
+/** Opponents whose connection dropped (`away`); one who then leaves lost their seat, they did not walk out. */
+const awayPlayers = new Set<string>();
+/** Opponents who lost their seat that way, for the outcome line. */
+const droppedPlayers = new Set<string>();
 
 // ---- Session ----------------------------------------------------------------
 
@@ -120,22 +131,36 @@ function listen(source: PlayhouseClient): void {
     // Arrives before the state without the leaver, so the name can still be looked up.
     if (!current() || room !== roomId) return;
     const who = nameOf(source.state(room), playerId);
-    if (change === 'left') showNotice(`${who} left the room.`);
+    if (change === 'left' && awayPlayers.has(playerId)) {
+      droppedPlayers.add(playerId);
+      showNotice(`${who}'s connection did not come back in time; they lost their seat.`);
+    } else if (change === 'left') showNotice(`${who} left the room.`);
     else if (change === 'away') showNotice(`${who} lost their connection; their seat is held while they come back.`);
     else if (change === 'back') showNotice(`${who} is back.`);
+    if (change === 'away') awayPlayers.add(playerId);
+    else awayPlayers.delete(playerId);
   });
   source.on('closed', (error) => {
     closedBecause = `The server closed the session (${error.code}: ${error.message}).`;
   });
   // The SDK reconnects and resumes by itself: show it, and give up only when it does.
-  source.on('connection', ({ state, attempt, resumed, reason }) => {
+  source.on('connection', ({ state, resumed, reason }) => {
     if (!current()) return;
-    if (state === 'reconnecting') showNotice(`Connection lost${reason ? ` (${reason})` : ''}; reconnecting… (attempt ${attempt ?? 1})`);
-    else if (state === 'connected') {
-      showNotice(resumed === 'replay' ? 'Reconnected: nothing was missed.' : 'Reconnected.');
+    if (state === 'reconnecting') {
+      // The transport's own words ("xhr poll error", "transport close") mean nothing to a player: the console keeps them.
+      if (reason) console.info(`Playhouse demo: connection lost (${reason}); reconnecting`);
+      reconnecting = true;
+      showNotice(undefined);
+      render();
+    } else if (state === 'connected') {
+      reconnecting = false;
+      const left = roomId;
       roomId = source.session.rooms[0];
+      if (left && roomId !== left) showNotice(seatLostText(source.state(left)));
+      else showNotice(resumed === 'replay' ? 'Reconnected: nothing was missed.' : 'Reconnected.');
       render();
     } else {
+      reconnecting = false;
       client = undefined;
       roomId = undefined;
       showNotice(`${closedBecause ?? `Disconnected${reason ? ` (${reason})` : ''}.`} Press “Find a match” to reconnect.`);
@@ -147,12 +172,13 @@ function listen(source: PlayhouseClient): void {
 // ---- Actions ------------------------------------------------------------------
 
 /** Runs a request; a refusal is shown with its code (and, for move/illegal, the rules' reason). */
-async function attempt(action: () => Promise<unknown>): Promise<void> {
+async function attempt(action: () => Promise<unknown>, column?: number): Promise<void> {
   showError(undefined);
+  render();
   try {
     await action();
   } catch (error) {
-    showError(error);
+    showError(error, column);
   }
   render();
 }
@@ -174,7 +200,9 @@ function connectAndFindMatch(): Promise<void> {
   return busy(async () => {
     const connected = await ensureClient();
     showNotice(undefined);
-    if (roomId) return; // the server gave back the room this player already sits in
+    if (roomId && !aloneAfterGame(connected.state(roomId), connected.playerId)) return; // the server gave back the room this player sits in
+    // The game is over and the opponent gone: a new match is in another room.
+    if (roomId) await connected.leave(roomId);
     roomId = (await connected.findMatch(GAME)).roomId;
   });
 }
@@ -182,7 +210,9 @@ function connectAndFindMatch(): Promise<void> {
 function drop(column: number): void {
   const c = client;
   const room = roomId;
-  if (c && room) void attempt(() => c.move(room, 'drop', { column }));
+  if (!c || !room) return;
+  movesPending++;
+  void attempt(() => c.move(room, 'drop', { column }).finally(() => movesPending--), column);
 }
 
 function askRematch(): void {
@@ -216,12 +246,14 @@ function render(): void {
   const mine = state?.players.find((seat) => seat.playerId === me);
   const theirs = state?.players.find((seat) => seat.playerId !== me);
 
-  ui.findMatch.disabled = pending || roomId !== undefined;
+  const alone = aloneAfterGame(state, me);
+  ui.findMatch.disabled = pending || reconnecting || (roomId !== undefined && !alone);
   ui.name.disabled = pending || roomId !== undefined;
   ui.you.replaceChildren(...(client ? [`You: ${client.session.name}`, ...colour(mine?.seat)] : []));
   ui.opponent.replaceChildren(...(theirs ? [`vs ${theirs.name}`, ...colour(theirs.seat)] : state ? ['No opponent yet'] : []));
   ui.status.textContent = statusText(state, view, me);
-  ui.rematch.hidden = state?.status !== 'over';
+  // A rematch needs someone to play it with.
+  ui.rematch.hidden = state?.status !== 'over' || alone;
   ui.rematch.disabled = state !== undefined && rematchAskedFor === state.gameNumber;
   ui.leave.hidden = roomId === undefined;
   renderBoard(state, view);
@@ -229,6 +261,7 @@ function render(): void {
 
 function statusText(state: RoomStateMessage | undefined, view: BoardView | null, me: string | undefined): string {
   if (!client) return pending ? 'Connecting…' : 'Not connected.';
+  if (reconnecting) return `Connection lost, reconnecting…${movesPending > 0 ? ' Your move will be sent when it is back.' : ''}`;
   if (!roomId) return pending ? 'Looking for a match…' : 'Press “Find a match” to play.';
   // Just seated (the reply can beat the first state), or back in a room after reconnecting.
   if (!state) return 'Waiting for the board from the server…';
@@ -239,17 +272,34 @@ function statusText(state: RoomStateMessage | undefined, view: BoardView | null,
       return view?.currentPlayer === me ? 'Your turn' : `Waiting for ${nameOf(state, view?.currentPlayer)}`;
     case 'over': {
       const asked = rematchAskedFor === state.gameNumber ? ' · Rematch asked, waiting for your opponent' : '';
-      return outcomeText(state.outcome, me) + asked;
+      const gone = aloneAfterGame(state, me) && state.outcome?.reason !== 'opponent-left' ? ' · Your opponent has left' : '';
+      return outcomeText(state.outcome, me, state) + asked + gone;
     }
   }
 }
 
-function outcomeText(outcome: Outcome | null, me: string | undefined): string {
+function outcomeText(outcome: Outcome | null, me: string | undefined, state: RoomStateMessage): string {
   if (!outcome) return 'Game over';
   if (outcome.draw) return 'Draw';
   const won = me !== undefined && outcome.winners.includes(me);
-  if (outcome.reason === 'opponent-left') return won ? 'Opponent left — you win' : 'You lost (you left)';
+  if (outcome.reason === 'opponent-left') {
+    if (!won) return 'You lost (you left)';
+    // The leaver is the one of the game's players who is no longer seated.
+    const dropped = [...droppedPlayers].some((playerId) => !state.players.some((seat) => seat.playerId === playerId));
+    return dropped ? 'Opponent’s connection was lost — you win' : 'Opponent left — you win';
+  }
   return won ? 'You won' : 'You lost';
+}
+
+/** The game is over and nobody else is seated: no rematch to play, only a new match. */
+function aloneAfterGame(state: RoomStateMessage | undefined, me: string | undefined): boolean {
+  return state?.status === 'over' && !state.players.some((seat) => seat.playerId !== me);
+}
+
+/** Said on coming back to find the seat gone: the session's grace period ran out while the connection was away. */
+function seatLostText(last: RoomStateMessage | undefined): string {
+  if (last?.status === 'playing') return 'You were away too long and lost your seat: the game was forfeited, and your opponent won.';
+  return 'You were away too long and lost your seat in the room.';
 }
 
 /** One row of column buttons, then the cells, top row first. */
@@ -262,9 +312,9 @@ function renderBoard(state: RoomStateMessage | undefined, view: BoardView | null
     const button = document.createElement('button');
     button.className = 'drop';
     button.dataset.column = String(column);
-    button.textContent = '▼';
+    button.textContent = `${column + 1} ▼`;
     button.title = `Drop a disc in column ${column + 1}`;
-    // Enabled on every turn: whose turn it is, is the server's call.
+    // Enabled on every turn (whose turn it is, is the server's call), and offline too: the SDK sends it when back.
     button.disabled = status !== 'playing';
     children.push(button);
   }
@@ -284,6 +334,8 @@ function renderBoard(state: RoomStateMessage | undefined, view: BoardView | null
   }
   ui.board.style.setProperty('--columns', String(columns));
   ui.board.dataset.status = status;
+  // Dimmed while the connection is away or a move waits for its answer.
+  ui.board.dataset.pending = String(reconnecting || movesPending > 0);
   ui.board.dataset.version = String(state?.version ?? 0);
   ui.board.replaceChildren(...children);
 }
@@ -300,9 +352,24 @@ function nameOf(state: RoomStateMessage | undefined, playerId: string | null | u
   return state?.players.find((seat) => seat.playerId === playerId)?.name ?? 'the other player';
 }
 
-function showError(error: unknown): void {
+/** A refusal in words for people, with its code; `column` (0-based) is the column the player chose. */
+function refusalText(error: PlayhouseError, column: number | undefined): string {
+  const chosen = column === undefined ? 'that column' : `column ${column + 1}`;
+  if (error.code === 'move/illegal' && error.reason === 'column-full') return `${capitalised(chosen)} is full (move/illegal: column-full)`;
+  if (error.code === 'move/illegal' && error.reason === 'out-of-range') return `There is no ${chosen} (move/illegal: out-of-range)`;
+  if (error.code === 'client/disconnected' || error.code === 'client/timeout') return 'The server could not be reached. Check the connection and try again.';
+  return error.message + (error.reason ? ` (${error.reason})` : '');
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function showError(error: unknown, column?: number): void {
   ui.error.hidden = error === undefined;
-  if (error instanceof PlayhouseError) ui.error.textContent = error.message + (error.reason ? ` (${error.reason})` : '');
+  if (error instanceof PlayhouseError) ui.error.textContent = refusalText(error, column);
+  // fetch() (the login) fails with a TypeError when the network is away.
+  else if (error instanceof TypeError) ui.error.textContent = 'The server could not be reached. Check the connection and try again.';
   else if (error !== undefined) ui.error.textContent = String(error);
 }
 
