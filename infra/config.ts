@@ -104,6 +104,8 @@ export const ConfigSchema = z.strictObject({
       adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
       /** Where the games are (default: games/ of the installation). */
       directory: z.string().min(1).optional(),
+      /** Serve the designer's playground at /playground. Default: on, unless NODE_ENV is production. */
+      playground: z.boolean().optional(),
     })
     .prefault({}),
   persistence: z
@@ -167,7 +169,7 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
 });
 
-export type PlayhouseConfig = z.infer<typeof ConfigSchema> & { readonly auth: { readonly secret: string } };
+export type PlayhouseConfig = z.infer<typeof ConfigSchema> & { readonly auth: { readonly secret: string }; readonly games: { readonly playground: boolean } };
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variable → config path, and how to read it. */
@@ -198,6 +200,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_GAMES_WATCH', ['games', 'watch'], 'boolean'],
   ['PLAYHOUSE_ADMIN_TOKEN', ['games', 'adminToken'], 'string'],
   ['PLAYHOUSE_GAMES_DIR', ['games', 'directory'], 'string'],
+  ['PLAYHOUSE_PLAYGROUND', ['games', 'playground'], 'boolean'],
   ['PLAYHOUSE_SNAPSHOT_STORE', ['persistence', 'snapshots'], 'string'],
   ['PLAYHOUSE_RECORD_STORE', ['persistence', 'records'], 'string'],
   ['PLAYHOUSE_SQLITE_FILE', ['persistence', 'sqliteFile'], 'string'],
@@ -253,7 +256,12 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
   if (parsed.success) problems.push(...persistenceProblems(parsed.data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const config = parsed.data;
-  return { ...config, auth: { ...config.auth, secret: config.auth.secret ?? randomBytes(32).toString('base64url') } };
+  return {
+    ...config,
+    auth: { ...config.auth, secret: config.auth.secret ?? randomBytes(32).toString('base64url') },
+    // a development tool: on wherever NODE_ENV does not say production, unless set either way
+    games: { ...config.games, playground: config.games.playground ?? env.NODE_ENV !== 'production' },
+  };
 }
 
 function parseBoolean(raw: string): boolean | undefined {

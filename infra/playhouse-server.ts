@@ -20,6 +20,7 @@ import { processGames, useGamesDirectory } from './game-catalog';
 import type { PlayhouseConfig } from './config';
 import { loadDemoAssets } from './gateway/demo-assets';
 import { createRoutes } from './gateway/http-routes';
+import { playgroundRoutes } from './gateway/playground/playground-routes';
 import { SocketGateway } from './gateway/socket-gateway';
 import { processLogger } from './logger';
 import { processMetrics } from './metrics';
@@ -80,8 +81,9 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       ? await GameChannel.open({ url: config.cluster.redisUrl, name: config.cluster.name, catalog: games, publish: true, log })
       : undefined;
   const admin = { games, roomsByVersion: () => metrics.roomsByVersion(), adminToken: config.games.adminToken };
+  const playground = config.games.playground ? playgroundRoutes(games) : undefined;
   const http = createServer(
-    createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting, readiness: () => actors.readiness(), admin }),
+    createRoutes({ gatewayId: config.gatewayId, tokens, metrics, demo: loadDemoAssets(), isAccepting: () => accepting, readiness: () => actors.readiness(), admin, playground }),
   );
   gateway = new SocketGateway(http, { config, actors, tokens, resumeTokens: new ResumeTokens(config.auth.secret), metrics, log });
   await new Promise<void>((resolve, reject) => {
