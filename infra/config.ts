@@ -127,6 +127,8 @@ export const ConfigSchema = z.strictObject({
       adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
       /** Where the games are (default: games/ of the installation). */
       directory: z.string().min(1).optional(),
+      /** Serve the designer's playground at /playground. Default: on, unless NODE_ENV is production. */
+      playground: z.boolean().optional(),
     })
     .prefault({}),
   persistence: z
@@ -193,6 +195,7 @@ export const ConfigSchema = z.strictObject({
 export type PlayhouseConfig = z.infer<typeof ConfigSchema> & {
   readonly auth: { readonly secret: string };
   readonly http: { readonly demoPage: boolean };
+  readonly games: { readonly playground: boolean };
 };
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
@@ -228,6 +231,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_GAMES_WATCH', ['games', 'watch'], 'boolean'],
   ['PLAYHOUSE_ADMIN_TOKEN', ['games', 'adminToken'], 'string'],
   ['PLAYHOUSE_GAMES_DIR', ['games', 'directory'], 'string'],
+  ['PLAYHOUSE_PLAYGROUND', ['games', 'playground'], 'boolean'],
   ['PLAYHOUSE_SNAPSHOT_STORE', ['persistence', 'snapshots'], 'string'],
   ['PLAYHOUSE_RECORD_STORE', ['persistence', 'records'], 'string'],
   ['PLAYHOUSE_SQLITE_FILE', ['persistence', 'sqliteFile'], 'string'],
@@ -288,6 +292,8 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
     auth: { ...config.auth, secret: config.auth.secret ?? randomBytes(32).toString('base64url') },
     // The demo is for trying Playhouse; a production deployment serves none unless it asks.
     http: { ...config.http, demoPage: config.http.demoPage ?? env.NODE_ENV !== 'production' },
+    // a development tool: on wherever NODE_ENV does not say production, unless set either way
+    games: { ...config.games, playground: config.games.playground ?? env.NODE_ENV !== 'production' },
   };
 }
 

@@ -14,7 +14,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { GameCatalog, LoadedGame } from '../actors/ports';
-import { instantiateGameVersion, readTunables, type GameLoadError, type GameVersion, type GameVersionResult } from './games/game-version';
+import { describeGameLoadWarning, instantiateGameVersion, readTunables, type GameLoadError, type GameLoadWarning, type GameVersion, type GameVersionResult } from './games/game-version';
 import { compileRules, type RulesBundle } from './games/rules-bundle';
 import { processLogger } from './logger';
 
@@ -29,6 +29,8 @@ export interface GameStatus {
   readonly loadedAt: number | null;
   /** The last load that failed after (or instead of) the version serving; cleared by the next success. */
   readonly error: (GameLoadError & { readonly at: number }) | null;
+  /** The serving version's uses of non-deterministic host APIs (file and line each). */
+  readonly warnings: readonly GameLoadWarning[];
 }
 
 /**
@@ -46,7 +48,14 @@ export interface PublishedVersion {
 }
 
 export type CatalogEvent =
-  | { readonly type: 'loaded'; readonly game: string; readonly version: string; readonly tunablesVersion: string; readonly previous: string | null }
+  | {
+      readonly type: 'loaded';
+      readonly game: string;
+      readonly version: string;
+      readonly tunablesVersion: string;
+      readonly previous: string | null;
+      readonly warnings: readonly GameLoadWarning[];
+    }
   | { readonly type: 'failed'; readonly game: string; readonly error: GameLoadError; readonly serving: string | null }
   /** The files load again, as the version that kept serving (a mistake undone). */
   | { readonly type: 'recovered'; readonly game: string; readonly version: string };
@@ -142,7 +151,8 @@ export class HotGameCatalog implements GameCatalog {
     this.sources.set(loaded.game, { ...published, game: loaded.game, tunablesVersion: loaded.tunablesVersion });
     this.installVersion(loaded, folder);
     processLogger().info({ game: loaded.game, version: loaded.version, tunables: loaded.tunablesVersion, previous: serving?.version ?? null }, 'game version loaded');
-    return this.emit({ type: 'loaded', game: loaded.game, version: loaded.version, tunablesVersion: loaded.tunablesVersion, previous: serving?.version ?? null });
+    for (const warning of loaded.warnings) processLogger().warn({ game: loaded.game, version: loaded.version, warning }, describeGameLoadWarning(warning));
+    return this.emit({ type: 'loaded', game: loaded.game, version: loaded.version, tunablesVersion: loaded.tunablesVersion, previous: serving?.version ?? null, warnings: loaded.warnings });
   }
 
   private failed(game: string, folder: string, error: GameLoadError): CatalogEvent {
@@ -155,6 +165,7 @@ export class HotGameCatalog implements GameCatalog {
       tunablesVersion: serving?.tunablesVersion ?? null,
       loadedAt: before?.loadedAt ?? null,
       error: { ...error, at: Date.now() },
+      warnings: before?.warnings ?? [],
     });
     processLogger().error({ game, error, serving: serving?.version ?? null }, 'game failed to load; the previous version keeps serving');
     return this.emit({ type: 'failed', game, error, serving: serving?.version ?? null });
@@ -201,7 +212,7 @@ export class HotGameCatalog implements GameCatalog {
   private installVersion(version: GameVersion, folder: string): void {
     const game: LoadedGame = { name: version.game, version: version.version, rules: version.rules, tunables: version.tunables, tunablesVersion: version.tunablesVersion };
     this.games.set(version.game, game);
-    this.statuses.set(version.game, { game: version.game, folder, version: version.version, tunablesVersion: version.tunablesVersion, loadedAt: version.loadedAt, error: null });
+    this.statuses.set(version.game, { game: version.game, folder, version: version.version, tunablesVersion: version.tunablesVersion, loadedAt: version.loadedAt, error: null, warnings: version.warnings });
   }
 
   private emit(event: CatalogEvent): CatalogEvent {

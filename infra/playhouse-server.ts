@@ -22,6 +22,7 @@ import type { PlayhouseConfig } from './config';
 import { clientAddressResolver } from './gateway/client-address';
 import { loadDemoAssets, NO_DEMO } from './gateway/demo-assets';
 import { createRoutes } from './gateway/http-routes';
+import { playgroundRoutes } from './gateway/playground/playground-routes';
 import { SocketGateway } from './gateway/socket-gateway';
 import { processLogger } from './logger';
 import { processMetrics } from './metrics';
@@ -82,6 +83,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       ? await GameChannel.open({ url: config.cluster.redisUrl, name: config.cluster.name, catalog: games, publish: true, log })
       : undefined;
   const admin = { games, roomsByVersion: () => metrics.roomsByVersion(), adminToken: config.games.adminToken };
+  const playground = config.games.playground ? playgroundRoutes(games) : undefined;
   // A cluster's gateways count sign-ins together; one process counts alone.
   const signIn =
     config.role === 'gateway'
@@ -98,6 +100,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       isAccepting: () => accepting,
       readiness: () => actors.readiness(),
       admin,
+      playground,
     }),
   );
   gateway = new SocketGateway(http, { config, actors, tokens, resumeTokens: new ResumeTokens(config.auth.secret), metrics, log });

@@ -60,12 +60,22 @@ export class BundleLocator {
       .join('\n');
   }
 
+  /** Where a position of the bundle (1-based line, 0-based column, as parsers count) is in the sources, or null. */
+  locatePosition(line: number, column: number): SourceLocation | null {
+    return this.mapPosition(line - 1, column);
+  }
+
   /** One stack line's position in the sources, if the line is a frame of this bundle. */
   private mapFrame(stackLine: string): SourceLocation | null {
     const match = this.frame.exec(stackLine);
     if (!match) return null;
     // stack positions are 1-based, source map entries 0-based
-    const entry = this.sourceMap().findEntry(Number(match[1]) - 1, Number(match[2]) - 1);
+    return this.mapPosition(Number(match[1]) - 1, Number(match[2]) - 1);
+  }
+
+  /** A 0-based bundle position in the sources (1-based, as editors count). */
+  private mapPosition(line: number, column: number): SourceLocation | null {
+    const entry = this.sourceMap().findEntry(line, column);
     if (!('originalSource' in entry) || typeof entry.originalSource !== 'string') return null;
     return {
       file: repoPath(this.root, path.resolve(this.mapDirectory, entry.originalSource)),

@@ -2,7 +2,8 @@
  * One loaded version of a game: compiled, evaluated, checked, with its
  * tunables. This is the whole pipeline a changed rules.ts goes through before
  * anything may publish it; the first step that fails returns its located
- * GameLoadError, and the caller keeps serving the version it had.
+ * GameLoadError, and the caller keeps serving the version it had. A version
+ * that loads carries warnings for uses of non-deterministic host APIs.
  *
  * A GameVersion holds no global registration: once nothing references it
  * (no room pinned to it, no catalogue entry), it is garbage-collected with
@@ -14,6 +15,7 @@ import type { AnyGameRules } from '../../games/api';
 import { BundleLocator } from './bundle-locator';
 import { gameLoadError, type GameLoadError, type SourceLocation } from './game-load-error';
 import { repoPath } from './repo-path';
+import { findNondeterminism, type GameLoadWarning } from './determinism-check';
 import { compileRules, type RulesBundle } from './rules-bundle';
 import { trialRun } from './rules-check';
 import { bundleScriptName, evaluateRules } from './rules-module';
@@ -23,6 +25,7 @@ import { checkTunables } from './tunables-check';
 // what a caller of loadGameVersion handles, from one import
 export type { GameLoadError, GameLoadPhase, SourceLocation } from './game-load-error';
 export { describeGameLoadError } from './game-load-error';
+export { describeGameLoadWarning, type GameLoadWarning } from './determinism-check';
 export { checkTunables, type TunablesCheck } from './tunables-check';
 
 export interface GameVersion {
@@ -38,6 +41,8 @@ export interface GameVersion {
   readonly loadedAt: number;
   /** The rules module, relative to the folder holding games/, e.g. games/arena/rules.ts. */
   readonly source: string;
+  /** Uses of the host's clock, randomness or timers in the rules: they load, but replays may differ. */
+  readonly warnings: readonly GameLoadWarning[];
   /** Where `thrown` (from a call into these rules) was thrown in the game's sources, or null. */
   locate(thrown: unknown): SourceLocation | null;
   /** A stack with this version's bundle positions replaced by source positions, for logs. */
@@ -101,6 +106,7 @@ export function instantiateGameVersion(bundle: RulesBundle, tunablesText: string
       tunablesVersion: tunables.tunablesVersion,
       loadedAt: (options.now ?? Date.now)(),
       source: bundle.file,
+      warnings: findNondeterminism(bundle.code, locator, bundle.file),
       locate: (thrown) => locator.locate(thrown),
       mapStack: (stack) => locator.mapStack(stack),
     },

@@ -37,6 +37,8 @@ export interface RouteDependencies {
   readiness(): Readiness;
   /** The designer and operator endpoints under /admin/. */
   readonly admin?: AdminDependencies;
+  /** The designer's playground under /playground (infra/gateway/playground/); absent where it is off. */
+  readonly playground?: (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 const LOGIN_BODY_LIMIT = 1024;
@@ -69,6 +71,7 @@ async function route(deps: RouteDependencies, request: IncomingMessage, response
     return;
   }
   if (deps.admin && (await adminRoute(deps.admin, request, response, url))) return;
+  if (deps.playground && (await deps.playground(request, response, url))) return;
   if (url.pathname === '/v1/auth/guest') {
     if (method === 'OPTIONS') return sendCors(response);
     if (method !== 'POST') return sendJson(response, 405, { error: errorBody('auth/bad-request', 'use POST') });
