@@ -40,13 +40,13 @@ const FULL_SCHEDULE: readonly Fault[] = [
   { kind: 'silent-connection', seconds: 8 },
 ];
 /** A subset that still goes through the cluster's fault handling, in under two minutes. */
-const QUICK_SCHEDULE: readonly Fault[] = [{ kind: 'worker-kill' }, { kind: 'worker-stop' }, { kind: 'redis-restart-empty', seconds: 4 }, { kind: 'gateway-kill' }];
+const QUICK_SCHEDULE: readonly Fault[] = [{ kind: 'worker-kill' }, { kind: 'worker-term' }, { kind: 'worker-stop' }, { kind: 'redis-restart-empty', seconds: 4 }, { kind: 'gateway-kill' }];
 
 const FAULT_KINDS: readonly FaultKind[] = ['worker-kill', 'worker-term', 'worker-stop', 'gateway-kill', 'gateway-term', 'redis-restart-empty', 'mariadb-kill', 'silent-connection'];
 
 export const CHAOS_USAGE = `chaos: a cluster under a duel load, faults injected on a schedule, a verdict per fault
   npm run bench -- chaos [--quick] [--clients N] [--think MS] [--faults LIST] [--target cluster|cluster-snapshot] [--out FILE]
-  --quick           4 faults (worker kill -9, worker SIGSTOP, Redis restarted empty, gateway kill -9), short cluster timings; CI runs it
+  --quick           5 faults (worker kill -9 and SIGTERM, worker SIGSTOP, Redis restarted empty, gateway kill -9), short cluster timings; CI runs it
   --faults LIST     a comma list of faults instead of the schedule (kind or kind:seconds), e.g. worker-kill,redis-restart-empty:10
                     kinds: ${FAULT_KINDS.join(', ')}
   --target T        cluster (durability moves, default) or cluster-snapshot (durability snapshot: a worker kill loses moves)
@@ -77,25 +77,19 @@ class ChaosPlayer {
   private stopped = false;
   private votedGame = -1;
   private lastProgressKey = '';
-  private readonly nudge: NodeJS.Timeout;
+  private nudge: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly url: string,
     private readonly ledger: Ledger,
     private readonly thinkMs: number,
-  ) {
-    // A real player keeps trying: whatever was refused or went unanswered, it looks at the board again.
-    this.nudge = setInterval(() => this.act(), 500);
-  }
+  ) {}
 
   static async join(url: string, name: string, ledger: Ledger, thinkMs: number): Promise<ChaosPlayer> {
     const player = new ChaosPlayer(url, ledger, thinkMs);
-    try {
-      await player.connect(name);
-    } catch (error) {
-      clearInterval(player.nudge);
-      throw error;
-    }
+    await player.connect(name);
+    // A real player keeps trying: whatever was refused or went unanswered, it looks at the board again.
+    player.nudge = setInterval(() => player.act(), 500);
     return player;
   }
 
@@ -140,9 +134,10 @@ class ChaosPlayer {
       this.roomId = (await this.client.findMatch('connect-four')).roomId;
     } catch (error) {
       this.ledger.error(this.id, `match:${codeOf(error)}`);
-    } finally {
-      this.busy = false;
+      // Tried again at the next nudge: a refusal that comes at once (a closed client) must not loop.
+      return this.rest();
     }
+    this.busy = false;
     const current = this.client.state(this.roomId);
     if (current) this.onState(current);
   }
@@ -189,9 +184,15 @@ class ChaosPlayer {
       this.busy = true;
       const game = state.gameNumber;
       this.client.rematch(this.roomId).then(
-        () => (this.votedGame = game),
-        (error: unknown) => this.ledger.error(this.id, `rematch:${codeOf(error)}`),
-      ).finally(() => this.idle());
+        () => {
+          this.votedGame = game;
+          this.idle();
+        },
+        (error: unknown) => {
+          this.ledger.error(this.id, `rematch:${codeOf(error)}`);
+          this.rest();
+        },
+      );
       return;
     }
     const view = state.view as ConnectFourView | null;
@@ -223,7 +224,7 @@ class ChaosPlayer {
         const code = codeOf(error);
         if (UNSURE.has(code)) this.ledger.unanswered(this.id, room, game);
         if (!this.stopped || code !== 'client/disconnected') this.ledger.error(this.id, `move:${code}`);
-        this.idle();
+        this.rest();
       },
     );
   }
@@ -231,6 +232,11 @@ class ChaosPlayer {
   private idle(): void {
     this.busy = false;
     this.act();
+  }
+
+  /** After a failure: nothing more until the next nudge or state. */
+  private rest(): void {
+    this.busy = false;
   }
 }
 
