@@ -237,9 +237,11 @@ test('two players find a match, play to a win, rematch, and one leaves', { skip:
   // A full column: the rules refuse with move/illegal, and the page shows the reason.
   await first.locator('#status', { hasText: /^(Your turn|Waiting for .+)$/ }).waitFor();
   const [mover, waiter] = (await first.textContent('#status')) === 'Your turn' ? [first, second] : [second, first];
+  // The opener alternates between a room's games: seat 1 opens the second.
+  const openerSeat = 1;
   for (let row = 0; row < 6; row++) {
     const even = row % 2 === 0;
-    await play(even ? mover : waiter, even ? waiter : mover, 2, row, even ? 0 : 1);
+    await play(even ? mover : waiter, even ? waiter : mover, 2, row, even ? openerSeat : 1 - openerSeat);
   }
   await statusIs(mover, 'Your turn');
   const board = await snapshot(mover);
