@@ -10,9 +10,12 @@
  *
  * Faults (see README "What a cluster survives"):
  * - A node is declared gone only by an observer that has reached the
- *   backplane without a break for the whole dead timeout: after a Redis
- *   outage every live node has heartbeaten again before anyone judges, so an
- *   outage of Redis itself never looks like the death of the cluster.
+ *   backplane without a break for twice the dead timeout: after a Redis
+ *   outage every live node has reconnected and heartbeaten again before
+ *   anyone judges (nodes reconnect at different moments, and one that comes
+ *   back empty has only the workers' memory of their rooms, which fencing
+ *   would throw away), so an outage of Redis itself never looks like the
+ *   death of the cluster.
  * - Each incarnation has an epoch. Declaring one gone fences it on the
  *   backplane; when a fenced node wakes (it stalled past the dead timeout)
  *   its heartbeat says so, it drops what it held and comes back as a new
@@ -557,9 +560,10 @@ export class ClusterNode implements ClusterLink {
           this.live.set(member.id, member);
           this.roles.set(member.id, member.role);
         }
-        // Only an observer that has reached the backplane for a whole dead timeout may judge: after an
-        // outage, every live node has heartbeaten again by then.
-        const settled = this.contactSince !== undefined && performance.now() - this.contactSince >= this.options.deadAfterMs;
+        // Only an observer that has reached the backplane for twice the dead timeout may judge: after an
+        // outage, every live node has reconnected and heartbeaten again by then, even one that reconnected
+        // a little later than this one or was slowed by the load of everyone coming back at once.
+        const settled = this.contactSince !== undefined && performance.now() - this.contactSince >= 2 * this.options.deadAfterMs;
         if (!settled) return;
         for (const info of [...this.live.values()]) if (!seen.has(info.id)) void this.declareGone(info);
       })

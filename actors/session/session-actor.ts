@@ -52,6 +52,10 @@ const RESTORED = 'restored';
 const RESTORE_ATTEMPTS = 8;
 const RESTORE_RETRY_MS = 500;
 
+/** A failed save is tried again after 250 ms, doubling up to 2 s, for as long as the session lives. */
+const SAVE_RETRY_FIRST_MS = 250;
+const SAVE_RETRY_MAX_MS = 2000;
+
 /**
  * Answers that are not the action's result, so they are not remembered and a retry runs again:
  * `server/unavailable` means the room did not answer (its worker died, or a link was down); a room taken
@@ -85,6 +89,9 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
   private graceEndsAt = 0;
   /** The worker is draining and this session saved itself for its next holder. */
   private handedOver = false;
+  /** Saves that failed in a row, and the timer of the next try. */
+  private saveFailures = 0;
+  private saveRetry: NodeJS.Timeout | undefined;
 
   constructor(context: ActorContext, params: SessionParams) {
     super(context, params);
@@ -113,6 +120,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
 
   override stopped(): void {
     clearTimeout(this.graceTimer);
+    clearTimeout(this.saveRetry);
     this.metrics.sessionEnded();
   }
 
@@ -156,7 +164,30 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       graceEndsAt,
       answers,
     };
-    return store.save(state).catch((error: unknown) => this.log.warn({ playerId: state.playerId, err: String(error) }, failure));
+    return store.save(state).then(
+      () => {
+        this.saveFailures = 0;
+      },
+      (error: unknown) => {
+        if (this.saveFailures++ === 0) this.log.warn({ playerId: state.playerId, err: String(error) }, failure);
+        this.saveAgainLater();
+      },
+    );
+  }
+
+  /**
+   * A save that failed (the store unreachable, or its connection not back yet after an outage) is made again
+   * a little later, from what the session is then: a seat record missing from the store would leave the
+   * player without their room if this worker died.
+   */
+  private saveAgainLater(): void {
+    if (this.saveRetry) return;
+    const delayMs = Math.min(SAVE_RETRY_MAX_MS, SAVE_RETRY_FIRST_MS * 2 ** Math.min(this.saveFailures - 1, 8));
+    this.saveRetry = setTimeout(() => {
+      this.saveRetry = undefined;
+      void this.enqueueSelf({ type: 'save-again' });
+    }, delayMs);
+    this.saveRetry.unref();
   }
 
   private forgetSaved(): void {

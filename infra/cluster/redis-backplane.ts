@@ -112,6 +112,9 @@ export interface RedisBackplaneOptions {
   readonly log: ActorLog;
 }
 
+/** The longest pause between two attempts to reach Redis again. */
+const MAX_RECONNECT_DELAY_MS = 500;
+
 export class RedisBackplane implements Backplane {
   private readonly commands: RedisClientType;
   private readonly subscriber: RedisClientType;
@@ -121,10 +124,18 @@ export class RedisBackplane implements Backplane {
 
   private constructor(options: RedisBackplaneOptions) {
     this.prefix = `${options.name}:`;
-    this.commands = createClient({ url: options.url, disableOfflineQueue: true });
+    this.commands = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: {
+        // Always reconnect (the client's default gives up for good after a socket timeout), and soon: every node
+        // must be back within the observers' settling time after an outage (see ClusterNode).
+        reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS) + Math.floor(Math.random() * 50),
+      },
+    });
     this.subscriber = this.commands.duplicate();
     for (const client of [this.commands, this.subscriber]) {
-      // The client reconnects by itself (every ≤ 2 s): say so once per outage, not at every attempt.
+      // The client reconnects by itself (every ≤ half a second): say so once per outage, not at every attempt.
       let failing = false;
       client.on('error', (error: unknown) => {
         if (this.closed) return;
