@@ -23,7 +23,13 @@ export const ConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   gatewayId: z.string().regex(/^[A-Za-z0-9_.-]+$/).default(`gw-${hostname()}-${process.pid}`),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** `json` lines or human-readable `pretty` lines; unset: pretty on a terminal outside production (infra/logger.ts). */
+      format: z.enum(['json', 'pretty']).optional(),
+    })
+    .prefault({}),
   auth: z
     .strictObject({
       /** HMAC secret for player tokens; every gateway of a cluster must share it. */
@@ -176,6 +182,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['HOST', ['host'], 'string'],
   ['PLAYHOUSE_GATEWAY_ID', ['gatewayId'], 'string'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
+  ['LOG_FORMAT', ['log', 'format'], 'string'],
   ['PLAYHOUSE_TOKEN_SECRET', ['auth', 'secret'], 'string'],
   ['PLAYHOUSE_MAX_MESSAGE_BYTES', ['limits', 'maxMessageBytes'], 'number'],
   ['PLAYHOUSE_REQUESTS_PER_SECOND', ['limits', 'requestsPerSecond'], 'number'],

@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type ConfigInput, type PlayhouseConfig } from '../infra/config';
 import { startWorkers } from '../infra/cluster/worker-supervisor';
-import { processLogger } from '../infra/logger';
+import { logFormat, processLogger } from '../infra/logger';
 import { startPlayhouse } from '../infra/playhouse-server';
 
 const USAGE = `usage: npm start -- [--role single|gateway|worker] [--port N] [--host ADDRESS] [--workers N] [--worker-mode forked|threaded|in-memory|remote]
@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   };
   // Flags win over the environment: a launcher that passes --port means it, whatever PORT it inherited.
   const config = loadConfig({}, process.env, flags);
+  // The processes and threads this one starts log the same way.
   process.env.LOG_LEVEL = config.log.level;
+  process.env.LOG_FORMAT = logFormat(config.log.format);
   const stop = config.role === 'worker' ? await startWorkerRole(config) : await startGatewayRole(config);
 
   let stopping = false;
