@@ -314,7 +314,7 @@ function whoSet(path: readonly PropertyKey[], env: NodeJS.ProcessEnv, commandLin
 }
 
 /** A URL's password is not for a log or a terminal. */
-function withoutPassword(value: string): string {
+export function withoutPassword(value: string): string {
   return value.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 

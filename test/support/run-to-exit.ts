@@ -16,13 +16,20 @@ export interface Ended {
   readonly stderr: string;
 }
 
-export async function runToExit(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Ended> {
+/**
+ * Runs `script` to its end. One still running after `boundMs` gets SIGTERM (a
+ * launcher then stops what it started), and SIGKILL 10 s later; the test sees
+ * that signal.
+ */
+export async function runToExit(script: string, args: readonly string[], env: NodeJS.ProcessEnv, boundMs = 60_000): Promise<Ended> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(ROOT, script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timers = [setTimeout(() => child.kill('SIGTERM'), boundMs), setTimeout(() => child.kill('SIGKILL'), boundMs + 10_000)];
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  timers.forEach(clearTimeout);
   return { code, signal, stdout, stderr };
 }
 
