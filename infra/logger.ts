@@ -28,5 +28,5 @@ export function logFormat(configured: string | undefined): LogFormat {
 function createLogger(level: string, format: LogFormat): Logger {
   const options = { level, base: { pid: process.pid } };
   // Written synchronously, as pino's own JSON lines are: nothing is lost when the process exits.
-  return format === 'pretty' ? pino(options, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })) : pino(options);
+  return format === 'pretty' ? pino(options, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l' })) : pino(options);
 }

@@ -382,7 +382,9 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
    */
   private recordEndedGames(): void {
     const results = this.match.ended.splice(0).map((ended) => this.matchResult(ended));
-    for (const { roomId, game, gameNumber, players, winners, draw, reason, moves } of results) this.log.info({ roomId, game, gameNumber, players, winners, draw, reason, moves }, 'match ended');
+    for (const { roomId, game, gameNumber, players, winners, draw, reason, moves } of results) {
+      this.log.info({ roomId, game, gameNumber, players, winners, draw, reason, moves }, 'match ended');
+    }
     this.lastResult = results[results.length - 1];
     if (this.settings.snapshots && !this.logging) {
       void this.saveSnapshot('critical').then((durable) => {
