@@ -24,10 +24,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { withoutPassword } from '../infra/config';
+import { loadConfig, withoutPassword } from '../infra/config';
 import { logFormat } from '../infra/logger';
 import { deleteKeys, whyRedisUnreachable } from './launcher-redis';
 import { SERVER_NODE_FLAGS } from './server-node-flags';
+import { explainStartupError } from './startup-errors';
 
 const START = path.join(__dirname, 'start.ts');
 
@@ -156,21 +157,22 @@ class SupervisedRole {
   }
 }
 
+const OPTIONS = {
+  gateways: { type: 'string', default: '2' },
+  workers: { type: 'string', default: '2' },
+  'worker-mode': { type: 'string', default: 'forked' },
+  port: { type: 'string', default: '8081' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      gateways: { type: 'string', default: '2' },
-      workers: { type: 'string', default: '2' },
-      'worker-mode': { type: 'string', default: 'forked' },
-      port: { type: 'string', default: '8081' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseArgs({ options: OPTIONS });
   if (values.help) {
-    console.log('usage: npm run cluster -- [--gateways 2] [--workers 2] [--worker-mode forked|threaded] [--port 8081]\nEnvironment: REDIS_URL, PLAYHOUSE_CLUSTER, PLAYHOUSE_TOKEN_SECRET, LOG_LEVEL');
+    console.log('usage: npm run cluster -- [--gateways 2] [--workers 2] [--worker-mode forked|threaded] [--port 8081]\nEnvironment: REDIS_URL, PLAYHOUSE_CLUSTER, PLAYHOUSE_TOKEN_SECRET, LOG_LEVEL, LOG_FORMAT');
     return;
   }
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  // The environment the roles get, checked once here rather than by each role as it starts.
+  const redisUrl = loadConfig({}, { ...process.env, PLAYHOUSE_ROLE: 'worker' }).cluster.redisUrl;
   const unreachable = await whyRedisUnreachable(redisUrl);
   if (unreachable !== undefined) {
     throw new Error(
@@ -230,6 +232,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(explainStartupError(error, { name: 'npm run cluster', options: Object.keys(OPTIONS) }) ?? (error instanceof Error ? error.message : error));
   process.exit(1);
 });

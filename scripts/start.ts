@@ -13,7 +13,7 @@ import { startPlayhouse } from '../infra/playhouse-server';
 import { explainStartupError } from './startup-errors';
 
 const USAGE = `usage: npm start -- [--role single|gateway|worker] [--port N] [--host ADDRESS] [--workers N] [--worker-mode forked|threaded|in-memory|remote]
-Environment: PORT, HOST, PLAYHOUSE_ROLE, REDIS_URL, PLAYHOUSE_WORKERS, PLAYHOUSE_WORKER_MODE, LOG_LEVEL, PLAYHOUSE_TOKEN_SECRET, ... (see README "Configuration")`;
+Environment: PORT, HOST, PLAYHOUSE_ROLE, REDIS_URL, PLAYHOUSE_WORKERS, PLAYHOUSE_WORKER_MODE, LOG_LEVEL, LOG_FORMAT, PLAYHOUSE_TOKEN_SECRET, ... (see README "Configuration")`;
 
 const OPTIONS = {
   role: { type: 'string' },
