@@ -24,7 +24,13 @@ export const ConfigSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   gatewayId: z.string().regex(/^[A-Za-z0-9_.-]+$/).default(`gw-${hostname()}-${process.pid}`),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** `json` lines or human-readable `pretty` lines; unset: pretty on a terminal outside production (infra/logger.ts). */
+      format: z.enum(['json', 'pretty']).optional(),
+    })
+    .prefault({}),
   auth: z
     .strictObject({
       /** HMAC secret for player tokens; every gateway of a cluster must share it. */
@@ -205,6 +211,7 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['HOST', ['host'], 'string'],
   ['PLAYHOUSE_GATEWAY_ID', ['gatewayId'], 'string'],
   ['LOG_LEVEL', ['log', 'level'], 'string'],
+  ['LOG_FORMAT', ['log', 'format'], 'string'],
   ['PLAYHOUSE_TOKEN_SECRET', ['auth', 'secret'], 'string'],
   ['PLAYHOUSE_MAX_MESSAGE_BYTES', ['limits', 'maxMessageBytes'], 'number'],
   ['PLAYHOUSE_REQUESTS_PER_SECOND', ['limits', 'requestsPerSecond'], 'number'],
@@ -249,9 +256,13 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_WRITE_CRITICAL_SPACING_MS', ['persistence', 'queue', 'criticalSpacingMs'], 'number'],
 ];
 
+/** Variables whose values never appear in a message. */
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['PLAYHOUSE_TOKEN_SECRET', 'PLAYHOUSE_ADMIN_TOKEN']);
+
+/** Each problem names what the operator set (`PORT=eighty: not a number`), on one line, to print as it is. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    super(`invalid configuration: ${problems.join('; ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -280,11 +291,12 @@ export function loadConfig(overrides: ConfigInput = {}, env: NodeJS.ProcessEnv =
     setPath(input, path, value);
   }
   mergeInto(input, commandLine as Record<string, unknown>);
-  const parsed = ConfigSchema.safeParse(input);
+  const parsed = ConfigSchema.safeParse(input, { error: plainMessage });
+  const setting = (path: readonly PropertyKey[]) => whoSet(path, env, commandLine);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    for (const issue of parsed.error.issues) problems.push(`${setting(issue.path)}: ${issue.message}`);
   }
-  if (parsed.success) problems.push(...persistenceProblems(parsed.data));
+  if (parsed.success) problems.push(...persistenceProblems(parsed.data, setting));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const config = parsed.data;
   return {
@@ -313,15 +325,68 @@ function parseBoolean(raw: string): boolean | undefined {
   return undefined;
 }
 
+/**
+ * Messages for the checks that carry none of their own, in the words of the
+ * settings table (zod's defaults read `Too big: expected number to be <=65535`).
+ * undefined keeps zod's message.
+ */
+function plainMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'too_small':
+      return issue.inclusive === false ? `must be above ${String(issue.minimum)}` : `must be at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_type':
+      return issue.input === undefined ? undefined : `must be a ${issue.expected}`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * What set the field at `path`, as the operator wrote it: a flag (named after
+ * the field in kebab case, as `npm start`'s are: `--worker-mode threaded`),
+ * an environment variable (`PORT=eighty`; secrets without their value), or
+ * else the field's path (a value given in code).
+ */
+function whoSet(path: readonly PropertyKey[], env: NodeJS.ProcessEnv, commandLine: ConfigInput): string {
+  for (let length = path.length; length > 0; length--) {
+    const flag = valueAt(commandLine, path.slice(0, length));
+    if (flag !== undefined && !isPlainObject(flag)) return `--${String(path[length - 1]).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} ${String(flag)}`;
+  }
+  const variable = ENVIRONMENT.find(([name, field]) => field.every((key, i) => path[i] === key) && env[name] !== undefined && env[name] !== '');
+  if (variable) {
+    const [name] = variable;
+    return SECRET_VARIABLES.has(name) ? name : `${name}=${withoutPassword(env[name]!)}`;
+  }
+  return path.map(String).join('.') || '(root)';
+}
+
+/** A URL's password is not for a log or a terminal. */
+export function withoutPassword(value: string): string {
+  return value.replace(/^([a-z]+:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}
+
+function valueAt(source: unknown, path: readonly PropertyKey[]): unknown {
+  let node = source;
+  for (const key of path) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[key as string];
+  }
+  return node;
+}
+
 /** Store choices that cannot work where this process runs. */
-function persistenceProblems(config: z.infer<typeof ConfigSchema>): string[] {
+function persistenceProblems(config: z.infer<typeof ConfigSchema>, setting: (path: readonly string[]) => string): string[] {
   if (config.role !== 'worker') return [];
   const { snapshots, records } = resolvedStores(config);
   const problems: string[] = [];
   // A SQLite file belongs to one process; a cluster has several workers writing.
-  if (snapshots === 'sqlite') problems.push('persistence.snapshots: sqlite holds one process\'s data; a cluster\'s workers need mariadb, redis or riak');
-  if (records === 'sqlite') problems.push('persistence.records: sqlite holds one process\'s data; a cluster\'s workers need mariadb');
-  if (snapshots === 'riak' && config.persistence.riakNodes.length === 0) problems.push('persistence.riakNodes: riak snapshots need at least one node (RIAK_NODES)');
+  if (snapshots === 'sqlite') problems.push(`${setting(['persistence', 'snapshots'])}: sqlite holds one process's data; a cluster's workers need mariadb, redis or riak`);
+  if (records === 'sqlite') problems.push(`${setting(['persistence', 'records'])}: sqlite holds one process's data; a cluster's workers need mariadb`);
+  if (snapshots === 'riak' && config.persistence.riakNodes.length === 0) problems.push(`${setting(['persistence', 'snapshots'])}: riak snapshots need at least one node in RIAK_NODES`);
   return problems;
 }
 

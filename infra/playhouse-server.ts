@@ -107,6 +107,12 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    // The port is taken (or not ours): stop what started, so the stores let go of their files, then say why.
+    await actors.stop();
+    await gameChannel?.close();
+    await games.close();
+    throw error;
   });
   const port = (http.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

@@ -14,13 +14,21 @@
  * Each process is `scripts/start.ts` with a role, exactly as containers run
  * them (infra/docker/compose.yaml); put nginx in front (infra/nginx/) to give
  * clients one address.
+ *
+ * Without a Redis that answers it says so and starts nothing. Without
+ * PLAYHOUSE_CLUSTER the cluster gets a name made up for this run, and its
+ * keys are removed from Redis when it stops: nothing could reach them again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { loadConfig, withoutPassword } from '../infra/config';
+import { logFormat } from '../infra/logger';
+import { deleteKeys, whyRedisUnreachable } from './launcher-redis';
 import { SERVER_NODE_FLAGS } from './server-node-flags';
+import { explainStartupError } from './startup-errors';
 
 const START = path.join(__dirname, 'start.ts');
 
@@ -149,26 +157,38 @@ class SupervisedRole {
   }
 }
 
+const OPTIONS = {
+  gateways: { type: 'string', default: '2' },
+  workers: { type: 'string', default: '2' },
+  'worker-mode': { type: 'string', default: 'forked' },
+  port: { type: 'string', default: '8081' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      gateways: { type: 'string', default: '2' },
-      workers: { type: 'string', default: '2' },
-      'worker-mode': { type: 'string', default: 'forked' },
-      port: { type: 'string', default: '8081' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseArgs({ options: OPTIONS });
   if (values.help) {
-    console.log('usage: npm run cluster -- [--gateways 2] [--workers 2] [--worker-mode forked|threaded] [--port 8081]\nEnvironment: REDIS_URL, PLAYHOUSE_CLUSTER, PLAYHOUSE_TOKEN_SECRET, LOG_LEVEL');
+    console.log('usage: npm run cluster -- [--gateways 2] [--workers 2] [--worker-mode forked|threaded] [--port 8081]\nEnvironment: REDIS_URL, PLAYHOUSE_CLUSTER, PLAYHOUSE_TOKEN_SECRET, LOG_LEVEL, LOG_FORMAT');
     return;
   }
+  // The environment the roles get, checked once here rather than by each role as it starts.
+  const redisUrl = loadConfig({}, { ...process.env, PLAYHOUSE_ROLE: 'worker' }).cluster.redisUrl;
+  const unreachable = await whyRedisUnreachable(redisUrl);
+  if (unreachable !== undefined) {
+    throw new Error(
+      `Redis is not reachable at ${withoutPassword(redisUrl)} (${unreachable}), and a cluster keeps its directory and messages there: start one (\`redis-server\`, or \`docker run -d -p 6379:6379 redis:7\`), or point REDIS_URL at yours`,
+    );
+  }
+  // A cluster under a name made up for this run is a throwaway: nobody can reach its data after it stops.
+  const throwaway = process.env.PLAYHOUSE_CLUSTER === undefined;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     // Every gateway must sign and check tokens with the same secret.
     PLAYHOUSE_TOKEN_SECRET: process.env.PLAYHOUSE_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
     PLAYHOUSE_CLUSTER: process.env.PLAYHOUSE_CLUSTER ?? `local-${randomBytes(2).toString('hex')}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // The roles' output is read by this launcher: they log readable lines if it writes to a terminal.
+    LOG_FORMAT: logFormat(process.env.LOG_FORMAT),
   };
   const workers = new SupervisedRole({ name: 'workers', args: ['--role', 'worker', '--workers', values.workers, '--worker-mode', values['worker-mode']], env });
   const firstPort = Number(values.port);
@@ -182,11 +202,18 @@ async function main(): Promise<void> {
       }),
   );
   let stopping: Promise<void> | undefined;
-  // Gateways first (they drain their clients), then the workers.
+  // Gateways first (they drain their clients), then the workers; then a throwaway cluster's keys go (its players' profiles too).
   const stopAll = () =>
     (stopping ??= (async () => {
       await Promise.all(gateways.map((gateway) => gateway.stop()));
       await workers.stop();
+      if (!throwaway) return;
+      const stores = new Set([redisUrl, process.env.PLAYHOUSE_SNAPSHOT_REDIS_URL ?? redisUrl]);
+      for (const url of stores) {
+        await deleteKeys(url, `${env.PLAYHOUSE_CLUSTER}:`).catch((error: unknown) =>
+          console.error(`could not remove cluster '${env.PLAYHOUSE_CLUSTER}' from Redis at ${withoutPassword(url)}: ${String(error)}`),
+        );
+      }
     })());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll().then(() => process.exit(0)));
   // The roles run in groups of their own, out of reach of a terminal's Ctrl-C: if this launcher ends any other way, they drain too.
@@ -205,6 +232,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(explainStartupError(error, { name: 'npm run cluster', options: Object.keys(OPTIONS) }) ?? (error instanceof Error ? error.message : error));
   process.exit(1);
 });

@@ -6,41 +6,44 @@
  * SIGINT/SIGTERM stop it gracefully (a cluster process drains first).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type ConfigInput, type PlayhouseConfig } from '../infra/config';
+import { loadConfig, type ConfigInput, type PlayhouseConfig } from '../infra/config';
 import { startWorkers } from '../infra/cluster/worker-supervisor';
-import { processLogger } from '../infra/logger';
+import { logFormat, processLogger } from '../infra/logger';
 import { startPlayhouse } from '../infra/playhouse-server';
+import { explainStartupError } from './startup-errors';
 
 const USAGE = `usage: npm start -- [--role single|gateway|worker] [--port N] [--host ADDRESS] [--workers N] [--worker-mode forked|threaded|in-memory|remote]
-Environment: PORT, HOST, PLAYHOUSE_ROLE, REDIS_URL, PLAYHOUSE_WORKERS, PLAYHOUSE_WORKER_MODE, LOG_LEVEL, PLAYHOUSE_TOKEN_SECRET, ... (see README "Configuration")`;
+Environment: PORT, HOST, PLAYHOUSE_ROLE, REDIS_URL, PLAYHOUSE_WORKERS, PLAYHOUSE_WORKER_MODE, LOG_LEVEL, LOG_FORMAT, PLAYHOUSE_TOKEN_SECRET, ... (see README "Configuration")`;
+
+const OPTIONS = {
+  role: { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string' },
+  workers: { type: 'string' },
+  'worker-mode': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      role: { type: 'string' },
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string' },
-      workers: { type: 'string' },
-      'worker-mode': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values } = parseArgs({ options: OPTIONS });
   if (values.help) {
     console.log(USAGE);
     return;
   }
   const flags: ConfigInput = {
     ...(values.role !== undefined ? { role: values.role as ConfigInput['role'] } : {}),
-    ...(values.port !== undefined ? { port: Number(values.port) } : {}),
+    ...(values.port !== undefined ? { port: numberFlag(values.port) } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
     cluster: {
-      ...(values.workers !== undefined ? { workers: Number(values.workers) } : {}),
+      ...(values.workers !== undefined ? { workers: numberFlag(values.workers) } : {}),
       ...(values['worker-mode'] !== undefined ? { workerMode: values['worker-mode'] as NonNullable<ConfigInput['cluster']>['workerMode'] } : {}),
     },
   };
   // Flags win over the environment: a launcher that passes --port means it, whatever PORT it inherited.
   const config = loadConfig({}, process.env, flags);
+  // The processes and threads this one starts log the same way.
   process.env.LOG_LEVEL = config.log.level;
+  process.env.LOG_FORMAT = logFormat(config.log.format);
   const stop = config.role === 'worker' ? await startWorkerRole(config) : await startGatewayRole(config);
 
   let stopping = false;
@@ -58,6 +61,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** A number flag as a number; anything else as typed, so the configuration's check quotes it (`--port abc: must be a number`). */
+function numberFlag(raw: string): number {
+  return (/^\d+$/.test(raw) ? Number(raw) : raw) as number;
 }
 
 async function startGatewayRole(config: PlayhouseConfig): Promise<() => Promise<void>> {
@@ -78,6 +86,7 @@ async function startWorkerRole(config: PlayhouseConfig): Promise<() => Promise<v
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // An operator's mistake in one line; anything else is a bug, printed whole.
+  console.error(explainStartupError(error, { name: 'npm start', options: Object.keys(OPTIONS) }) ?? error);
   process.exit(1);
 });

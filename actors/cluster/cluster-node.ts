@@ -556,7 +556,7 @@ export class ClusterNode implements ClusterLink {
           this.gone.delete(member.id);
           const known = this.live.get(member.id);
           // A new incarnation under a known id (a gateway restarted before its old heartbeat expired).
-          if (known && known.epoch < member.epoch) this.lost(known.id, known.epoch);
+          if (known && known.epoch < member.epoch) this.lost(known.id, known.epoch, 'declared');
           this.live.set(member.id, member);
           this.roles.set(member.id, member.role);
         }
@@ -606,7 +606,7 @@ export class ClusterNode implements ClusterLink {
       this.options.log.warn({ node: info.id, err: String(error) }, 'declaring a node gone failed: will try again');
       return false;
     });
-    if (declared) this.lost(info.id, info.epoch);
+    if (declared) this.lost(info.id, info.epoch, 'declared');
   }
 
   /** Another node said an incarnation is gone (it stopped, or a new one replaced it). */
@@ -615,11 +615,14 @@ export class ClusterNode implements ClusterLink {
       void this.becomeFenced();
       return;
     }
-    this.lost(node, epoch);
+    this.lost(node, epoch, 'announced');
   }
 
-  /** An incarnation is gone (declared on the backplane): forget it, fail what waits on it, tell the listeners what it held. */
-  private lost(node: NodeId, epoch: number): void {
+  /**
+   * An incarnation is gone: forget it, fail what waits on it, tell the listeners what it held. `announced`: it
+   * said so itself as it stopped (or its replacement did), which every orderly shutdown does, so it is no warning.
+   */
+  private lost(node: NodeId, epoch: number, how: 'announced' | 'declared'): void {
     if (node === this.id && epoch === this.epoch) return;
     if ((this.gone.get(node) ?? -1) >= epoch) return;
     this.gone.set(node, epoch);
@@ -630,7 +633,8 @@ export class ClusterNode implements ClusterLink {
     }
     const live = this.live.get(node);
     if (live && live.epoch <= epoch) this.live.delete(node);
-    this.options.log.warn({ node, epoch }, 'cluster node gone');
+    if (how === 'announced') this.options.log.info({ node, epoch }, 'cluster node left');
+    else this.options.log.warn({ node, epoch }, 'cluster node gone');
     this.failPending((ask) => ask.node === node, refusal('server/unavailable', `${node} stopped before answering`));
     for (const [address, owner] of this.locations) if (owner === node) this.locations.delete(address);
     if (this.downListeners.length === 0) return;

@@ -148,6 +148,21 @@ function stopLoggerListenerLeak(): void {
   configuration.on = function on(this: EventEmitter, event: string | symbol, listener: (...args: unknown[]) => void) {
     return event === 'configChange' ? this : EventEmitter.prototype.on.call(this, event, listener);
   } as EventEmitter['on'];
+  silenceConfigurationBanner(configuration.constructor as unknown as LoggerConfigurationClass);
+}
+
+interface LoggerConfigurationClass {
+  fromObject(configuration: object, log?: unknown): object;
+}
+
+/**
+ * comedy prints its logger configuration ("Logger configuration: {...}", a
+ * multi-line banner outside any log format) whenever an actor system starts,
+ * in every process it forks: it is built without the logger it prints with.
+ */
+function silenceConfigurationBanner(LoggerConfiguration: LoggerConfigurationClass): void {
+  const fromObject = LoggerConfiguration.fromObject.bind(LoggerConfiguration);
+  LoggerConfiguration.fromObject = (configuration) => fromObject(configuration);
 }
 stopLoggerListenerLeak();
 

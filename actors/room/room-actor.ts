@@ -85,6 +85,8 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private applied: RoomInput | undefined;
   /** Moves applied lately, by action id: one sent again gets its first result. */
   private readonly recentMoves: RecentMoves;
+  /** Whether a game was being played after the last input, so each game's start is logged once. */
+  private wasPlaying = false;
 
   constructor(context: ActorContext, params: RoomParams) {
     super(context, params);
@@ -108,6 +110,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       this.logSeq = saved.logSeq ?? -1;
       this.durableSeq = this.logSeq;
       this.lastResult = saved.lastResult;
+      this.wasPlaying = this.match.isPlaying;
     }
   }
 
@@ -242,6 +245,12 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   private settle(wasOpen: boolean, reply: unknown): unknown {
     this.countVersion();
     this.flush();
+    const gameStarted = this.match.isPlaying && !this.wasPlaying;
+    this.wasPlaying = this.match.isPlaying;
+    if (gameStarted) {
+      const { gameNumber, players } = this.match.snapshot();
+      this.log.info({ roomId: this.params.roomId, game: this.params.game, gameNumber, players }, 'match started');
+    }
     if (this.match.ended.length > 0) this.recordEndedGames();
     this.scheduleSnapshot();
     this.updateTicker();
@@ -389,6 +398,9 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
    */
   private recordEndedGames(): void {
     const results = this.match.ended.splice(0).map((ended) => this.matchResult(ended));
+    for (const { roomId, game, gameNumber, players, winners, draw, reason, moves } of results) {
+      this.log.info({ roomId, game, gameNumber, players, winners, draw, reason, moves }, 'match ended');
+    }
     this.lastResult = results[results.length - 1];
     if (this.settings.snapshots && !this.logging) {
       void this.saveSnapshot('critical').then((durable) => {

@@ -6,12 +6,17 @@
  * itself) and serves it to new rooms. The newest version of each game is also
  * kept in a hash, so a worker that starts later catches up.
  *
- * Keys: channel `<cluster>:games`, hash `<cluster>:games:latest` (field = game).
+ * Keys: channel `<cluster>:games`, hash `<cluster>:games:latest` (field = game),
+ * kept a day after a publisher last wrote or refreshed it (each does every hour
+ * while it runs), so a cluster that is gone leaves nothing in Redis for ever.
  */
 import { createClient, type RedisClientType } from 'redis';
 import { closeRedisClient } from '../stores/redis/redis-connection';
 import type { ActorLog } from '../../actors/ports';
 import type { HotGameCatalog, PublishedVersion } from '../game-catalog';
+
+const LATEST_KEPT_MS = 24 * 3600_000;
+const LATEST_REFRESH_MS = 3600_000;
 
 export interface GameChannelOptions {
   readonly url: string;
@@ -52,17 +57,23 @@ export class GameChannel {
     if (options.publish) {
       const publish = (published: PublishedVersion) => {
         const json = JSON.stringify(published);
-        void Promise.all([client.hSet(latest, published.game, json), client.publish(channel, json)]).catch((error: unknown) =>
+        void Promise.all([client.hSet(latest, published.game, json), client.pExpire(latest, LATEST_KEPT_MS), client.publish(channel, json)]).catch((error: unknown) =>
           options.log.warn({ game: published.game, err: String(error) }, 'could not publish a game version'),
         );
       };
       // What serves now, then every new version.
       for (const published of options.catalog.published()) publish(published);
-      stopListening = options.catalog.onChange((event) => {
+      const stopPublishing = options.catalog.onChange((event) => {
         if (event.type !== 'loaded') return;
         const published = options.catalog.published().find((entry) => entry.game === event.game);
         if (published) publish(published);
       });
+      const refresh = setInterval(() => void client.pExpire(latest, LATEST_KEPT_MS).catch(() => undefined), LATEST_REFRESH_MS);
+      refresh.unref();
+      stopListening = () => {
+        stopPublishing();
+        clearInterval(refresh);
+      };
     } else {
       subscriber = client.duplicate();
       subscriber.on('error', (error: unknown) => options.log.warn({ err: String(error) }, 'game channel: Redis error'));

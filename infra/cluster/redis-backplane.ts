@@ -8,7 +8,7 @@
  *   <name>:alive:<node>    the node's last heartbeat (NodeInfo JSON), expires after deadAfterMs
  *   <name>:nodes           set of node ids that have sent a heartbeat
  *   <name>:fenced:<node>   the highest epoch of that node declared gone (kept a day)
- *   <name>:epoch           the last epoch handed out
+ *   <name>:epoch           the last epoch handed out (kept a day after the last node started, as fences are)
  * Channels: <name>:inbox:<node> (batches of frames), <name>:down ('<node> <epoch>' of incarnations gone).
  *
  * Liveness is decided by Redis (an `alive` key that expired), not by any
@@ -47,8 +47,9 @@ return 1`;
 
 /**
  * A new epoch: microseconds of Redis's own clock, and always above the last one handed out, so a Redis
- * restarted empty still hands out epochs above those of the nodes that outlived it.
- * KEYS the epoch counter.
+ * restarted empty still hands out epochs above those of the nodes that outlived it. The counter expires
+ * with the fences it must stay above, so a cluster that is gone leaves nothing behind for ever.
+ * KEYS the epoch counter; ARGV how long it is kept, ms.
  */
 const NEW_EPOCH = `
 local t = redis.call('TIME')
@@ -56,7 +57,7 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local epoch = math.max(now, last + 1)
 local text = string.format('%.0f', epoch)
-redis.call('SET', KEYS[1], text)
+redis.call('SET', KEYS[1], text, 'PX', ARGV[1])
 return text`;
 
 /**
@@ -191,7 +192,7 @@ export class RedisBackplane implements Backplane {
   }
 
   async newEpoch(): Promise<number> {
-    return Number(await this.commands.eval(NEW_EPOCH, { keys: [`${this.prefix}epoch`], arguments: [] }));
+    return Number(await this.commands.eval(NEW_EPOCH, { keys: [`${this.prefix}epoch`], arguments: [String(FENCE_TTL_MS)] }));
   }
 
   async heartbeat(info: NodeInfo, ttlMs: number): Promise<HeartbeatResult> {

@@ -34,19 +34,27 @@ test('command-line flags win over the environment, and keep what they do not nam
   assert.throws(() => loadConfig({}, {}, { port: -1 }), ConfigError, 'flags are checked like everything else');
 });
 
-test('invalid values are refused at boot, each named', () => {
+test('invalid values are refused at boot, each named by the variable or flag the operator set, on one line', () => {
   assert.throws(
-    () => loadConfig({}, { PORT: 'eighty', PLAYHOUSE_WORKER_MODE: 'cloud', REDIS_URL: 'localhost:6379', PLAYHOUSE_TOKEN_SECRET: 'short' }),
+    () =>
+      loadConfig({}, { PORT: 'eighty', PLAYHOUSE_WORKER_MODE: 'cloud', REDIS_URL: 'localhost:6379', PLAYHOUSE_TOKEN_SECRET: 'short', PLAYHOUSE_METRICS_PORT: '70000', PLAYHOUSE_MARIADB_URL: 'mysq://app:hunter2@db/game' }),
     (error: unknown) => {
       assert.ok(error instanceof ConfigError);
+      assert.doesNotMatch(error.message, /\n/, 'one line');
       const text = error.problems.join('\n');
       assert.match(text, /PORT=eighty: not a number/);
-      assert.match(text, /cluster\.workerMode/);
-      assert.match(text, /cluster\.redisUrl: must be a redis:\/\/ or rediss:\/\/ URL/);
-      assert.match(text, /auth\.secret: must be at least 32 characters/);
+      assert.match(text, /PLAYHOUSE_WORKER_MODE=cloud: must be one of in-memory, forked, threaded, remote/);
+      assert.match(text, /REDIS_URL=localhost:6379: must be a redis:\/\/ or rediss:\/\/ URL/);
+      assert.match(text, /PLAYHOUSE_METRICS_PORT=70000: must be at most 65535/);
+      assert.match(text, /(^|\n)PLAYHOUSE_TOKEN_SECRET: must be at least 32 characters/, 'a secret is named, not shown');
+      assert.match(text, /PLAYHOUSE_MARIADB_URL=mysq:\/\/app:\*\*\*@db\/game: must be a mysql:\/\/ URL/, 'a password in a URL is not shown');
+      assert.doesNotMatch(text, /short|hunter2|cluster\.|auth\.|persistence\./, 'no secret, no internal config path');
       return true;
     },
   );
+  assert.throws(() => loadConfig({}, { PORT: '1' }, { port: 70000, cluster: { workerMode: 'cloud' as never } }), /--port 70000: must be at most 65535; --worker-mode cloud: must be one of/);
+  assert.throws(() => loadConfig({}, { PLAYHOUSE_ROLE: 'worker', PLAYHOUSE_RECORD_STORE: 'sqlite' }), /PLAYHOUSE_RECORD_STORE=sqlite: sqlite holds one process's data/);
+  assert.throws(() => loadConfig({}, { LOG_FORMAT: 'xml' }), /LOG_FORMAT=xml: must be one of json, pretty/);
   assert.throws(() => loadConfig({ port: 70000 }, {}), ConfigError);
   assert.throws(() => loadConfig({ limits: { requestBurst: 0 } }, {}), ConfigError);
   assert.throws(() => loadConfig({ unknownKey: 1 } as never, {}), ConfigError);
