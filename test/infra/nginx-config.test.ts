@@ -18,12 +18,13 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
 import { renderNginxConfig } from '../../infra/nginx/render';
+import { httpRequest, type HttpReply } from '../support/http-request';
 import { NGINX, haveNginx, nginxArgs, renderIntoTempDir, startNginx, type RunningNginx } from '../support/nginx';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -125,7 +126,7 @@ test('with a certificate, nginx serves TLS on the listen port and passes the gat
     assert.equal((JSON.parse(reply.body) as { backend: string }).backend, 'tls-backend');
     assert.match(reply.protocol, /^TLSv1\.[23]$/);
     // Plain HTTP on the TLS port is refused by nginx, not passed on.
-    const plain = await send(nginx.url.replace('https:', 'http:'), '/v1/who');
+    const plain = await httpRequest(nginx.url.replace('https:', 'http:'), '/v1/who');
     assert.equal(plain.status, 400);
   } finally {
     await nginx?.stop();
@@ -135,33 +136,6 @@ test('with a certificate, nginx serves TLS on the listen port and passes the gat
 });
 
 // ------------------------------------------------------------- behind nginx
-
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-/** One HTTP request on a fresh connection, optionally from another loopback address. */
-async function send(url: string, pathAndQuery: string, options: { from?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  const target = new URL(url);
-  const outgoing = request({
-    host: target.hostname,
-    port: target.port,
-    path: pathAndQuery,
-    method: options.method ?? 'GET',
-    headers: options.headers,
-    localAddress: options.from ?? '127.0.0.1',
-    agent: false,
-  });
-  outgoing.setTimeout(10_000, () => outgoing.destroy(new Error(`no answer to ${pathAndQuery} within 10 s`)));
-  outgoing.end(options.body);
-  const [response] = (await once(outgoing, 'response')) as [IncomingMessage];
-  let body = '';
-  response.setEncoding('utf8');
-  for await (const chunk of response as AsyncIterable<string>) body += chunk;
-  return { status: response.statusCode ?? 0, headers: response.headers, body };
-}
 
 /** What a Socket.IO client does over HTTP: keeps cookies, repeats its query, polls with its sid. */
 class PollingClient {
@@ -178,9 +152,9 @@ class PollingClient {
     return this.cookie;
   }
 
-  async poll(from: string, method: 'GET' | 'POST' = 'GET'): Promise<Reply> {
+  async poll(from: string, method: 'GET' | 'POST' = 'GET'): Promise<HttpReply> {
     const sid = this.sid === undefined ? '' : `&sid=${this.sid}`;
-    const reply = await send(this.url, `/socket.io/?EIO=4&transport=polling&t=${Date.now().toString(36)}${this.query}${sid}`, {
+    const reply = await httpRequest(this.url, `/socket.io/?EIO=4&transport=polling&t=${Date.now().toString(36)}${this.query}${sid}`, {
       from,
       method,
       headers: { ...(this.cookie ? { cookie: this.cookie } : {}), ...(method === 'POST' ? { 'content-type': 'text/plain;charset=UTF-8' } : {}) },
@@ -324,7 +298,7 @@ describe('nginx in front of two backends', { skip: skipNginx, timeout: 30_000 },
     // Without the cookie, addresses spread over both backends: an address-only
     // key (ip_hash) would move a session whose address changes.
     const seen = new Set<string>();
-    for (let n = 2; n < 60 && seen.size < 2; n++) seen.add(String((await send(url(), '/socket.io/?EIO=4&transport=polling', { from: address(n) })).headers['x-backend']));
+    for (let n = 2; n < 60 && seen.size < 2; n++) seen.add(String((await httpRequest(url(), '/socket.io/?EIO=4&transport=polling', { from: address(n) })).headers['x-backend']));
     assert.equal(seen.size, 2, 'cookie-less clients from different addresses reach both backends');
 
     for (const start of [2, 3, 4, 5]) {
@@ -346,7 +320,7 @@ describe('nginx in front of two backends', { skip: skipNginx, timeout: 30_000 },
       const backends = new Set<string>();
       let sid: string | undefined;
       for (let n = 2; n < 8; n++) {
-        const reply = await send(url(), `/socket.io/?EIO=4&transport=polling&phlb=install-${i}${sid ? `&sid=${sid}` : ''}`, { from: address(n) });
+        const reply = await httpRequest(url(), `/socket.io/?EIO=4&transport=polling&phlb=install-${i}${sid ? `&sid=${sid}` : ''}`, { from: address(n) });
         assert.equal(reply.status, 200, reply.body);
         sid ??= (JSON.parse(reply.body.slice(1)) as { sid: string }).sid;
         backends.add(String(reply.headers['x-backend']));
@@ -376,7 +350,7 @@ describe('nginx in front of two backends', { skip: skipNginx, timeout: 30_000 },
   });
 
   test('X-Forwarded-For is the client address, whatever the client claims', async () => {
-    const reply = await send(url(), '/v1/anything', { headers: { 'x-forwarded-for': '6.6.6.6' } });
+    const reply = await httpRequest(url(), '/v1/anything', { headers: { 'x-forwarded-for': '6.6.6.6' } });
     const seen = JSON.parse(reply.body) as { xForwardedFor?: string; xRealIp?: string };
     assert.equal(seen.xForwardedFor, '127.0.0.1');
     assert.equal(seen.xRealIp, '127.0.0.1');
@@ -384,12 +358,12 @@ describe('nginx in front of two backends', { skip: skipNginx, timeout: 30_000 },
 
   test('/metrics is refused outside the internal network, including through path tricks', async (t) => {
     for (const trick of ['/metrics', '/metrics?x=1', '//metrics', '/%6detrics', '/x/../metrics', '/%2e/metrics']) {
-      assert.equal((await send(url(), trick)).status, 403, trick);
+      assert.equal((await httpRequest(url(), trick)).status, 403, trick);
     }
     // The gateway's URL parser reads "/.\metrics" as "/metrics"; nginx refuses backslashes.
-    for (const trick of ['/.\\metrics', '/x/..\\metrics']) assert.equal((await send(url(), trick)).status, 400, trick);
+    for (const trick of ['/.\\metrics', '/x/..\\metrics']) assert.equal((await httpRequest(url(), trick)).status, 400, trick);
     if (!needAliases(t)) return;
-    const inside = await send(url(), '/metrics', { from: '127.0.0.2' });
+    const inside = await httpRequest(url(), '/metrics', { from: '127.0.0.2' });
     assert.equal(inside.status, 200);
     assert.match(inside.body, /^# metrics of (alpha|beta)/);
   });
@@ -416,12 +390,12 @@ describe('nginx takes a draining gateway out of rotation (passive /healthz check
   test('/healthz answers 200 while one gateway accepts, and new clients of the draining one go elsewhere', async () => {
     assert.ok(nginx);
     const { url } = nginx;
-    assert.equal((await send(url, '/nginx-healthz')).status, 200);
+    assert.equal((await httpRequest(url, '/nginx-healthz')).status, 200);
 
     // A client id that beta serves while it is healthy.
     let betaKey: string | undefined;
     for (let i = 0; i < 40 && betaKey === undefined; i++) {
-      const reply = await send(url, `/v1/who?phlb=key-${i}`);
+      const reply = await httpRequest(url, `/v1/who?phlb=key-${i}`);
       if (reply.headers['x-backend'] === 'beta') betaKey = `key-${i}`;
     }
     assert.ok(betaKey, 'some key maps to beta');
@@ -429,12 +403,12 @@ describe('nginx takes a draining gateway out of rotation (passive /healthz check
     beta.draining = true;
     // Probes go to a random gateway each; beta's 503s count as failures (max_fails=2).
     for (let i = 0; i < 60 && beta.healthProbes < 2; i++) {
-      const probe = await send(url, '/healthz');
+      const probe = await httpRequest(url, '/healthz');
       assert.equal(probe.status, 200, 'answered by the gateway that still accepts');
       assert.equal(probe.headers['x-backend'], 'alpha');
     }
     assert.ok(beta.healthProbes >= 2, `beta was probed ${beta.healthProbes} times`);
-    const moved = await send(url, `/v1/who?phlb=${betaKey}`);
+    const moved = await httpRequest(url, `/v1/who?phlb=${betaKey}`);
     assert.equal(moved.headers['x-backend'], 'alpha', `beta's client goes to alpha while beta drains\n${nginx.errorLog()}`);
   });
 });
