@@ -16,7 +16,7 @@ import { guestLogin, PlayhouseClient } from '../../protocol/client';
 import { guard, unguard } from '../support/exit-guard';
 import { freePort } from '../support/free-port';
 import { startDuel } from '../support/playhouse';
-import { runToExit, STACK_LINE } from '../support/run-to-exit';
+import { refusalLine, runToExit, STACK_LINE } from '../support/run-to-exit';
 import { forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
 import { redisCli } from '../support/cluster';
 
@@ -28,20 +28,10 @@ function launcherEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, HOST: '127.0.0.1', PLAYHOUSE_METRICS_PORT: '0', PLAYHOUSE_RECORD_STORE: 'memory', PLAYHOUSE_GAMES_WATCH: 'true', ...extra };
 }
 
-/** The one line a launcher that refused to start printed on stderr, after checking how it ended. */
-function refusal(ended: Awaited<ReturnType<typeof runToExit>>): string {
-  const printed = `stdout:\n${ended.stdout}\nstderr:\n${ended.stderr}`;
-  assert.equal(ended.code, 1, `exits with 1:\n${printed}`);
-  assert.doesNotMatch(ended.stderr + ended.stdout, STACK_LINE, `no stack trace:\n${printed}`);
-  const lines = ended.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr:\n${printed}`);
-  return lines[0]!;
-}
-
 test('npm run cluster without a reachable Redis says so, and how to start one, in one line', async () => {
   const port = await freePort();
   const ended = await runToExit('scripts/cluster.ts', ['--port', '0'], launcherEnv({ REDIS_URL: `redis://127.0.0.1:${port}` }), 20_000);
-  const line = refusal(ended);
+  const line = refusalLine(ended);
   assert.match(line, new RegExp(`Redis is not reachable at redis://127\\.0\\.0\\.1:${port}`));
   assert.match(line, /REDIS_URL/);
   assert.match(line, /redis-server/, 'how to start one');
@@ -49,8 +39,8 @@ test('npm run cluster without a reachable Redis says so, and how to start one, i
 });
 
 test('npm run cluster names a bad environment variable, and an unknown flag, in one line', async () => {
-  assert.match(refusal(await runToExit('scripts/cluster.ts', [], launcherEnv({ REDIS_URL: 'localhost:6379' }), 20_000)), /REDIS_URL=localhost:6379: must be a redis:\/\/ or rediss:\/\/ URL/);
-  assert.match(refusal(await runToExit('scripts/cluster.ts', ['--gatways', '2'], launcherEnv({}), 20_000)), /--gatways.*npm run cluster takes --gateways, --workers/);
+  assert.match(refusalLine(await runToExit('scripts/cluster.ts', [], launcherEnv({ REDIS_URL: 'localhost:6379' }), 20_000)), /REDIS_URL=localhost:6379: must be a redis:\/\/ or rediss:\/\/ URL/);
+  assert.match(refusalLine(await runToExit('scripts/cluster.ts', ['--gatways', '2'], launcherEnv({}), 20_000)), /--gatways.*npm run cluster takes --gateways, --workers/);
 });
 
 interface Launcher {

@@ -9,6 +9,7 @@ import { guestLogin, PlayhouseClient } from '../../protocol/client';
 import { startScript, stopProcess } from '../support/cluster';
 import { startDuel } from '../support/playhouse';
 import { eventually } from '../support/services';
+import { singleServerEnv } from '../support/single-server-env';
 
 interface LogLine {
   readonly level: number;
@@ -31,17 +32,7 @@ function logLines(output: string): LogLine[] {
 }
 
 test('a match starting and ending is logged at info, with its room, game, players and result', async (t) => {
-  const server = await startScript('single', 'scripts/start.ts', [], {
-    ...process.env,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    PLAYHOUSE_ROLE: 'single',
-    PLAYHOUSE_SNAPSHOT_STORE: 'memory',
-    PLAYHOUSE_RECORD_STORE: 'memory',
-    PLAYHOUSE_GAMES_WATCH: 'false',
-    LOG_LEVEL: 'info',
-    LOG_FORMAT: 'json',
-  });
+  const server = await startScript('single', 'scripts/start.ts', [], singleServerEnv({ LOG_FORMAT: 'json' }));
   t.after(() => stopProcess(server));
   const clients: PlayhouseClient[] = [];
   t.after(() => clients.forEach((client) => client.close()));

@@ -11,44 +11,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startScript, stopProcess } from '../support/cluster';
-import { runToExit, STACK_LINE, type Ended } from '../support/run-to-exit';
+import { refusalLine, runToExit, type Ended } from '../support/run-to-exit';
+import { singleServerEnv } from '../support/single-server-env';
 
-/** A server that needs nothing outside the process and leaves no file behind, unless a test says otherwise. */
-const ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  HOST: '127.0.0.1',
-  PORT: '0',
-  PLAYHOUSE_ROLE: 'single',
-  PLAYHOUSE_SNAPSHOT_STORE: 'memory',
-  PLAYHOUSE_RECORD_STORE: 'memory',
-  PLAYHOUSE_GAMES_WATCH: 'false',
-  LOG_LEVEL: 'info',
-};
-
-const start = (args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Ended> => runToExit('scripts/start.ts', args, { ...ENV, ...env });
-
-/** The one line the process printed on stderr, after checking how it ended. */
-function explained(ended: Ended): string {
-  const printed = `stdout:\n${ended.stdout}\nstderr:\n${ended.stderr}`;
-  assert.equal(ended.code, 1, `exits with 1:\n${printed}`);
-  assert.doesNotMatch(ended.stderr + ended.stdout, STACK_LINE, `no stack trace:\n${printed}`);
-  const lines = ended.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr:\n${printed}`);
-  return lines[0]!;
-}
+const start = (args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Ended> => runToExit('scripts/start.ts', args, singleServerEnv(env));
 
 test('an unknown flag is named, with the flags npm start takes', async () => {
-  const line = explained(await start(['--prot', '9000']));
+  const line = refusalLine(await start(['--prot', '9000']));
   assert.match(line, /--prot/);
   assert.match(line, /npm start takes --role, --port, --host, --workers, --worker-mode/);
 });
 
 test('a bad environment variable is named as the operator set it, not as an internal config path', async () => {
-  const line = explained(await start([], { PORT: 'eighty', PLAYHOUSE_WORKER_MODE: 'cloud' }));
+  const line = refusalLine(await start([], { PORT: 'eighty', PLAYHOUSE_WORKER_MODE: 'cloud' }));
   assert.match(line, /PORT=eighty: not a number/);
   assert.match(line, /PLAYHOUSE_WORKER_MODE=cloud: must be one of in-memory, forked, threaded, remote/);
   assert.doesNotMatch(line, /cluster\.|(^|\W)port:/, 'no config path');
-  assert.match(explained(await start(['--port', 'abc'])), /--port abc: must be a number/);
+  assert.match(refusalLine(await start(['--port', 'abc'])), /--port abc: must be a number/);
 });
 
 test('a port in use is named, with the variable that moves the server', async (t) => {
@@ -58,7 +37,7 @@ test('a port in use is named, with the variable that moves the server', async (t
   t.after(() => squatter.close());
   const { port } = squatter.address() as AddressInfo;
   const ended = await start([], { PORT: String(port) });
-  const line = explained(ended);
+  const line = refusalLine(ended);
   assert.match(line, new RegExp(`port ${port} is already in use`));
   assert.match(line, /PORT=<port>/);
   assert.doesNotMatch(ended.stdout, /Logger configuration/, "comedy's banner is not printed");
@@ -68,11 +47,11 @@ test('a second npm start on the same data says the SQLite file is in use, by whi
   const folder = mkdtempSync(path.join(tmpdir(), 'playhouse-second-start-'));
   t.after(() => rmSync(folder, { recursive: true, force: true }));
   const data = { PLAYHOUSE_SNAPSHOT_STORE: 'sqlite', PLAYHOUSE_RECORD_STORE: 'sqlite', PLAYHOUSE_SQLITE_FILE: path.join(folder, 'playhouse.sqlite') };
-  const first = await startScript('single', 'scripts/start.ts', [], { ...ENV, ...data });
+  const first = await startScript('single', 'scripts/start.ts', [], singleServerEnv(data));
   t.after(() => stopProcess(first));
   assert.doesNotMatch(first.output(), /Logger configuration/, "comedy's banner is not printed");
 
-  const line = explained(await start([], data));
+  const line = refusalLine(await start([], data));
   assert.match(line, new RegExp(`SQLite file .*playhouse\\.sqlite is in use by process ${first.child.pid}`));
   assert.match(line, /PLAYHOUSE_SQLITE_FILE=<path>/);
   assert.equal(first.child.exitCode, null, 'the first server runs on');

@@ -3,6 +3,7 @@
  * tsx, as npm runs it) to its end, and hands back what it printed and how it
  * ended — for the mistakes a command must refuse in one line.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -35,3 +36,16 @@ export async function runToExit(script: string, args: readonly string[], env: No
 
 /** The lines of a stack trace (`    at f (file:1:2)`). */
 export const STACK_LINE = /^\s+at /m;
+
+/**
+ * The one line a command that refused to start printed on stderr, after
+ * checking that it exited with 1 and printed no stack trace.
+ */
+export function refusalLine(ended: Ended): string {
+  const printed = `stdout:\n${ended.stdout}\nstderr:\n${ended.stderr}`;
+  assert.equal(ended.code, 1, `exits with 1:\n${printed}`);
+  assert.doesNotMatch(ended.stderr + ended.stdout, STACK_LINE, `no stack trace:\n${printed}`);
+  const lines = ended.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr:\n${printed}`);
+  return lines[0]!;
+}
