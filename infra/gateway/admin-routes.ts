@@ -21,6 +21,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody } from '../../protocol/errors';
 import type { CatalogEvent, GameStatus } from '../game-catalog';
 import { cameThroughProxy, isLoopbackPeer } from './client-address';
+import { openEventStream } from './event-stream';
 
 export interface GameAdmin {
   status(): GameStatus[];
@@ -33,9 +34,6 @@ export interface AdminDependencies {
   roomsByVersion(): Promise<ReadonlyArray<{ readonly game: string; readonly version: string; readonly rooms: number }>>;
   readonly adminToken: string | undefined;
 }
-
-/** How often an idle event stream sends a comment, so proxies keep it open. */
-const KEEPALIVE_MS = 15_000;
 
 /** Answers /admin/ requests; returns false for any other path. */
 export async function adminRoute(deps: AdminDependencies, request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
@@ -66,18 +64,11 @@ export async function adminRoute(deps: AdminDependencies, request: IncomingMessa
 }
 
 function streamEvents(deps: AdminDependencies, request: IncomingMessage, response: ServerResponse): void {
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  // First what serves now, then every change.
-  response.write(`event: status\ndata: ${JSON.stringify({ games: deps.games.status() })}\n\n`);
-  const unsubscribe = deps.games.onChange((event) => response.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`));
-  const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
-  keepalive.unref();
-  const stop = () => {
-    clearInterval(keepalive);
-    unsubscribe();
-  };
-  request.once('close', stop);
-  response.once('close', stop);
+  openEventStream(request, response, (send) => {
+    // First what serves now, then every change.
+    send({ games: deps.games.status() }, 'status');
+    return deps.games.onChange((event) => send(event, event.type));
+  });
 }
 
 function allowed(deps: AdminDependencies, request: IncomingMessage, url: URL): boolean {

@@ -14,6 +14,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoadedGame } from '../../../actors/ports';
 import type { CatalogEvent, GameStatus } from '../../game-catalog';
+import { openEventStream } from '../event-stream';
 import { summariseGame, type GameSummary } from './game-summary';
 import { buildPlaygroundAssets, type PlaygroundAsset } from './playground-assets';
 
@@ -32,9 +33,6 @@ export interface PlaygroundUpdate {
   readonly change: CatalogEvent | null;
   readonly games: readonly GameSummary[];
 }
-
-/** How often an idle event stream sends a comment, so proxies keep it open. */
-const KEEPALIVE_MS = 15_000;
 
 export function playgroundRoutes(games: PlaygroundGames): PlaygroundRoute {
   // Bundled on first visit, not at boot: a server nobody opens the playground on never builds it.
@@ -62,19 +60,12 @@ export function playgroundRoutes(games: PlaygroundGames): PlaygroundRoute {
 }
 
 function streamUpdates(games: PlaygroundGames, summaries: () => GameSummary[], request: IncomingMessage, response: ServerResponse): void {
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  const send = (change: CatalogEvent | null) => {
-    const update: PlaygroundUpdate = { change, games: summaries() };
-    response.write(`data: ${JSON.stringify(update)}\n\n`);
-  };
-  send(null);
-  const unsubscribe = games.onChange(send);
-  const keepalive = setInterval(() => response.write(': keepalive\n\n'), KEEPALIVE_MS);
-  keepalive.unref();
-  const stop = () => {
-    clearInterval(keepalive);
-    unsubscribe();
-  };
-  request.once('close', stop);
-  response.once('close', stop);
+  openEventStream(request, response, (send) => {
+    const sendUpdate = (change: CatalogEvent | null) => {
+      const update: PlaygroundUpdate = { change, games: summaries() };
+      send(update);
+    };
+    sendUpdate(null);
+    return games.onChange(sendUpdate);
+  });
 }
