@@ -256,6 +256,9 @@ const ENVIRONMENT: ReadonlyArray<readonly [string, readonly string[], 'number' |
   ['PLAYHOUSE_WRITE_CRITICAL_SPACING_MS', ['persistence', 'queue', 'criticalSpacingMs'], 'number'],
 ];
 
+/** Every environment variable the configuration reads (deployment files are checked against it). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = ENVIRONMENT.map(([name]) => name);
+
 /** Variables whose values never appear in a message. */
 const SECRET_VARIABLES: ReadonlySet<string> = new Set(['PLAYHOUSE_TOKEN_SECRET', 'PLAYHOUSE_ADMIN_TOKEN']);
 
