@@ -4,11 +4,11 @@
  * no catalogue entry) is garbage-collected with everything it created.
  *
  * `new Function`, named by a `//# sourceURL=` comment so that stack frames
- * show the version's unique script name. Not `vm`: on Node 24 (V8 13) every
+ * show the version's unique script name. Not `vm`: on Node 22 and 24 every
  * source compiled through `vm.compileFunction` or `vm.Script` stays in V8's
  * compilation cache until memory runs short (~6 KB per 5 KB bundle, measured
- * on 24.22), and on Node 20 `vm.Script` keeps it for good; hundreds of
- * reloads would turn either into a leak.
+ * on 22.23 and 24.22), and on Node 20 `vm.Script` keeps it for good; hundreds
+ * of reloads would turn either into a leak.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
