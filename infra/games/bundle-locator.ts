@@ -2,8 +2,8 @@
  * Turns positions in a compiled rules bundle back into the designer's files.
  *
  * Node maps stack traces through source maps only for modules its own loader
- * compiled; code evaluated through `vm` keeps bundle positions even with
- * `process.setSourceMapsEnabled(true)` (tried on Node 20.20). So each version
+ * compiled; code it evaluates from a string keeps bundle positions even with
+ * `process.setSourceMapsEnabled(true)` (tried with `vm` on Node 20.20). So each version
  * keeps esbuild's source map and maps the frames of its own bundle, which it
  * recognises by the unique script name it was evaluated under.
  */
@@ -21,6 +21,7 @@ export class BundleLocator {
    * @param scriptName the file name the bundle was evaluated under (what its stack frames show)
    * @param sourceMapJson esbuild's map for the bundle; its `sources` are relative to `mapDirectory`
    * @param gameDirectory frames inside this folder are preferred: that is the code the designer wrote
+   * @param frameLineOffset lines the evaluator puts before the bundle: a frame at line L is at bundle line L - offset
    */
   constructor(
     readonly scriptName: string,
@@ -28,6 +29,7 @@ export class BundleLocator {
     private readonly mapDirectory: string,
     private readonly root: string,
     private readonly gameDirectory: string,
+    private readonly frameLineOffset = 0,
   ) {
     this.frame = new RegExp(`${escapeRegExp(scriptName)}:(\\d+):(\\d+)`);
   }
@@ -70,7 +72,7 @@ export class BundleLocator {
     const match = this.frame.exec(stackLine);
     if (!match) return null;
     // stack positions are 1-based, source map entries 0-based
-    return this.mapPosition(Number(match[1]) - 1, Number(match[2]) - 1);
+    return this.mapPosition(Number(match[1]) - this.frameLineOffset - 1, Number(match[2]) - 1);
   }
 
   /** A 0-based bundle position in the sources (1-based, as editors count). */

@@ -18,7 +18,7 @@ import { repoPath } from './repo-path';
 import { findNondeterminism, type GameLoadWarning } from './determinism-check';
 import { compileRules, type RulesBundle } from './rules-bundle';
 import { trialRun } from './rules-check';
-import { bundleScriptName, evaluateRules } from './rules-module';
+import { bundleScriptName, evaluateRules, FUNCTION_BODY_LINE_OFFSET } from './rules-module';
 import { checkRulesShape } from './rules-shape';
 import { checkTunables } from './tunables-check';
 
@@ -78,7 +78,7 @@ export function loadGameVersion(folder: string, options: GameVersionOptions = {}
 export function instantiateGameVersion(bundle: RulesBundle, tunablesText: string, options: GameVersionOptions = {}): GameVersionResult {
   const root = rootOf(bundle.folder, options);
   const label = gameLabel(bundle.folder, options);
-  const locator = new BundleLocator(bundleScriptName(bundle), bundle.sourceMap, bundle.folder, root, bundle.folder);
+  const locator = new BundleLocator(bundleScriptName(bundle), bundle.sourceMap, bundle.folder, root, bundle.folder, FUNCTION_BODY_LINE_OFFSET);
 
   const evaluated = evaluateRules(bundle, locator, label);
   if (!evaluated.ok) return evaluated;

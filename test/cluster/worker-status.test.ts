@@ -163,8 +163,13 @@ test("the worker process's port: alive, ready, and merged metrics per worker tha
   }, `each worker's merged playhouse_sessions equals its own count (new incarnation ${successor.id})`);
   await eventually(async () => (await readyz()).status === 200, 'the worker process is ready again');
 
-  // SIGTERM: the process drains its workers (a game in play holds them up to the drain timeout); not ready, still alive.
+  // SIGTERM: the process drains its workers; not ready, still alive. Workers hand their rooms and sessions
+  // over within milliseconds, so one worker is held stopped (SIGSTOP) to keep the drain open while it is looked at.
   await startDuel({ player: (name) => cluster!.player(gateway, name) });
+  const held = members(cluster.name).find((member) => member.role === 'worker');
+  assert.ok(held, 'a live worker to hold');
+  stoppedPid = held.pid;
+  process.kill(held.pid, 'SIGSTOP');
   workers.kill('SIGTERM');
   const draining = await eventually(async () => {
     const answer = await readyz();
@@ -172,5 +177,7 @@ test("the worker process's port: alive, ready, and merged metrics per worker tha
   }, 'the draining worker process is not ready');
   assert.match(draining.body.reasons.join(';'), /shutting down/);
   assert.equal((await fetch(`${port}/livez`)).status, 200, 'a draining worker process is alive');
+  process.kill(held.pid, 'SIGCONT');
+  stoppedPid = undefined;
   await workers.exited;
 });
