@@ -5,12 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
-
-export interface Asset {
-  readonly contentType: string;
-  readonly body: string;
-}
+import { browserScript, type Asset } from './browser-bundle';
 
 export interface DemoAssets {
   get(pathname: string): Asset | undefined;
@@ -31,21 +26,11 @@ export function loadDemoAssets(): DemoAssets {
 }
 
 function build(): Map<string, Asset> {
-  const bundle = buildSync({
-    entryPoints: [path.join(DEMO_DIR, 'demo-app.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    write: false,
-    minify: false,
-    sourcemap: 'inline',
-  });
   const favicon: Asset = { contentType: 'image/svg+xml', body: readFileSync(path.join(DEMO_DIR, 'favicon.svg'), 'utf8') };
   return new Map<string, Asset>([
     ['/index.html', { contentType: 'text/html; charset=utf-8', body: readFileSync(path.join(DEMO_DIR, 'index.html'), 'utf8') }],
     ['/demo.css', { contentType: 'text/css; charset=utf-8', body: readFileSync(path.join(DEMO_DIR, 'demo.css'), 'utf8') }],
-    ['/demo.js', { contentType: 'text/javascript; charset=utf-8', body: bundle.outputFiles[0]!.text }],
+    ['/demo.js', browserScript(path.join(DEMO_DIR, 'demo-app.ts'))],
     ['/favicon.svg', favicon],
     // Where browsers look when a page names no icon (e.g. the JSON answers of /admin/): the same picture.
     ['/favicon.ico', favicon],

@@ -16,7 +16,8 @@ import type { LoadedGame } from '../../../actors/ports';
 import type { CatalogEvent, GameStatus } from '../../game-catalog';
 import { openEventStream } from '../event-stream';
 import { summariseGame, type GameSummary } from './game-summary';
-import { buildPlaygroundAssets, type PlaygroundAsset } from './playground-assets';
+import type { Asset } from '../browser-bundle';
+import { buildPlaygroundAssets } from './playground-assets';
 
 /** The catalogue as the playground reads it. */
 export interface PlaygroundGames {
@@ -36,7 +37,7 @@ export interface PlaygroundUpdate {
 
 export function playgroundRoutes(games: PlaygroundGames): PlaygroundRoute {
   // Bundled on first visit, not at boot: a server nobody opens the playground on never builds it.
-  let assets: ReadonlyMap<string, PlaygroundAsset> | undefined;
+  let assets: ReadonlyMap<string, Asset> | undefined;
   const summaries = () => games.status().map((status) => summariseGame(status, games.get(status.game)));
 
   return async (request, response, url) => {
