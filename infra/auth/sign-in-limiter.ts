@@ -13,6 +13,7 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { createClient, type RedisClientType } from 'redis';
 import type { ActorLog } from '../../actors/ports';
+import { closeRedisClient } from '../stores/redis/redis-connection';
 
 export interface SignInLimits {
   readonly attempts: number;
@@ -51,9 +52,7 @@ export class SignInLimiter {
       duration: limits.windowSeconds,
       insuranceLimiter: memoryLimiter(limits),
     });
-    return new SignInLimiter(limiter, async () => {
-      await client.close();
-    });
+    return new SignInLimiter(limiter, () => closeRedisClient(client));
   }
 
   /** Counts one sign-in attempt from `clientAddress`; refused past the limit, with the wait until the window ends. */
