@@ -12,6 +12,7 @@ import { errorBody } from '../../protocol/errors';
 import { ClusterNode } from '../cluster/cluster-node';
 import type { Backplane } from '../cluster/backplane';
 import type { SelfHandle } from '../kit/comedy';
+import { withDeadline } from '../kit/deadlines';
 import type { ActorSettings } from '../kit/mailbox-actor';
 import { gatewayAddress, idSet, idsOf, LOBBY, PERSISTENCE, sessionAddress, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
 import { PersistenceActor, type PersistenceSettings } from '../persistence/persistence-actor';
@@ -135,10 +136,8 @@ export default class WorkerActor {
   /** Asks every actor of a kind held here, and waits for their answers until `deadline`. */
   private async askAll(kind: 'room' | 'session', message: RoomMessage | SessionMessage, deadline: number): Promise<void> {
     const answers = Promise.allSettled(this.host.addressesOf(kind).map((address) => this.host.ask({ to: address, message })));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
-    await Promise.race([answers, late]);
-    clearTimeout(timer);
+    // Past the deadline the drain goes on without the stragglers (allSettled itself never rejects).
+    await withDeadline(answers, Math.max(0, deadline - Date.now()), () => new Error(`${kind}s not handed over by the drain timeout`)).catch(() => undefined);
   }
 
   private async drainOnce(request: { timeoutMs: number }): Promise<WorkerStats> {
