@@ -7,7 +7,8 @@
  */
 import type { AnyGameRules } from '../games/api';
 import type { Backplane } from './cluster/backplane';
-import type { ActorKind, WritePriority } from './messages';
+import type { ActorKind } from './messages';
+import type { WritePriority } from './persistence/persistence-protocol';
 
 /** Resource names, as actors list them in `static inject()`. */
 export const RESOURCE = {

@@ -5,18 +5,18 @@
  */
 import { createComedySystem, destroyActor, localBehaviour } from './kit/comedy';
 import type { ActorSettings } from './kit/mailbox-actor';
+import { LOBBY } from './lobby/lobby-protocol';
+import type { ActorKind, GatewayMessage, GatewayRef } from './messages';
 import {
-  LOBBY,
-  sessionAddress,
-  type ActorKind,
-  type Address,
+  sessionRef,
   type AttachReply,
   type ClientReply,
-  type GatewayMessage,
-  type ResumeClaim,
   type SessionMessage,
-} from './messages';
-import type { SessionParams } from './session/session-actor';
+  type SessionParams,
+  type SessionProtocol,
+  type ResumeClaim,
+} from './session/session-protocol';
+import type { MessageOf, ReplyOf } from './kit/protocol';
 import type { ActorHost, HostStats } from './worker/actor-host';
 import type WorkerActor from './worker/worker-actor';
 import type { WorkerParameters } from './worker/worker-actor';
@@ -28,7 +28,7 @@ export interface ActorSystemOptions {
   /** comedy resource modules (metrics, log, games) from the app root; infra/ provides them. */
   readonly resources: readonly string[];
   /** This process's gateway: its address and what to do with messages actors send it. */
-  readonly gateway: { readonly address: Address; deliver(message: GatewayMessage): void };
+  readonly gateway: { readonly address: GatewayRef; deliver(message: GatewayMessage): void };
 }
 
 /** What the gateway may do with actors: reach a player's session, and nothing else. */
@@ -65,7 +65,7 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
   if (!lobby.ok) throw new Error(`could not start the lobby: ${lobby.error.message}`);
   return {
     async openSession(params) {
-      const reply = await host.spawnHere({ kind: 'session', address: sessionAddress(params.playerId), params });
+      const reply = await host.spawnHere({ kind: 'session', address: sessionRef(params.playerId), params });
       return { ok: reply.ok };
     },
     ...sessionCalls(host, options.gateway.address),
@@ -81,19 +81,16 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
  * What a gateway sends a player's session, through whichever host routes for
  * it: the worker's own (single process) or a gateway's cluster-connected one.
  */
-export function sessionCalls(host: ActorHost, gateway: Address): Pick<ActorSystemHandle, 'attach' | 'delivered' | 'detach' | 'request' | 'stats'> {
+export function sessionCalls(host: ActorHost, gateway: GatewayRef): Pick<ActorSystemHandle, 'attach' | 'delivered' | 'detach' | 'request' | 'stats'> {
   // No async wrapper: every request of every player passes here, and the host's promise is the answer.
-  const ask = <R>(to: Address, message: object): Promise<R> => host.ask({ to, message }) as Promise<R>;
+  const ask = <M extends MessageOf<SessionProtocol>>(playerId: string, message: M) =>
+    host.ask({ to: sessionRef(playerId), message }) as Promise<ReplyOf<SessionProtocol, M>>;
+  const tell = (playerId: string, message: MessageOf<SessionProtocol>) => host.tell({ to: sessionRef(playerId), message });
   return {
-    attach: (playerId, connectionId, resume) =>
-      ask<AttachReply>(sessionAddress(playerId), { type: 'attach', gateway, connectionId, ...(resume ? { resume } : {}) } satisfies SessionMessage),
-    delivered(playerId, seq) {
-      host.tell({ to: sessionAddress(playerId), message: { type: 'delivered', seq } satisfies SessionMessage });
-    },
-    detach(playerId, connectionId, graceMs) {
-      host.tell({ to: sessionAddress(playerId), message: { type: 'detach', connectionId, graceMs } satisfies SessionMessage });
-    },
-    request: (playerId, message) => ask<ClientReply>(sessionAddress(playerId), message),
+    attach: (playerId, connectionId, resume) => ask(playerId, { type: 'attach', gateway, connectionId, ...(resume ? { resume } : {}) } as const),
+    delivered: (playerId, seq) => tell(playerId, { type: 'delivered', seq }),
+    detach: (playerId, connectionId, graceMs) => tell(playerId, { type: 'detach', connectionId, graceMs }),
+    request: (playerId, message) => ask(playerId, message),
     stats: async () => host.stats(),
   };
 }

@@ -7,7 +7,7 @@
  * add, so a change to them can be measured in seconds. Best of `runs`.
  */
 import { parseArgs } from 'node:util';
-import { gatewayAddress, type GatewayMessage } from '../actors/messages';
+import { gatewayRef, type GatewayMessage } from '../actors/messages';
 import { startActorSystem } from '../actors/system';
 import { ACTOR_RESOURCES } from '../infra/actor-resources';
 import { actorSettings, workerPersistence } from '../infra/cluster/worker-supervisor';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     { persistence: { snapshots: 'memory', records: 'memory' }, limits: { requestsPerSecond: 1e6, requestBurst: 1e6 } },
     { ...process.env, PLAYHOUSE_GAMES_WATCH: 'false' },
   );
-  const address = gatewayAddress('bench');
+  const address = gatewayRef('bench');
   /** The newest state each room has shown, from pushes and move answers. */
   const rooms = new Map<string, RoomStateMessage>();
   let pushes = 0;

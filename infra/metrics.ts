@@ -8,7 +8,8 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { NodeInfo } from '../actors/cluster/backplane';
-import type { ActorKind, WritePriority } from '../actors/messages';
+import type { ActorKind } from '../actors/messages';
+import type { WritePriority } from '../actors/persistence/persistence-protocol';
 import type { ActorMetrics } from '../actors/ports';
 
 export class PlayhouseMetrics implements ActorMetrics {

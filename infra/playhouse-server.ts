@@ -8,7 +8,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectGatewayActors } from '../actors/cluster/gateway-actors';
 import { errorBody } from '../protocol/errors';
-import { gatewayAddress, type GatewayMessage } from '../actors/messages';
+import { gatewayRef, type GatewayMessage } from '../actors/messages';
 import { startActorSystem, type ActorSystemHandle } from '../actors/system';
 import { ACTOR_RESOURCES } from './actor-resources';
 import { PlayerTokens } from './auth/player-tokens';
@@ -48,7 +48,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
   const metrics = processMetrics();
   const tokens = new PlayerTokens(config.auth.secret, config.auth.tokenTtlSeconds);
   let gateway: SocketGateway | undefined;
-  const address = gatewayAddress(config.gatewayId);
+  const address = gatewayRef(config.gatewayId);
   const deliver = (message: GatewayMessage) => gateway?.deliver(message);
   let actors: ActorSystemHandle;
   if (config.role === 'gateway') {

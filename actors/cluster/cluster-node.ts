@@ -30,7 +30,8 @@
 import { hostname } from 'node:os';
 import { refusal } from '../../protocol/errors';
 import type { Envelope, SpawnReply, SpawnRequest } from '../kit/local-router';
-import { LOBBY, type Address } from '../messages';
+import { LOBBY } from '../lobby/lobby-protocol';
+import type { Address } from '../messages';
 import type { ActorLog, ActorMetrics } from '../ports';
 import type { ActorHost, ClusterLink } from '../worker/actor-host';
 import { withDeadline } from '../kit/deadlines';

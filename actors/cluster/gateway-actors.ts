@@ -6,7 +6,8 @@
  */
 import { ActorHost, type HostPorts } from '../worker/actor-host';
 import type { ActorSettings } from '../kit/mailbox-actor';
-import { idsOf, sessionAddress, type ActorKind, type Address, type GatewayMessage } from '../messages';
+import { idsOf, type ActorKind, type GatewayMessage, type GatewayRef } from '../messages';
+import { sessionRef } from '../session/session-protocol';
 import { sessionCalls, type ActorSystemHandle } from '../system';
 import type { Backplane, NodeInfo } from './backplane';
 import { ClusterNode } from './cluster-node';
@@ -14,7 +15,7 @@ import { ClusterNode } from './cluster-node';
 export interface GatewayActorsOptions {
   readonly backplane: Backplane;
   /** This gateway's address ('gateway:<id>') and what to do with messages sessions send it. */
-  readonly gateway: { readonly address: Address; deliver(message: GatewayMessage): void };
+  readonly gateway: { readonly address: GatewayRef; deliver(message: GatewayMessage): void };
   readonly slot: string;
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
@@ -58,7 +59,7 @@ export async function connectGatewayActors(options: GatewayActorsOptions): Promi
   await node.start();
   return {
     async openSession(params) {
-      const address = sessionAddress(params.playerId);
+      const address = sessionRef(params.playerId);
       if (await node.locate(address)) return { ok: true };
       const reply = await node.spawn({ kind: 'session', address, params });
       return { ok: reply.ok };

@@ -9,11 +9,13 @@
  * heap and several promises per message; an actor here costs its own fields.
  */
 import { refusal } from '../../protocol/errors';
+import type { ActorKinds } from '../actor-kinds';
 import type { ActorKind, Address, Failure } from '../messages';
 import type { ActorLog, ActorMetrics, GameCatalog, RoomLog, SessionStateStore } from '../ports';
 import type { SpawnReply, SpawnRequest } from './local-router';
 import { withDeadline } from './deadlines';
 import { Mailbox, MailboxFullError, type MailboxOwner } from './mailbox';
+import type { ActorRef, MessageOf, Protocol } from './protocol';
 
 /** Settings every actor of a kind gets. */
 export interface ActorSettings {
@@ -59,17 +61,18 @@ export class AskTimeoutError extends Error {
   }
 }
 
-export abstract class MailboxActor<M extends object, P> implements MailboxOwner<M> {
+/** An actor of protocol `P` created with parameters `Params`. */
+export abstract class MailboxActor<P extends Protocol, Params> implements MailboxOwner<MessageOf<P>> {
   protected abstract readonly kind: ActorKind;
   protected readonly address: Address;
   protected readonly settings: ActorSettings;
   protected readonly metrics: ActorMetrics;
   protected readonly log: ActorLog;
-  private readonly mailbox: Mailbox<M>;
+  private readonly mailbox: Mailbox<MessageOf<P>>;
 
   constructor(
     private readonly context: ActorContext,
-    protected readonly params: P,
+    protected readonly params: Params,
   ) {
     this.address = context.address;
     this.settings = context.settings;
@@ -95,17 +98,17 @@ export abstract class MailboxActor<M extends object, P> implements MailboxOwner<
   }
 
   /** The entry point of asks: every message enters the mailbox, one at a time; the answer is never a rejection. */
-  receive(message: M): Promise<unknown> {
+  receive(message: MessageOf<P>): Promise<unknown> {
     return this.mailbox.post(message);
   }
 
   /** The entry point of tells: the same mailbox, but no answer is made. */
-  deliver(message: M): void {
+  deliver(message: MessageOf<P>): void {
     this.mailbox.deliver(message);
   }
 
-  /** What the actor does with one message (the mailbox calls it; nothing else should). */
-  abstract handle(message: M): unknown;
+  /** What the actor does with one message (the mailbox calls it; nothing else should): its handler table's answer. */
+  abstract handle(message: MessageOf<P>): unknown;
 
   /** The mailbox's callback: waiting messages changed (metrics). */
   depthChanged(delta: number): void {
@@ -122,24 +125,26 @@ export abstract class MailboxActor<M extends object, P> implements MailboxOwner<
     return this.context.games;
   }
 
-  /** Sends without waiting for an answer. */
-  protected tell(to: Address, message: object): void {
+  /** Sends without waiting for an answer: only a message `to`'s protocol accepts. */
+  protected tell<Q extends Protocol>(to: ActorRef<Q>, message: MessageOf<Q>): void {
     this.context.tell(to, message);
   }
 
-  /** Sends and waits for the reply; rejects with AskTimeoutError after askTimeoutMs. */
-  protected ask<R>(to: Address, message: object): Promise<R> {
+  /** Sends and waits for the reply the message gets in `to`'s protocol; rejects with AskTimeoutError after askTimeoutMs. */
+  protected ask<Q extends Protocol, T extends keyof Q & string>(to: ActorRef<Q>, message: Q[T]['message'] & { readonly type: T }): Promise<Q[T]['reply']> {
     const timeoutMs = this.settings.askTimeoutMs;
-    return withDeadline(this.context.ask(to, message) as Promise<R>, timeoutMs, () => new AskTimeoutError(to, timeoutMs));
+    // The actor at `to` answers by its protocol (a router's own answer, such as `room/not-found`, is a Failure every reply admits).
+    const reply = this.context.ask(to, message) as Promise<Q[T]['reply']>;
+    return withDeadline(reply, timeoutMs, () => new AskTimeoutError(to, timeoutMs));
   }
 
-  /** Asks the host to create an actor (or find the existing one) at `address`. */
-  protected spawn(kind: ActorKind, address: Address, params: object): Promise<SpawnReply> {
-    return this.context.spawn({ kind, address, params });
+  /** Asks the host to create an actor of `kind` (or find the existing one) at `ref`. */
+  protected spawn<K extends ActorKind>(kind: K, ref: ActorRef<ActorKinds[K]['protocol']>, params: ActorKinds[K]['params']): Promise<SpawnReply> {
+    return this.context.spawn({ kind, address: ref, params });
   }
 
   /** Puts a message in this actor's own mailbox (timers use this). */
-  protected enqueueSelf(message: M): Promise<unknown> {
+  protected enqueueSelf(message: MessageOf<P>): Promise<unknown> {
     return this.receive(message);
   }
 
@@ -149,7 +154,7 @@ export abstract class MailboxActor<M extends object, P> implements MailboxOwner<
   }
 
   /** The mailbox's callback: any error escaping a handler becomes a typed reply; the actor keeps running. */
-  failed(error: unknown, message: M): Failure {
+  failed(error: unknown, message: MessageOf<P>): Failure {
     if (error instanceof MailboxFullError) {
       this.metrics.mailboxOverflow(this.kind);
       this.log.warn({ address: this.address, capacity: error.capacity }, 'mailbox full, message refused');

@@ -21,7 +21,7 @@
  * local service at the address PERSISTENCE.
  */
 import { refusal } from '../../protocol/errors';
-import type { PersistenceMessage, ReadSnapshotReply, WritePriority, WriteReply, WriteRequest } from '../messages';
+import type { PersistenceMessage, ReadSnapshotReply, WritePriority, WriteReply, WriteRequest } from './persistence-protocol';
 import type { ActorLog, PersistenceMetrics } from '../ports';
 import { StoreWriter, type BatchResult, type PersistenceStores } from './store-writer';
 import { StoreUnavailableError } from './stores';

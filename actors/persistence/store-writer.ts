@@ -11,7 +11,7 @@
  * ours the write counts as durable rather than as a conflict.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { WriteRequest } from '../messages';
+import type { WriteRequest } from './persistence-protocol';
 import type { JsonObject, MatchRecordStore, MatchResult, SnapshotStore, SnapshotWrite, StoredSnapshot } from './stores';
 import { VersionConflictError } from './stores';
 import type { QueuedWrite } from './write-queue';

@@ -17,7 +17,7 @@
  * is in flight.
  */
 import type { JsonObject } from './stores';
-import type { WritePriority, WriteReply, WriteRequest } from '../messages';
+import type { WritePriority, WriteReply, WriteRequest } from './persistence-protocol';
 
 /** Most urgent first. */
 export const PRIORITIES: readonly WritePriority[] = ['critical', 'normal', 'low'];

@@ -24,37 +24,28 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { refusal } from '../../protocol/errors';
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
-import {
-  LOBBY,
-  PERSISTENCE,
-  roomSnapshotKey,
-  sessionAddress,
-  type Address,
-  type LobbyMessage,
-  type PersistenceMessage,
-  type RoomMessage,
-  type RoomParams,
-  type SessionMessage,
-  type WritePriority,
-  type WriteReply,
-  type WriteRequest,
-} from '../messages';
+import { dispatch, type Handlers } from '../kit/protocol';
+import { LOBBY } from '../lobby/lobby-protocol';
+import type { Failure, Ok } from '../messages';
+import { PERSISTENCE, type WritePriority, type WriteRequest } from '../persistence/persistence-protocol';
+import { sessionRef, type SessionRef } from '../session/session-protocol';
 import { StoreUnavailableError, type JsonObject, type MatchResult } from '../persistence/stores';
 import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry } from '../ports';
-import { Match, type EndedGame, type MatchSnapshot, type MoveResult } from './match';
+import { Match, type EndedGame, type JoinResult, type MatchSnapshot, type MoveResult } from './match';
 import { RecentMoves, type RecentMovesSnapshot } from './recent-moves';
+import { roomSnapshotKey, type MoveReply, type RoomMessage, type RoomParams, type RoomProtocol } from './room-protocol';
 import { SeededRandom } from './seeded-random';
 
 /** How long after a player's grace period the room lets the seat go itself (the session normally does it first). */
 const AWAY_MARGIN_MS = 5000;
 
-export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
+export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   protected readonly kind = 'room' as const;
   private readonly match: Match;
   private ticker: NodeJS.Timeout | undefined;
   private readonly awayTimers = new Map<string, NodeJS.Timeout>();
-  /** Players' session addresses, made once per player: a string built per push is hashed again at each lookup. */
-  private readonly sessionAddresses = new Map<string, Address>();
+  /** Players' session references, made once per player: a string built per push is hashed again at each lookup. */
+  private readonly sessionRefs = new Map<string, SessionRef>();
   private tickQueued = false;
   private lastTickAt = 0;
   private closed = false;
@@ -150,39 +141,78 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     if (entries.length > 0) this.log.info({ roomId: this.params.roomId, inputs: entries.length, logSeq: this.logSeq }, 'room replayed its log after its snapshot');
   }
 
-  /** One input to the match: live (from dispatch) and replayed alike. */
-  private apply(input: RoomInput): unknown {
-    this.applied = input;
-    const match = this.match;
+  /** One logged input applied again (replay): as it was applied live. */
+  private apply(input: RoomInput): void {
     switch (input.type) {
       case 'open':
-        return undefined;
+        return;
       case 'join':
-        return match.join(input.playerId, input.name);
-      case 'move': {
-        const result = match.move(input.playerId, input.version, input.move, input.payload);
-        if (result.ok) this.recentMoves.remember(input.playerId, input.actionId, result.version);
-        return result;
-      }
+        return void this.join(input);
+      case 'move':
+        return void this.move(input);
       case 'leave':
-        this.recentMoves.forget(input.playerId);
-        return match.leave(input.playerId);
+        return void this.leave(input);
       case 'rematch':
-        return match.rematch(input.playerId);
+        return void this.rematch(input);
       case 'presence':
-        return match.presence(input.playerId, input.away);
+        return void this.presence(input);
       case 'away-expired':
-        // The session should have made the player leave by now; it died with its worker, so the room does.
-        return match.isAway(input.playerId) ? match.leave(input.playerId) : undefined;
+        return void this.awayExpired(input);
       case 'sessions-lost':
-        // The sessions are saved (cluster): their players may come back through a session restored elsewhere.
-        // Until then they are away, and they lose the seat if they do not come back within the grace period.
-        for (const playerId of input.playerIds) if (match.isSeated(playerId) && !match.isAway(playerId)) match.presence(playerId, true);
-        return undefined;
+        return this.sessionsLost(input);
       case 'tick':
-        match.tick(input.dtMs);
-        return undefined;
+        return this.tick(input);
     }
+  }
+
+  // Each input to the match, live (from the handlers) and replayed alike; `applied` is what the log records.
+
+  private join(input: Extract<RoomInput, { type: 'join' }>): JoinResult {
+    this.applied = input;
+    return this.match.join(input.playerId, input.name);
+  }
+
+  private move(input: Extract<RoomInput, { type: 'move' }>): MoveResult {
+    this.applied = input;
+    const result = this.match.move(input.playerId, input.version, input.move, input.payload);
+    if (result.ok) this.recentMoves.remember(input.playerId, input.actionId, result.version);
+    return result;
+  }
+
+  private leave(input: Extract<RoomInput, { type: 'leave' }>): Ok | Failure {
+    this.applied = input;
+    this.recentMoves.forget(input.playerId);
+    return this.match.leave(input.playerId);
+  }
+
+  private rematch(input: Extract<RoomInput, { type: 'rematch' }>): Ok | Failure {
+    this.applied = input;
+    return this.match.rematch(input.playerId);
+  }
+
+  private presence(input: Extract<RoomInput, { type: 'presence' }>): Ok | Failure {
+    this.applied = input;
+    return this.match.presence(input.playerId, input.away);
+  }
+
+  /** The session should have made the player leave by now; it died with its worker, so the room does (undefined: nothing to do). */
+  private awayExpired(input: Extract<RoomInput, { type: 'away-expired' }>): Ok | Failure | undefined {
+    this.applied = input;
+    return this.match.isAway(input.playerId) ? this.match.leave(input.playerId) : undefined;
+  }
+
+  /**
+   * The sessions are saved (cluster): their players may come back through a session restored elsewhere.
+   * Until then they are away, and they lose the seat if they do not come back within the grace period.
+   */
+  private sessionsLost(input: Extract<RoomInput, { type: 'sessions-lost' }>): void {
+    this.applied = input;
+    for (const playerId of input.playerIds) if (this.match.isSeated(playerId) && !this.match.isAway(playerId)) this.match.presence(playerId, true);
+  }
+
+  private tick(input: Extract<RoomInput, { type: 'tick' }>): void {
+    this.applied = input;
+    this.match.tick(input.dtMs);
   }
 
   override stopped(): void {
@@ -196,26 +226,76 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     for (const timer of this.awayTimers.values()) clearTimeout(timer);
   }
 
-  handle(message: RoomMessage): unknown {
-    if (message.type === 'lobby-lost') {
+  private static readonly handlers: Handlers<RoomProtocol, RoomActor> = {
+    ping: () => ({ ok: true }),
+    'lobby-lost': (room) => {
       // The lobby died with its worker and comes back empty: an open room says again that it has seats.
-      if (!this.closed && this.match.isOpen) this.reportToLobby();
-      return undefined;
+      if (!room.closed && room.match.isOpen) room.reportToLobby();
+    },
+    snapshot: (room) => {
+      room.snapshotTimer = undefined;
+      if (!room.closed && room.match.stateVersion !== room.snapshotVersion) void room.saveSnapshot();
+    },
+    'hand-over': (room) => room.handOver(),
+    join: (room, message) => room.input(message, (r, { playerId, name }) => r.join({ type: 'join', playerId, name })),
+    move: (room, message) => room.input(message, RoomActor.liveMove),
+    leave: (room, message) => room.input(message, (r, { playerId }) => r.leave({ type: 'leave', playerId })),
+    rematch: (room, message) => room.input(message, (r, { playerId }) => r.rematch({ type: 'rematch', playerId })),
+    sync: (room, message) => room.input(message, (r, { playerId }) => r.match.sync(playerId)),
+    presence: (room, message) =>
+      room.input(message, (r, { playerId, away, graceMs }) => {
+        r.watchAway(playerId, away ? graceMs : undefined);
+        return r.presence({ type: 'presence', playerId, away });
+      }),
+    'sessions-lost': (room, message) =>
+      room.input(message, (r, { playerIds }) => {
+        const lost = Object.keys(playerIds).filter((playerId) => r.match.isSeated(playerId) && !r.match.isAway(playerId));
+        for (const playerId of lost) r.watchAway(playerId, r.settings.awayGraceMs ?? 0);
+        r.sessionsLost({ type: 'sessions-lost', playerIds: lost });
+      }),
+    'away-expired': (room, message) => room.input(message, (r, { playerId }) => r.awayExpired({ type: 'away-expired', playerId })),
+    tick: (room, message) =>
+      room.input(message, (r) => {
+        r.tickQueued = false;
+        const now = Date.now();
+        const dtMs = now - r.lastTickAt;
+        r.lastTickAt = now;
+        r.tick({ type: 'tick', dtMs });
+      }),
+  };
+
+  handle(message: RoomMessage): unknown {
+    return dispatch(RoomActor.handlers, this, message);
+  }
+
+  /** A move, unless it was applied already: sent again (through a session that does not know it, or to the room taken up elsewhere), it gets its first result, and the device the current state. */
+  private static liveMove(room: RoomActor, message: Extract<RoomMessage, { type: 'move' }>): MoveReply {
+    const applied = room.recentMoves.versionAfter(message.playerId, message.actionId);
+    if (applied !== undefined) {
+      room.match.sync(message.playerId);
+      return { ok: true, version: applied };
     }
-    if (message.type === 'ping') return { ok: true };
-    if (message.type === 'snapshot') {
-      this.snapshotTimer = undefined;
-      if (!this.closed && this.match.stateVersion !== this.snapshotVersion) void this.saveSnapshot();
-      return undefined;
-    }
-    if (message.type === 'hand-over') return this.handOver();
+    const { playerId, actionId, version, move, payload } = message;
+    const result = room.move({ type: 'move', playerId, actionId, version, move, payload });
+    const game = room.params.game;
+    if (result.ok) room.metrics.moveApplied(game);
+    else room.metrics.moveRejected(game, result.error.reason ? `${result.error.code}:${result.error.reason}` : result.error.code);
+    return result;
+  }
+
+  /**
+   * An input to the match, through the room's one path: refused once the room moved on (fenced, handed
+   * over); otherwise applied at the current version of the rules, logged when the room logs, and only then
+   * answered and shown (see settle).
+   */
+  private input<M extends RoomMessage, R>(message: M, apply: (room: RoomActor, message: M) => R): R | Failure | Promise<R | Failure> {
     if (this.fenced || this.handedOver) return refusal('server/unavailable', `room ${this.params.roomId} moved to another worker; retry`);
     this.catchUpRules();
     const wasOpen = this.match.isOpen;
     const versionBefore = this.match.stateVersion;
     this.inputAt = Date.now();
     this.applied = undefined;
-    const reply = this.dispatch(message);
+    const reply = apply(this, message);
     const input = this.logging ? this.inputToLog(reply, versionBefore) : undefined;
     // Nothing of an input is shown (its answer, what it pushes, its result) before the log has it.
     if (input) return this.logged(input).then(() => this.settle(wasOpen, reply), (error: unknown) => this.notLogged(error));
@@ -242,7 +322,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   }
 
   /** What follows an input once it is durable (or at once, when nothing is logged): tell, record, schedule. */
-  private settle(wasOpen: boolean, reply: unknown): unknown {
+  private settle<R>(wasOpen: boolean, reply: R): R {
     this.countVersion();
     this.flush();
     const gameStarted = this.match.isPlaying && !this.wasPlaying;
@@ -307,7 +387,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   }
 
   /** The input could not be logged: the room was taken over elsewhere (this copy is stale), or it is closing. */
-  private notLogged(error: unknown): unknown {
+  private notLogged(error: unknown): Failure {
     this.match.outbox.length = 0;
     if (error instanceof RoomLogFencedError && !this.fenced) {
       this.fenced = true;
@@ -320,51 +400,6 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       this.log.error({ roomId: this.params.roomId, err: String(error) }, 'room log append failed');
     }
     return refusal('server/unavailable', `room ${this.params.roomId} could not record this; retry`);
-  }
-
-  private dispatch(message: Exclude<RoomMessage, { type: 'lobby-lost' | 'snapshot' | 'ping' | 'hand-over' }>): unknown {
-    const game = this.params.game;
-    switch (message.type) {
-      case 'join':
-        return this.apply({ type: 'join', playerId: message.playerId, name: message.name });
-      case 'move': {
-        const applied = this.recentMoves.versionAfter(message.playerId, message.actionId);
-        if (applied !== undefined) {
-          // Sent again (through a session that does not know it, or to the room taken up elsewhere): the first
-          // result, and the current state for the device.
-          this.match.sync(message.playerId);
-          return { ok: true, version: applied };
-        }
-        const { playerId, actionId, version, move, payload } = message;
-        const result = this.apply({ type: 'move', playerId, actionId, version, move, payload }) as MoveResult;
-        if (result.ok) this.metrics.moveApplied(game);
-        else this.metrics.moveRejected(game, result.error.reason ? `${result.error.code}:${result.error.reason}` : result.error.code);
-        return result;
-      }
-      case 'leave':
-        return this.apply({ type: 'leave', playerId: message.playerId });
-      case 'rematch':
-        return this.apply({ type: 'rematch', playerId: message.playerId });
-      case 'sync':
-        return this.match.sync(message.playerId);
-      case 'presence':
-        this.watchAway(message.playerId, message.away ? message.graceMs : undefined);
-        return this.apply({ type: 'presence', playerId: message.playerId, away: message.away });
-      case 'sessions-lost': {
-        const lost = Object.keys(message.playerIds).filter((playerId) => this.match.isSeated(playerId) && !this.match.isAway(playerId));
-        for (const playerId of lost) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
-        return this.apply({ type: 'sessions-lost', playerIds: lost });
-      }
-      case 'away-expired':
-        return this.apply({ type: 'away-expired', playerId: message.playerId });
-      case 'tick': {
-        this.tickQueued = false;
-        const now = Date.now();
-        const dtMs = now - this.lastTickAt;
-        this.lastTickAt = now;
-        return this.apply({ type: 'tick', dtMs });
-      }
-    }
   }
 
   /**
@@ -481,7 +516,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
 
   /** Hands a write to the persistence actor; the room goes on at once and only logs what went wrong. Resolves with whether it became durable. */
   private persist(priority: WritePriority, write: WriteRequest): Promise<boolean> {
-    return this.ask<WriteReply>(PERSISTENCE, { type: 'write', priority, write } satisfies PersistenceMessage).then(
+    return this.ask(PERSISTENCE, { type: 'write', priority, write }).then(
       (reply) => {
         if (!reply.ok) this.log.warn({ roomId: this.params.roomId, priority, kind: write.kind, error: reply.error }, 'room write refused');
         return reply.ok;
@@ -497,19 +532,19 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
   /** Sends what the match produced to the players' sessions. */
   private flush(): void {
     for (const out of this.match.outbox) {
-      this.tell(this.sessionAddressOf(out.playerId), { type: 'push', event: out.event, payload: out.payload } satisfies SessionMessage);
+      this.tell(this.sessionOf(out.playerId), { type: 'push', event: out.event, payload: out.payload });
     }
     this.match.outbox.length = 0;
   }
 
-  private sessionAddressOf(playerId: string): Address {
-    let address = this.sessionAddresses.get(playerId);
-    if (address === undefined) {
+  private sessionOf(playerId: string): SessionRef {
+    let ref = this.sessionRefs.get(playerId);
+    if (ref === undefined) {
       // Players come and go over a room's life: past a few dozen remembered, start again.
-      if (this.sessionAddresses.size >= 64) this.sessionAddresses.clear();
-      this.sessionAddresses.set(playerId, (address = sessionAddress(playerId)));
+      if (this.sessionRefs.size >= 64) this.sessionRefs.clear();
+      this.sessionRefs.set(playerId, (ref = sessionRef(playerId)));
     }
-    return address;
+    return ref;
   }
 
   private updateTicker(): void {
@@ -554,7 +589,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
       game: this.params.game,
       open: this.match.isOpen,
       closed: false,
-    } satisfies LobbyMessage);
+    });
   }
 
   /** The last player left: tell the lobby, then go away. */
@@ -567,7 +602,7 @@ export class RoomActor extends MailboxActor<RoomMessage, RoomParams> {
     if (this.settings.snapshots) void this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
     if (this.logging) this.roomLog!.remove(this.params.roomId).catch(() => undefined);
     this.metrics.roomClosed(this.params.game, this.metricsVersion);
-    this.tell(LOBBY, { type: 'room-status', roomId: this.params.roomId, game: this.params.game, open: false, closed: true } satisfies LobbyMessage);
+    this.tell(LOBBY, { type: 'room-status', roomId: this.params.roomId, game: this.params.game, open: false, closed: true });
     this.retire();
   }
 }

@@ -8,7 +8,7 @@
  * replay (the session asks its room for it).
  */
 import type { ServerEventName } from '../../protocol/messages';
-import type { NumberedMessage } from '../messages';
+import type { NumberedMessage } from './session-protocol';
 
 /** What a device resuming after `lastSeq` receives: the messages it missed, or a snapshot because some are gone. */
 export type Catch = { readonly kind: 'replay'; readonly messages: readonly NumberedMessage[] } | { readonly kind: 'snapshot' };

@@ -16,34 +16,23 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { errorBody, refusal as fail, type ErrorBody } from '../../protocol/errors';
 import { PROTOCOL_VERSION, type ServerEventName } from '../../protocol/messages';
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
-import {
-  LOBBY,
-  roomAddress,
-  type Address,
-  type AttachReply,
-  type ResumeClaim,
-  type ClientReply,
-  type ClientRequest,
-  type FindMatchReply,
-  type GatewayMessage,
-  type MoveReply,
-  type RoomMessage,
-  type SessionMessage,
-  type SessionParams as BaseSessionParams,
-} from '../messages';
+import { dispatch, type Handlers } from '../kit/protocol';
+import { LOBBY } from '../lobby/lobby-protocol';
+import type { Failure, GatewayRef } from '../messages';
+import { roomRef, type RoomRef } from '../room/room-protocol';
 import type { SavedSession, SessionStateStore } from '../ports';
 import { OutboundLog } from './outbound-log';
-import { TokenBucket, type RateLimit } from './rate-limiter';
+import { TokenBucket } from './rate-limiter';
 import { RecentActions } from './recent-actions';
-
-export interface SessionParams extends BaseSessionParams {
-  readonly rateLimit: RateLimit;
-  /**
-   * Unacknowledged messages kept for a resume, recent action ids remembered, and the grace period a session
-   * taken up after its worker died gives its device (config `resume`).
-   */
-  readonly delivery: { readonly bufferMessages: number; readonly actionWindow: number; readonly graceMs?: number };
-}
+import type {
+  AttachReply,
+  ClientReply,
+  ClientRequest,
+  ResumeClaim,
+  SessionMessage,
+  SessionParams,
+  SessionProtocol,
+} from './session-protocol';
 
 /** The connection id a restored session waits for its grace period under. */
 const RESTORED = 'restored';
@@ -64,16 +53,16 @@ const SAVE_RETRY_MAX_MS = 2000;
 const NOT_APPLIED = new Set(['rate/limited', 'server/overloaded', 'server/unavailable']);
 
 interface Connection {
-  readonly gateway: Address;
+  readonly gateway: GatewayRef;
   readonly connectionId: string;
 }
 
-export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
+export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
   protected readonly kind = 'session' as const;
   private connection: Connection | null = null;
   private roomId: string | null = null;
-  /** The address of `roomId`'s room, made once per room: a string built per move is hashed again at each lookup. */
-  private room: { readonly id: string; readonly address: Address } | undefined;
+  /** The reference to `roomId`'s room, made once per room: a string built per move is hashed again at each lookup. */
+  private room: { readonly id: string; readonly ref: RoomRef } | undefined;
   /** The connection that detached last, while a grace period runs. */
   private lastConnectionId: string | null = null;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -194,41 +183,38 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.sessionStore?.remove(this.params.playerId).catch(() => undefined);
   }
 
+  private static readonly handlers: Handlers<SessionProtocol, SessionActor> = {
+    attach: (session, { gateway, connectionId, resume }) =>
+      session.handedOver ? SessionActor.moving() : session.attach(gateway, connectionId, resume),
+    delivered: (session, { seq }) => session.outbound.acknowledge(seq),
+    detach: (session, { connectionId, graceMs }) => session.detach(connectionId, graceMs ?? 0),
+    'grace-over': (session, { connectionId }) =>
+      session.connection === null && session.lastConnectionId === connectionId ? session.leaveAfterDisconnect() : undefined,
+    client: (session, message) => (session.handedOver ? SessionActor.moving() : session.answer(message)),
+    push: (session, { event, payload }) => session.push(event, payload),
+    'rooms-lost': (session, { roomIds }) => session.roomsLost(roomIds),
+    // Nothing will ever say this connection closed: drop it as the gateway would have.
+    'gateway-lost': (session, { gateway }) =>
+      session.connection?.gateway === gateway ? session.detach(session.connection.connectionId, session.params.delivery.graceMs ?? 0) : undefined,
+    'restore-room': (session, { roomId, attempt }) => session.restoreRoom(roomId, attempt),
+    evict: (session, { error }) => session.evict(error),
+    'hand-over': (session) => session.handOver(),
+    'save-again': (session) => {
+      if (session.connection !== null) return session.saveSeat();
+      if (session.graceEndsAt > Date.now()) return session.saveForResume(session.graceEndsAt - Date.now());
+    },
+  };
+
   handle(message: SessionMessage): unknown {
-    // Handed over: the device is connecting again, to this session's next holder; what it sends here meanwhile is refused, retryably.
-    if (this.handedOver && (message.type === 'attach' || message.type === 'client')) return fail('server/unavailable', 'the session is moving to another worker; retry');
-    switch (message.type) {
-      case 'attach':
-        return this.attach(message.gateway, message.connectionId, message.resume);
-      case 'delivered':
-        return this.outbound.acknowledge(message.seq);
-      case 'detach':
-        return this.detach(message.connectionId, message.graceMs ?? 0);
-      case 'grace-over':
-        return this.connection === null && this.lastConnectionId === message.connectionId ? this.leaveAfterDisconnect() : undefined;
-      case 'client':
-        return this.answer(message);
-      case 'push':
-        return this.push(message.event, message.payload);
-      case 'rooms-lost':
-        return this.roomsLost(message.roomIds);
-      case 'gateway-lost':
-        // Nothing will ever say this connection closed: drop it as the gateway would have.
-        return this.connection?.gateway === message.gateway ? this.detach(this.connection.connectionId, this.params.delivery.graceMs ?? 0) : undefined;
-      case 'restore-room':
-        return this.restoreRoom(message.roomId, message.attempt);
-      case 'evict':
-        return this.evict(message.error);
-      case 'hand-over':
-        return this.handOver();
-      case 'save-again':
-        if (this.connection !== null) return this.saveSeat();
-        if (this.graceEndsAt > Date.now()) return this.saveForResume(this.graceEndsAt - Date.now());
-        return undefined;
-    }
+    return dispatch(SessionActor.handlers, this, message);
   }
 
-  private attach(gateway: Address, connectionId: string, resume: ResumeClaim | undefined): AttachReply {
+  /** Handed over: the device is connecting again, to this session's next holder; what it sends here meanwhile is refused, retryably. */
+  private static moving(): Failure {
+    return fail('server/unavailable', 'the session is moving to another worker; retry');
+  }
+
+  private attach(gateway: GatewayRef, connectionId: string, resume: ResumeClaim | undefined): AttachReply {
     // Resuming: the token must be this session's current one (a reused, rotated-out or expired one is not),
     // and the device cannot have received a message that was never sent.
     let caught = resume ? this.outbound.since(resume.lastSeq) : undefined;
@@ -242,18 +228,14 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
 
     const previous = this.connection;
     if (previous && previous.connectionId !== connectionId) {
-      this.tell(previous.gateway, {
-        type: 'close',
-        connectionId: previous.connectionId,
-        error: errorBody('session/replaced'),
-      } satisfies GatewayMessage);
+      this.tell(previous.gateway, { type: 'close', connectionId: previous.connectionId, error: errorBody('session/replaced') });
     }
     this.connection = { gateway, connectionId };
     clearTimeout(this.graceTimer);
     this.lastConnectionId = null;
     this.graceEndsAt = 0;
     this.resumeNonce = randomBytes(18).toString('base64url');
-    if (this.away && this.roomId) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: false } satisfies RoomMessage);
+    if (this.away && this.roomId) this.tell(roomRef(this.roomId), { type: 'presence', playerId: this.params.playerId, away: false });
     this.away = false;
 
     if (this.roomId) this.saveSeat();
@@ -263,7 +245,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     // (after this reply, in mailbox order), numbered like everything else.
     if (resumed !== 'replay') {
       this.outbound.clear();
-      if (this.roomId) this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
+      if (this.roomId) this.tell(roomRef(this.roomId), { type: 'sync', playerId: this.params.playerId });
     }
     return {
       ok: true,
@@ -298,7 +280,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.connection = null;
     this.lastConnectionId = connectionId;
     if (graceMs > 0) {
-      if (this.roomId && !this.away) this.tell(roomAddress(this.roomId), { type: 'presence', playerId: this.params.playerId, away: true, graceMs } satisfies RoomMessage);
+      if (this.roomId && !this.away) this.tell(roomRef(this.roomId), { type: 'presence', playerId: this.params.playerId, away: true, graceMs });
       this.away = this.roomId !== null;
       this.saveForResume(graceMs);
       // Requests still running when the connection dropped are answered while the device is away:
@@ -321,7 +303,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     if (this.roomId) {
       const roomId = this.roomId;
       this.roomId = null;
-      await this.ask(roomAddress(roomId), { type: 'leave', playerId: this.params.playerId, reason: 'disconnected' } satisfies RoomMessage).catch(
+      await this.ask(roomRef(roomId), { type: 'leave', playerId: this.params.playerId, reason: 'disconnected' }).catch(
         (error: unknown) => this.log.warn({ roomId, err: String(error) }, 'leave on disconnect failed'),
       );
     }
@@ -337,7 +319,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     const { result, repeated } = this.actions.answer(message.request.actionId, () => this.client(message), this.rateLimited);
     // A move answered again: its remembered answer has no state, so the room sends the current one (numbered).
     if (repeated && message.event === 'room:move' && this.roomId === message.request.roomId) {
-      this.tell(roomAddress(this.roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
+      this.tell(roomRef(this.roomId), { type: 'sync', playerId: this.params.playerId });
     }
     return result;
   }
@@ -356,7 +338,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     if (message.event !== 'room:move') return this.otherRequest(message);
     const { roomId, actionId, version, move, payload } = message.request;
     if (roomId !== this.roomId) return Promise.resolve(fail('room/not-member'));
-    return this.ask<MoveReply>(this.roomAddressOf(roomId), { type: 'move', playerId: this.params.playerId, actionId, version, move, payload } satisfies RoomMessage);
+    return this.ask(this.roomOf(roomId), { type: 'move', playerId: this.params.playerId, actionId, version, move, payload });
   }
 
   private async otherRequest(message: Exclude<ClientRequest, { event: 'room:move' }> & { connectionId: string }): Promise<ClientReply> {
@@ -364,7 +346,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     switch (message.event) {
       case 'match:find': {
         if (this.roomId) return fail('match/already-in-room', `already seated in ${this.roomId}`);
-        const reply = await this.ask<FindMatchReply>(LOBBY, {
+        const reply = await this.ask(LOBBY, {
           type: 'find-match',
           playerId,
           name: this.params.name,
@@ -379,7 +361,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       case 'room:leave': {
         const { roomId } = message.request;
         if (roomId !== this.roomId) return fail('room/not-member');
-        const reply = await this.ask<ClientReply>(roomAddress(roomId), { type: 'leave', playerId, reason: 'left' } satisfies RoomMessage);
+        const reply = await this.ask(roomRef(roomId), { type: 'leave', playerId, reason: 'left' });
         // Whatever the room says (it may be gone already), the player is no longer in it.
         this.roomId = null;
         this.saveSeat();
@@ -388,14 +370,14 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
       case 'room:rematch': {
         const { roomId } = message.request;
         if (roomId !== this.roomId) return fail('room/not-member');
-        return this.ask<ClientReply>(roomAddress(roomId), { type: 'rematch', playerId } satisfies RoomMessage);
+        return this.ask(roomRef(roomId), { type: 'rematch', playerId });
       }
     }
   }
 
-  private roomAddressOf(roomId: string): Address {
-    if (this.room?.id !== roomId) this.room = { id: roomId, address: roomAddress(roomId) };
-    return this.room.address;
+  private roomOf(roomId: string): RoomRef {
+    if (this.room?.id !== roomId) this.room = { id: roomId, ref: roomRef(roomId) };
+    return this.room.ref;
   }
 
   /** The room died with its worker: the lobby takes it up from its snapshot. */
@@ -411,12 +393,12 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
    */
   private async restoreRoom(roomId: string, attempt: number): Promise<void> {
     if (this.roomId !== roomId) return;
-    const reply = await this.ask<ClientReply>(LOBBY, { type: 'restore-room', roomId }).catch((error: unknown) => fail('server/unavailable', String(error)));
+    const reply = await this.ask(LOBBY, { type: 'restore-room', roomId }).catch((error: unknown) => fail('server/unavailable', String(error)));
     if (this.roomId !== roomId) return;
     if (reply.ok) {
       if (this.connection) {
-        this.tell(roomAddress(roomId), { type: 'presence', playerId: this.params.playerId, away: false } satisfies RoomMessage);
-        this.tell(roomAddress(roomId), { type: 'sync', playerId: this.params.playerId } satisfies RoomMessage);
+        this.tell(roomRef(roomId), { type: 'presence', playerId: this.params.playerId, away: false });
+        this.tell(roomRef(roomId), { type: 'sync', playerId: this.params.playerId });
       }
       return;
     }
@@ -437,11 +419,11 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     this.forgetSaved();
     const connection = this.connection;
     this.connection = null;
-    if (connection) this.tell(connection.gateway, { type: 'close', connectionId: connection.connectionId, error } satisfies GatewayMessage);
+    if (connection) this.tell(connection.gateway, { type: 'close', connectionId: connection.connectionId, error });
     if (this.roomId) {
       const roomId = this.roomId;
       this.roomId = null;
-      await this.ask(roomAddress(roomId), { type: 'leave', playerId: this.params.playerId, reason: 'disconnected' } satisfies RoomMessage).catch(() => undefined);
+      await this.ask(roomRef(roomId), { type: 'leave', playerId: this.params.playerId, reason: 'disconnected' }).catch(() => undefined);
     }
     this.retire();
   }
@@ -461,7 +443,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     const store = this.sessionStore;
     if (store) await this.save(store, this.graceEndsAt, this.actions.answered(), 'could not save the session to hand it over');
     const moving = errorBody('server/shutting-down', 'the server holding your session is stopping; connect again to resume');
-    if (connection) this.tell(connection.gateway, { type: 'close', connectionId: connection.connectionId, error: moving } satisfies GatewayMessage);
+    if (connection) this.tell(connection.gateway, { type: 'close', connectionId: connection.connectionId, error: moving });
   }
 
   /** Numbers the message and keeps it until acknowledged; sends it now if a device is connected. */
@@ -469,7 +451,7 @@ export class SessionActor extends MailboxActor<SessionMessage, SessionParams> {
     const { seq } = this.outbound.append(event, payload);
     const connection = this.connection;
     if (!connection) return; // kept for the device's resume
-    this.tell(connection.gateway, { type: 'push', connectionId: connection.connectionId, event, payload, seq } satisfies GatewayMessage);
+    this.tell(connection.gateway, { type: 'push', connectionId: connection.connectionId, event, payload, seq });
   }
 }
 

@@ -9,7 +9,9 @@
  */
 import { refusal } from '../../protocol/errors';
 import type { Envelope, LocalRouter, SpawnReply, SpawnRequest } from '../kit/local-router';
-import type { ActorContext, ActorSettings, MailboxActor } from '../kit/mailbox-actor';
+import type { ActorKinds } from '../actor-kinds';
+import type { ActorContext, ActorSettings } from '../kit/mailbox-actor';
+import type { MessageOf } from '../kit/protocol';
 import { LobbyActor } from '../lobby/lobby-actor';
 import type { ActorKind, Address, Failure } from '../messages';
 import type { ActorLog, ActorMetrics, GameCatalog, RoomLog, SessionStateStore } from '../ports';
@@ -46,7 +48,14 @@ export interface ClusterLink {
   released(address: Address): void;
 }
 
-type AnyActor = MailboxActor<object, object>;
+/** An actor of any kind as the host sees it: messages reach it from the routing untyped (plain JSON). */
+interface AnyActor {
+  receive(message: object): Promise<unknown>;
+  deliver(message: object): void;
+  readonly depth: number;
+  started(): void | Promise<void>;
+  stopped(): void | Promise<void>;
+}
 type ActorClass = new (context: ActorContext, params: never) => AnyActor;
 
 const ACTOR_CLASSES: Readonly<Record<ActorKind, ActorClass>> = {
@@ -161,6 +170,18 @@ export class ActorHost implements LocalRouter {
     const all = [...this.actors.values()];
     this.actors.clear();
     await Promise.all(all.map((hosted) => stopQuietly(hosted.actor, this.ports.log)));
+  }
+
+  /** Tells every actor of `kind` held here. */
+  tellAll<K extends ActorKind>(kind: K, message: MessageOf<ActorKinds[K]['protocol']> & object): void {
+    for (const hosted of this.actors.values()) if (hosted.kind === kind) hosted.actor.deliver(message);
+  }
+
+  /** Asks every actor of `kind` held here; settles when each has answered (or failed). */
+  askAll<K extends ActorKind>(kind: K, message: MessageOf<ActorKinds[K]['protocol']> & object): Promise<PromiseSettledResult<unknown>[]> {
+    const answers: Promise<unknown>[] = [];
+    for (const hosted of this.actors.values()) if (hosted.kind === kind) answers.push(hosted.actor.receive(message));
+    return Promise.allSettled(answers);
   }
 
   /** Addresses of every actor of a kind held here. */

@@ -14,7 +14,10 @@ import type { Backplane } from '../cluster/backplane';
 import type { SelfHandle } from '../kit/comedy';
 import { withDeadline } from '../kit/deadlines';
 import type { ActorSettings } from '../kit/mailbox-actor';
-import { gatewayAddress, idSet, idsOf, LOBBY, PERSISTENCE, sessionAddress, type ActorKind, type Address, type RoomMessage, type SessionMessage } from '../messages';
+import { LOBBY } from '../lobby/lobby-protocol';
+import { gatewayRef, idSet, idsOf, type ActorKind, type Address } from '../messages';
+import { PERSISTENCE } from '../persistence/persistence-protocol';
+import { sessionRef } from '../session/session-protocol';
 import { PersistenceActor, type PersistenceSettings } from '../persistence/persistence-actor';
 import type { OpenedStores, StoreConnector, StoresConfig } from '../persistence/stores';
 import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
@@ -123,8 +126,8 @@ export default class WorkerActor {
     await this.node?.drain();
     const deadline = Date.now() + request.timeoutMs;
     // Rooms first: once written and stopped they push nothing more, so a session's saved numbering is its last.
-    await this.askAll('room', { type: 'hand-over' } satisfies RoomMessage, deadline);
-    await this.askAll('session', { type: 'hand-over' } satisfies SessionMessage, deadline);
+    await this.handOverAll('room', deadline);
+    await this.handOverAll('session', deadline);
     const stats = this.stats();
     await this.host.shutdown();
     await this.leaveCluster();
@@ -133,9 +136,9 @@ export default class WorkerActor {
     return stats;
   }
 
-  /** Asks every actor of a kind held here, and waits for their answers until `deadline`. */
-  private async askAll(kind: 'room' | 'session', message: RoomMessage | SessionMessage, deadline: number): Promise<void> {
-    const answers = Promise.allSettled(this.host.addressesOf(kind).map((address) => this.host.ask({ to: address, message })));
+  /** Asks every actor of a kind held here to hand itself over, and waits for their answers until `deadline`. */
+  private async handOverAll(kind: 'room' | 'session', deadline: number): Promise<void> {
+    const answers = this.host.askAll(kind, { type: 'hand-over' });
     // Past the deadline the drain goes on without the stragglers (allSettled itself never rejects).
     await withDeadline(answers, Math.max(0, deadline - Date.now()), () => new Error(`${kind}s not handed over by the drain timeout`)).catch(() => undefined);
   }
@@ -143,8 +146,7 @@ export default class WorkerActor {
   private async drainOnce(request: { timeoutMs: number }): Promise<WorkerStats> {
     const deadline = Date.now() + request.timeoutMs;
     while (this.host.stats().actors.room > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
-    const evict: SessionMessage = { type: 'evict', error: errorBody('server/shutting-down', 'the server holding your session is stopping; connect again') };
-    for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message: evict });
+    this.host.tellAll('session', { type: 'evict', error: errorBody('server/shutting-down', 'the server holding your session is stopping; connect again') });
     while (this.host.stats().queued > 0 && Date.now() < deadline + request.timeoutMs) await delay(DRAIN_POLL_MS);
     const stats = this.stats();
     await this.leaveCluster();
@@ -205,8 +207,7 @@ export default class WorkerActor {
     node.onFenced(() => this.host.shutdown());
     // Redis lost this worker (it came back empty): the sessions' seat records and resume state went with it.
     node.onRejoined(() => {
-      const saveAgain: SessionMessage = { type: 'save-again' };
-      for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message: saveAgain });
+      this.host.tellAll('session', { type: 'save-again' });
     });
     await node.start();
     // A restarted worker replaces its previous incarnation: say at once that that one is gone.
@@ -223,21 +224,18 @@ export default class WorkerActor {
    */
   private roomsLost(lost: readonly Address[]): void {
     if (lost.includes(LOBBY)) {
-      const lobbyLost: RoomMessage = { type: 'lobby-lost' };
-      for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message: lobbyLost });
+      this.host.tellAll('room', { type: 'lobby-lost' });
     }
     const players = idsOf('session', lost);
     if (players.length > 0) void this.sessionsLost(players);
     const rooms = idsOf('room', lost);
     if (rooms.length === 0) return;
-    const message: SessionMessage = { type: 'rooms-lost', roomIds: idSet(rooms) };
-    for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message });
+    this.host.tellAll('session', { type: 'rooms-lost', roomIds: idSet(rooms) });
   }
 
   /** Sessions whose device was connected through a gateway that died drop that connection (and wait for the device to resume elsewhere). */
   private gatewayLost(gatewayNode: string): void {
-    const message: SessionMessage = { type: 'gateway-lost', gateway: gatewayAddress(gatewayNode) };
-    for (const address of this.host.addressesOf('session')) this.host.tell({ to: address, message });
+    this.host.tellAll('session', { type: 'gateway-lost', gateway: gatewayRef(gatewayNode) });
   }
 
   /**
@@ -245,11 +243,10 @@ export default class WorkerActor {
    * already resumed on another worker is not: it owns its address again (we may hear of the death late).
    */
   private async sessionsLost(playerIds: readonly string[]): Promise<void> {
-    const owners = await Promise.all(playerIds.map((playerId) => this.node?.locate(sessionAddress(playerId)).catch(() => undefined)));
+    const owners = await Promise.all(playerIds.map((playerId) => this.node?.locate(sessionRef(playerId)).catch(() => undefined)));
     const gone = playerIds.filter((_, i) => owners[i] === undefined);
     if (gone.length === 0) return;
-    const message: RoomMessage = { type: 'sessions-lost', playerIds: idSet(gone) };
-    for (const address of this.host.addressesOf('room')) this.host.tell({ to: address, message });
+    this.host.tellAll('room', { type: 'sessions-lost', playerIds: idSet(gone) });
   }
 
   private async leaveCluster(): Promise<void> {

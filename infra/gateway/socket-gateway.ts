@@ -7,7 +7,8 @@
 import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Server, type Socket } from 'socket.io';
-import type { AttachAccepted, GatewayMessage, ResumeClaim } from '../../actors/messages';
+import type { GatewayMessage } from '../../actors/messages';
+import type { AttachAccepted, ResumeClaim } from '../../actors/session/session-protocol';
 import type { ActorSystemHandle } from '../../actors/system';
 import { ERROR_CODES, errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
 import {

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { gatewayRef } from '../../actors/messages';
 import { startActorSystem } from '../../actors/system';
 import { ACTOR_RESOURCES } from '../../infra/actor-resources';
 import { workerPersistence } from '../../infra/cluster/worker-supervisor';
@@ -18,7 +19,7 @@ test('thousands of sessions that open and retire leave the heap where it was', a
     settings: { session: settings, room: settings, lobby: settings },
     persistence: workerPersistence(loadConfig({ persistence: { snapshots: 'memory', records: 'memory' } }, {})),
     resources: ACTOR_RESOURCES,
-    gateway: { address: 'gateway:test', deliver: () => undefined },
+    gateway: { address: gatewayRef('test'), deliver: () => undefined },
   });
   let opened = 0;
   const churn = async (count: number) => {

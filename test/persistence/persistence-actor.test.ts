@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { WritePriority, WriteReply, WriteRequest } from '../../actors/messages';
+import type { WritePriority, WriteReply, WriteRequest } from '../../actors/persistence/persistence-protocol';
 import { PersistenceActor, type PersistenceSettings } from '../../actors/persistence/persistence-actor';
 import { profileKey, StoreWriter, type PersistenceStores } from '../../actors/persistence/store-writer';
 import type { SnapshotStore } from '../../actors/persistence/stores';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { WriteReply, WriteRequest } from '../../actors/messages';
+import type { WriteReply, WriteRequest } from '../../actors/persistence/persistence-protocol';
 import { WriteQueue, type Waiter } from '../../actors/persistence/write-queue';
 
 const replies: WriteReply[] = [];
