@@ -6,6 +6,7 @@
  * gets its own process-local instance and actors never import a driver.
  */
 import type { AnyGameRules } from '../games/api';
+import type { ServerErrorCode } from '../protocol/errors';
 import type { Backplane } from './cluster/backplane';
 import type { ActorKind } from './messages';
 import type { WritePriority } from './persistence/persistence-protocol';
@@ -99,7 +100,7 @@ export interface RoomLogEntry {
 
 /** A newer holder of the room took its log over: this holder is stale (its worker was declared gone). */
 export class RoomLogFencedError extends Error {
-  readonly code = 'room-log/fenced';
+  readonly code: ServerErrorCode = 'room-log/fenced';
   constructor(
     readonly roomId: string,
     readonly generation: number,
@@ -114,7 +115,7 @@ export class RoomLogFencedError extends Error {
  * room must first make its state durable another way (a snapshot), then go on logging after it.
  */
 export class RoomLogLostError extends Error {
-  readonly code = 'room-log/lost';
+  readonly code: ServerErrorCode = 'room-log/lost';
   constructor(readonly roomId: string) {
     super(`the log of room ${roomId} lost its history (Redis restarted empty?)`);
     this.name = 'RoomLogLostError';

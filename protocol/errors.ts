@@ -4,7 +4,9 @@
  * Every refusal the server sends carries one of these codes, whichever tier
  * refused it: the gateway's wire checks, the actors' own checks, or the game's
  * rules (`move/illegal`, with the rules' reason beside it). PROTOCOL.md lists
- * the same codes; a test keeps the two in step.
+ * the same codes; a test keeps the two in step. The codes the server's own
+ * parts raise between themselves, and never send to a client as such, are in
+ * the second catalogue below.
  */
 export const ERROR_CODES = {
   // Wire level: the gateway refuses before anything reaches an actor.
@@ -56,6 +58,18 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * Codes the server's parts raise between themselves (a store to the persistence actor, a room's log to its
+ * room). A client never receives them: what reaches one is translated into a code of ERROR_CODES.
+ */
+export const SERVER_ERROR_CODES = {
+  'persistence/store-unavailable': 'A store could not be reached or failed the request; nothing is known to be written.',
+  'room-log/fenced': 'A newer holder took the room\'s log over: this holder is stale.',
+  'room-log/lost': 'The room\'s log lost its history (its Redis restarted empty).',
+} as const;
+
+export type ServerErrorCode = keyof typeof SERVER_ERROR_CODES;
+
 /** The error body inside every refusal. */
 export interface ErrorBody {
   readonly code: ErrorCode;
@@ -78,4 +92,16 @@ export interface Refusal {
 
 export function refusal(code: ErrorCode, message?: string, extra?: Partial<Omit<ErrorBody, 'code' | 'message'>>): Refusal {
   return { ok: false, error: errorBody(code, message, extra) };
+}
+
+/** A refusal thrown rather than returned (out of a chain of awaits), carrying the body the client receives. */
+export class RefusedError extends Error {
+  constructor(readonly body: ErrorBody) {
+    super(body.message);
+    this.name = 'RefusedError';
+  }
+
+  get code(): ErrorCode {
+    return this.body.code;
+  }
 }

@@ -39,7 +39,7 @@ export type WriteRequest =
     };
 
 export type PersistenceMessage =
-  /** Answered `{ ok: true }` once the write is durable, or refused (`persistence/overloaded`, `persistence/version-conflict`). */
+  /** Answered `{ ok: true }` once the write is durable, or refused (`persistence/overloaded`, `persistence/conflict`). */
   | { readonly type: 'write'; readonly priority: WritePriority; readonly write: WriteRequest }
   /** The newest stored snapshot under `key` (straight from the store: what another worker wrote included). */
   | { readonly type: 'read-snapshot'; readonly key: string };

@@ -8,6 +8,7 @@
  * writer got there first), and `StoreUnavailableError` when the store cannot
  * be reached (the persistence actor keeps the write and retries).
  */
+import type { ErrorCode, ServerErrorCode } from '../../protocol/errors';
 
 /** Plain JSON data: what every store can keep and every process can send. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
@@ -15,7 +16,7 @@ export type JsonObject = { readonly [key: string]: JsonValue };
 
 /** Another writer changed the data since the version this write was based on. */
 export class VersionConflictError extends Error {
-  readonly code = 'persistence/version-conflict';
+  readonly code: ErrorCode = 'persistence/conflict';
   constructor(
     readonly key: string,
     /** The version the write expected to replace. */
@@ -30,7 +31,7 @@ export class VersionConflictError extends Error {
 
 /** The store could not be reached or failed the request: nothing is known to be written. */
 export class StoreUnavailableError extends Error {
-  readonly code = 'persistence/store-unavailable';
+  readonly code: ServerErrorCode = 'persistence/store-unavailable';
   constructor(
     readonly store: string,
     cause: unknown,

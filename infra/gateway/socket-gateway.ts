@@ -10,7 +10,7 @@ import { Server, type Socket } from 'socket.io';
 import type { GatewayMessage } from '../../actors/messages';
 import type { AttachAccepted, ResumeClaim } from '../../actors/session/session-protocol';
 import type { ActorSystemHandle } from '../../actors/system';
-import { ERROR_CODES, errorBody, refusal, type ErrorBody, type ErrorCode } from '../../protocol/errors';
+import { errorBody, refusal, RefusedError, type ErrorBody, type ErrorCode } from '../../protocol/errors';
 import {
   CLIENT_EVENT_SCHEMAS,
   DeliveredRequest,
@@ -117,9 +117,10 @@ export class SocketGateway {
     this.io.use((socket, next) => {
       this.open(socket).then(
         () => next(),
-        (error: ErrorBody) => {
-          deps.metrics.wireError(error.code);
-          next(Object.assign(new Error(error.message), { data: error }));
+        (error: unknown) => {
+          const refused = error instanceof RefusedError ? error.body : errorBody('server/internal', 'the session could not start; reconnect');
+          deps.metrics.wireError(refused.code);
+          next(Object.assign(new Error(refused.message), { data: refused }));
         },
       );
     });
@@ -182,7 +183,7 @@ export class SocketGateway {
    */
   private async open(socket: PlayerSocket): Promise<void> {
     const handshake = checkHandshake(socket.handshake.auth);
-    if (!handshake.ok) throw handshake.error;
+    if (!handshake.ok) throw new RefusedError(handshake.error);
     await this.take(socket, handshake.value);
     const { playerId } = socket.data;
     const closedEarly = () => {
@@ -199,7 +200,7 @@ export class SocketGateway {
     try {
       identity = await this.deps.tokens.verify(handshake.token);
     } catch {
-      throw errorBody('auth/invalid-token');
+      throw new RefusedError(errorBody('auth/invalid-token'));
     }
     const { playerId, name } = identity;
     socket.data.playerId = playerId;
@@ -207,7 +208,7 @@ export class SocketGateway {
     let resume: ResumeClaim | undefined;
     if (handshake.resume) {
       const nonce = this.deps.resumeTokens.nonceFor(handshake.resume.token, playerId);
-      if (!nonce) throw errorBody('session/resume-refused');
+      if (!nonce) throw new RefusedError(errorBody('session/resume-refused'));
       resume = { nonce, lastSeq: handshake.resume.lastSeq };
     }
 
@@ -217,20 +218,20 @@ export class SocketGateway {
     try {
       for (let attempt = 1; ; attempt++) {
         const opened = await actors.openSession(params);
-        if (!opened.ok) throw errorBody('server/internal', 'the session could not start; reconnect');
+        if (!opened.ok) throw new RefusedError(errorBody('server/internal', 'the session could not start; reconnect'));
         const reply = await actors.attach(playerId, socket.id, resume);
         // The session's worker died and we had not noticed when we looked it up: now we have, so once more
         // (a session saved for resume is taken up on a live worker).
         if (!reply.ok && reply.error.code === 'server/unavailable' && attempt < 2) continue;
-        if (!reply.ok) throw reply.error;
+        if (!reply.ok) throw new RefusedError(reply.error);
         socket.data.accepted = reply;
         break;
       }
     } catch (error) {
       this.opening.delete(socket.id);
-      if (isErrorBody(error)) throw error;
+      if (error instanceof RefusedError) throw error;
       log.error({ playerId, err: String(error) }, 'session attach failed');
-      throw errorBody('server/internal', 'the session could not start; reconnect');
+      throw new RefusedError(errorBody('server/internal', 'the session could not start; reconnect'));
     }
   }
 
@@ -344,10 +345,4 @@ export class SocketGateway {
     }
     return true;
   }
-}
-
-/** A refusal of ours (thrown above), as opposed to an unexpected exception. */
-function isErrorBody(value: unknown): value is ErrorBody {
-  const code = typeof value === 'object' && value !== null ? (value as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }

@@ -55,7 +55,7 @@ export function snapshotStoreContract(driver: string, open: OpenStore<SnapshotSt
       assert.equal(await store.write(key, { wins: 2 }, 1), 2);
       await assert.rejects(store.write(key, { wins: 99 }, 1), (error: unknown) => {
         assert.ok(error instanceof VersionConflictError, `expected VersionConflictError, got ${String(error)}`);
-        assert.equal(error.code, 'persistence/version-conflict');
+        assert.equal(error.code, 'persistence/conflict');
         assert.equal(error.key, key);
         assert.equal(error.expectedVersion, 1);
         if (error.storedVersion !== undefined) assert.equal(error.storedVersion, 2);
