@@ -1,8 +1,8 @@
 /**
  * The one module that touches the `comedy` actor framework.
  *
- * comedy ships loose typings (`any` messages) and a few traps on Node 20
- * (see ../shared/DEPENDENCIES.md); everything else in actors/ sees only the
+ * comedy ships loose typings (`any` messages) and a few traps (each worked
+ * around below, where it bites); everything else in actors/ sees only the
  * small typed surface below, so comedy could be replaced behind it.
  */
 import { EventEmitter } from 'node:events';
@@ -53,7 +53,7 @@ export interface ComedySystem {
 /**
  * Destroys an actor and, for a threaded one, ends its worker thread.
  * comedy 2.1.7 leaves a destroyed threaded actor's worker running, which keeps
- * the whole process alive after shutdown (see DEPENDENCIES.md).
+ * the whole process alive after shutdown.
  */
 export async function destroyActor(handle: ActorHandle): Promise<void> {
   // comedy hands out a ClientActorProxy whose `actor` is the ThreadedActorParent holding the Worker.
@@ -138,7 +138,6 @@ export interface SystemOptions {
  * threaded actor process.
  */
 function stopLoggerListenerLeak(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Logger } = require('comedy/lib/utils/logger.js') as {
     Logger: { fromConfigurationObject(config: object, category: string, print: boolean): { getConfiguration(): object } };
   };
@@ -168,7 +167,6 @@ stopLoggerListenerLeak();
 
 export function createComedySystem(options: SystemOptions): ComedySystem {
   // comedy is CommonJS without usable types; this is the only require of it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const comedy = require('comedy') as (options: object) => ComedySystem;
   const system = comedy({
     // A programmatic config stops comedy from polling actors.json every few seconds.

@@ -12,7 +12,6 @@ const REPORT_EVERY_MS = 500;
 
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const module = require(init.driverModule) as { createDriver(options: DriverOptions): ScenarioDriver };
   const recorder = new Recorder();
   const driver = module.createDriver({ ...init.options, url: init.url, clients: init.clients, workerIndex: init.workerIndex, recorder, link: new FlakyLink(init.network) });

@@ -4,7 +4,7 @@
  * context (vclock) handed back and forth. The library has no type definitions:
  * every untyped access to it stays in this file, behind the narrow shapes below.
  *
- * What this file fixes in the library (see shared/DEPENDENCIES.md):
+ * What this file fixes in the library:
  * - Loading it makes Node print "Accessing non-existent property 'padLevels' of
  *   module exports inside circular dependency" (winston 2.2 reads a property of
  *   itself while it loads). That one warning is dropped while the library loads.
