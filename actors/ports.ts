@@ -13,12 +13,38 @@ import type { WritePriority } from './persistence/persistence-protocol';
 
 /** Resource names, as actors list them in `static inject()`. */
 export const RESOURCE = {
-  metrics: 'Metrics',
-  log: 'Log',
-  games: 'Games',
+  /** The process context (ProcessPorts): one per process, built by its entry script or, in a process comedy started, by the resource. */
+  context: 'Context',
   cluster: 'Cluster',
   stores: 'Stores',
 } as const;
+
+/** What every actor of a process shares: the process's context, as actors see it. */
+export interface ProcessPorts {
+  readonly log: ActorLog;
+  readonly metrics: ActorMetrics;
+  readonly games: GameCatalog;
+  readonly clock: Clock;
+}
+
+declare const timerBrand: unique symbol;
+/** A pending timer of a Clock. */
+export type Timer = { readonly [timerBrand]: true };
+
+/**
+ * Time and timers, as actors take them: the system's clock in a server, a manual one in a test that drives
+ * time by hand. A pending timer never keeps the process alive.
+ */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Calls `callback` once, `ms` from now. */
+  setTimeout(callback: () => void, ms: number): Timer;
+  /** Calls `callback` every `ms`. */
+  setInterval(callback: () => void, ms: number): Timer;
+  /** Cancels a timer (nothing for undefined or one already run). */
+  clear(timer: Timer | undefined): void;
+}
 
 /** What the persistence actor reports; Prometheus in infra/. */
 export interface PersistenceMetrics {

@@ -3,7 +3,7 @@
  * process hosting every session, room and the lobby, and the gateway endpoint
  * through which actors reach devices.
  */
-import { createComedySystem, destroyActor, localBehaviour } from './kit/comedy';
+import { createComedySystem, destroyActor, localBehaviour, type ResourceDefinition } from './kit/comedy';
 import type { ActorSettings } from './kit/mailbox-actor';
 import { LOBBY } from './lobby/lobby-protocol';
 import type { ActorKind, GatewayMessage, GatewayRef } from './messages';
@@ -25,8 +25,8 @@ export interface ActorSystemOptions {
   readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
   /** The stores the persistence actor writes to (embedded ones by default) and how it batches. */
   readonly persistence: WorkerParameters['persistence'];
-  /** comedy resource modules (metrics, log, games) from the app root; infra/ provides them. */
-  readonly resources: readonly string[];
+  /** comedy resources (the process context, the stores, the cluster); infra/ provides them. */
+  readonly resources: readonly ResourceDefinition[];
   /** This process's gateway: its address and what to do with messages actors send it. */
   readonly gateway: { readonly address: GatewayRef; deliver(message: GatewayMessage): void };
 }

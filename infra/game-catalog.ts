@@ -16,7 +16,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { GameCatalog, LoadedGame } from '../actors/ports';
 import { describeGameLoadWarning, instantiateGameVersion, readTunables, type GameLoadError, type GameLoadWarning, type GameVersion, type GameVersionResult } from './games/game-version';
 import { compileRules, type RulesBundle } from './games/rules-bundle';
-import { processLogger } from './logger';
+import type { ActorLog } from '../actors/ports';
 
 export const GAMES_DIR = path.resolve(__dirname, '..', 'games');
 
@@ -76,7 +76,10 @@ export class HotGameCatalog implements GameCatalog {
   /** Holders of the watch (a process's gateway and its worker share one catalogue): it stops with the last. */
   private watchers = 0;
 
-  constructor(private readonly directory: string = GAMES_DIR) {
+  constructor(
+    private readonly directory: string,
+    private readonly log: ActorLog,
+  ) {
     for (const folder of gameFolders(directory)) this.reload(folder);
   }
 
@@ -150,8 +153,8 @@ export class HotGameCatalog implements GameCatalog {
     this.folders.set(name, loaded.game);
     this.sources.set(loaded.game, { ...published, game: loaded.game, tunablesVersion: loaded.tunablesVersion });
     this.installVersion(loaded, folder);
-    processLogger().info({ game: loaded.game, version: loaded.version, tunables: loaded.tunablesVersion, previous: serving?.version ?? null }, 'game version loaded');
-    for (const warning of loaded.warnings) processLogger().warn({ game: loaded.game, version: loaded.version, warning }, describeGameLoadWarning(warning));
+    this.log.info({ game: loaded.game, version: loaded.version, tunables: loaded.tunablesVersion, previous: serving?.version ?? null }, 'game version loaded');
+    for (const warning of loaded.warnings) this.log.warn({ game: loaded.game, version: loaded.version, warning }, describeGameLoadWarning(warning));
     return this.emit({ type: 'loaded', game: loaded.game, version: loaded.version, tunablesVersion: loaded.tunablesVersion, previous: serving?.version ?? null, warnings: loaded.warnings });
   }
 
@@ -167,7 +170,7 @@ export class HotGameCatalog implements GameCatalog {
       error: { ...error, at: Date.now() },
       warnings: before?.warnings ?? [],
     });
-    processLogger().error({ game, error, serving: serving?.version ?? null }, 'game failed to load; the previous version keeps serving');
+    this.log.error({ game, error, serving: serving?.version ?? null }, 'game failed to load; the previous version keeps serving');
     return this.emit({ type: 'failed', game, error, serving: serving?.version ?? null });
   }
 
@@ -184,7 +187,7 @@ export class HotGameCatalog implements GameCatalog {
       this.schedule(path.join(this.directory, folderName));
     };
     watcher.on('add', changed).on('change', changed).on('unlink', changed);
-    watcher.on('error', (error) => processLogger().warn({ err: String(error) }, 'watching games/ failed'));
+    watcher.on('error', (error) => this.log.warn({ err: String(error) }, 'watching games/ failed'));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
 
@@ -220,7 +223,7 @@ export class HotGameCatalog implements GameCatalog {
       try {
         listener(event);
       } catch (error) {
-        processLogger().warn({ err: String(error) }, 'a game catalogue listener failed');
+        this.log.warn({ err: String(error) }, 'a game catalogue listener failed');
       }
     }
     return event;
@@ -233,20 +236,4 @@ function gameFolders(directory: string): string[] {
     .filter((entry) => entry.isDirectory())
     .map((entry) => path.join(directory, entry.name))
     .filter((folder) => existsSync(path.join(folder, 'rules.ts')) || existsSync(path.join(folder, 'rules.js')));
-}
-
-const catalogs = new Map<string, HotGameCatalog>();
-/** The games directory of this process: PLAYHOUSE_GAMES_DIR, or games/ of the repository. */
-let processDirectory = process.env.PLAYHOUSE_GAMES_DIR ? path.resolve(process.env.PLAYHOUSE_GAMES_DIR) : GAMES_DIR;
-
-/** Sets the directory this process's games come from (before its actors start). */
-export function useGamesDirectory(directory: string): void {
-  processDirectory = path.resolve(directory);
-}
-
-/** The games of this process, one catalogue per directory (loaded on first use). */
-export function processGames(directory: string = processDirectory): HotGameCatalog {
-  let catalog = catalogs.get(directory);
-  if (!catalog) catalogs.set(directory, (catalog = new HotGameCatalog(directory)));
-  return catalog;
 }

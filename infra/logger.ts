@@ -1,5 +1,6 @@
 /**
- * Logs (pino). One logger per process: actors get it as a comedy resource, the
+ * Logs (pino). One logger per process, in its process context
+ * (infra/process-context.ts): actors get it through comedy's resources, the
  * gateway directly. LOG_LEVEL sets the level and LOG_FORMAT the form, also in
  * forked actor processes and worker threads, which inherit the environment.
  *
@@ -12,17 +13,15 @@ import pretty from 'pino-pretty';
 
 export type LogFormat = 'json' | 'pretty';
 
-let processLog: Logger | undefined;
-
-export function processLogger(): Logger {
-  processLog ??= createLogger(process.env.LOG_LEVEL ?? 'info', logFormat(process.env.LOG_FORMAT));
-  return processLog;
-}
-
 /** The format LOG_FORMAT names, else pretty on a terminal outside production, else JSON. */
 export function logFormat(configured: string | undefined): LogFormat {
   if (configured === 'json' || configured === 'pretty') return configured;
   return process.stdout.isTTY === true && process.env.NODE_ENV !== 'production' ? 'pretty' : 'json';
+}
+
+/** The logger configured by `settings` (LOG_LEVEL, LOG_FORMAT): the form LOG_FORMAT names, else the one that suits the output. */
+export function configuredLogger(settings: { readonly level: string; readonly format?: string | undefined }): Logger {
+  return createLogger(settings.level, logFormat(settings.format));
 }
 
 function createLogger(level: string, format: LogFormat): Logger {

@@ -254,11 +254,3 @@ class Tally {
     }
   }
 }
-
-let processMetricsInstance: PlayhouseMetrics | undefined;
-
-/** This process's metrics (created on first use). */
-export function processMetrics(): PlayhouseMetrics {
-  processMetricsInstance ??= new PlayhouseMetrics();
-  return processMetricsInstance;
-}

@@ -10,22 +10,21 @@ import { connectGatewayActors } from '../actors/cluster/gateway-actors';
 import { errorBody } from '../protocol/errors';
 import { gatewayRef, type GatewayMessage } from '../actors/messages';
 import { startActorSystem, type ActorSystemHandle } from '../actors/system';
-import { ACTOR_RESOURCES } from './actor-resources';
+import { ACTOR_RESOURCES_AFTER_CONTEXT } from './actor-resources';
+import { givenContext } from './actor-resources/context-resource';
 import { PlayerTokens } from './auth/player-tokens';
 import { ResumeTokens } from './auth/resume-tokens';
 import { SignInLimiter } from './auth/sign-in-limiter';
 import { GameChannel } from './cluster/game-channel';
 import { RedisBackplane } from './cluster/redis-backplane';
 import { actorSettings, workerPersistence } from './cluster/worker-supervisor';
-import { processGames, useGamesDirectory } from './game-catalog';
 import type { PlayhouseConfig } from './config';
 import { clientAddressResolver } from './gateway/client-address';
 import { loadDemoAssets, NO_DEMO } from './gateway/demo-assets';
 import { createRoutes } from './gateway/http-routes';
 import { playgroundRoutes } from './gateway/playground/playground-routes';
 import { SocketGateway } from './gateway/socket-gateway';
-import { processLogger } from './logger';
-import { processMetrics } from './metrics';
+import { createProcessContext, type ProcessContext } from './process-context';
 
 export interface RunningPlayhouse {
   readonly port: number;
@@ -34,6 +33,8 @@ export interface RunningPlayhouse {
   readonly actors: ActorSystemHandle;
   readonly gateway: SocketGateway;
   readonly http: HttpServer;
+  /** The process context the server runs with (its logger, metrics, games, clock). */
+  readonly context: ProcessContext;
   /**
    * Stops taking connections, tells clients why, stops the actors. A gateway
    * of a cluster drains: /readyz (and /healthz) turns 503 first, clients are
@@ -42,10 +43,9 @@ export interface RunningPlayhouse {
   stop(): Promise<void>;
 }
 
-export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPlayhouse> {
-  const log = processLogger();
-  if (config.games.directory) useGamesDirectory(config.games.directory);
-  const metrics = processMetrics();
+/** Starts a gateway (role `gateway`) or a whole single process (role `single`) in this process, with `context` (by default one made from `config`). */
+export async function startPlayhouse(config: PlayhouseConfig, context: ProcessContext = createProcessContext(config)): Promise<RunningPlayhouse> {
+  const { log, metrics, games } = context;
   const tokens = new PlayerTokens(config.auth.secret, config.auth.tokenTtlSeconds);
   let gateway: SocketGateway | undefined;
   const address = gatewayRef(config.gatewayId);
@@ -60,7 +60,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
       heartbeatMs: config.cluster.heartbeatMs,
       deadAfterMs: config.cluster.deadAfterMs,
       askTimeoutMs: config.actors.askTimeoutMs,
-      ports: { metrics, log, games: processGames() },
+      ports: context,
       settings: actorSettings(config),
       connections: () => gateway?.connections ?? 0,
       onSessionsLost: (players) => gateway?.sessionsLost(players),
@@ -69,13 +69,14 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
     metrics.watchCluster(() => cluster.members());
     actors = cluster;
   } else if (config.role === 'single') {
-    actors = await startActorSystem({ settings: actorSettings(config), persistence: workerPersistence(config), resources: ACTOR_RESOURCES, gateway: { address, deliver } });
+    // The worker in this process shares the process's context: one catalogue, one metrics registry.
+    const resources = [givenContext(context), ...ACTOR_RESOURCES_AFTER_CONTEXT];
+    actors = await startActorSystem({ settings: actorSettings(config), persistence: workerPersistence(config), resources, gateway: { address, deliver } });
   } else {
     throw new Error(`startPlayhouse runs the single and gateway roles, not '${config.role}' (see infra/cluster/worker-supervisor.ts)`);
   }
 
   let accepting = true;
-  const games = processGames();
   if (config.games.watch) await games.watch();
   // A gateway of a cluster publishes what it loads to the workers.
   const gameChannel =
@@ -125,6 +126,7 @@ export async function startPlayhouse(config: PlayhouseConfig): Promise<RunningPl
     actors,
     gateway,
     http,
+    context,
     async stop() {
       accepting = false;
       await gateway?.close(undefined, config.role === 'gateway' ? config.cluster.drainTimeoutMs : 0);

@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, type ConfigInput, type PlayhouseConfig } from '../infra/config';
 import { startWorkers } from '../infra/cluster/worker-supervisor';
-import { logFormat, processLogger } from '../infra/logger';
+import { logFormat } from '../infra/logger';
+import { createProcessContext, type ProcessContext } from '../infra/process-context';
 import { startPlayhouse } from '../infra/playhouse-server';
 import { explainStartupError } from './startup-errors';
 
@@ -44,13 +45,14 @@ async function main(): Promise<void> {
   // The processes and threads this one starts log the same way.
   process.env.LOG_LEVEL = config.log.level;
   process.env.LOG_FORMAT = logFormat(config.log.format);
-  const stop = config.role === 'worker' ? await startWorkerRole(config) : await startGatewayRole(config);
+  const context = createProcessContext(config);
+  const stop = config.role === 'worker' ? await startWorkerRole(config, context) : await startGatewayRole(config, context);
 
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    processLogger().info({ signal, role: config.role }, 'shutting down');
+    context.log.info({ signal, role: config.role }, 'shutting down');
     stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -68,8 +70,8 @@ function numberFlag(raw: string): number {
   return (/^\d+$/.test(raw) ? Number(raw) : raw) as number;
 }
 
-async function startGatewayRole(config: PlayhouseConfig): Promise<() => Promise<void>> {
-  const server = await startPlayhouse(config);
+async function startGatewayRole(config: PlayhouseConfig, context: ProcessContext): Promise<() => Promise<void>> {
+  const server = await startPlayhouse(config, context);
   if (config.role === 'single') {
     const demo = config.http.demoPage ? `Demo (open in two browser tabs): ${server.url}/` : 'Demo page: off (PLAYHOUSE_DEMO_PAGE=true turns it on)';
     console.log(`\nPlayhouse is running.\n  ${demo}\n  Health: ${server.url}/healthz   Metrics: ${server.url}/metrics\n`);
@@ -79,8 +81,8 @@ async function startGatewayRole(config: PlayhouseConfig): Promise<() => Promise<
   return () => server.stop();
 }
 
-async function startWorkerRole(config: PlayhouseConfig): Promise<() => Promise<void>> {
-  const workers = await startWorkers(config, processLogger());
+async function startWorkerRole(config: PlayhouseConfig, context: ProcessContext): Promise<() => Promise<void>> {
+  const workers = await startWorkers(config, context.log);
   console.log(`PLAYHOUSE_READY role=worker workers=${workers.slots.join(',')} metrics=${workers.metricsUrl}`);
   return () => workers.stop();
 }

@@ -4,7 +4,8 @@
  * backplane. The gateway holds no actors; its only endpoint is its own
  * address, where sessions send what goes to devices.
  */
-import { ActorHost, type HostPorts } from '../worker/actor-host';
+import type { ProcessPorts } from '../ports';
+import { ActorHost } from '../worker/actor-host';
 import type { ActorSettings } from '../kit/mailbox-actor';
 import { idsOf, type ActorKind, type GatewayMessage, type GatewayRef } from '../messages';
 import { sessionRef } from '../session/session-protocol';
@@ -20,7 +21,7 @@ export interface GatewayActorsOptions {
   readonly heartbeatMs: number;
   readonly deadAfterMs: number;
   readonly askTimeoutMs: number;
-  readonly ports: HostPorts;
+  readonly ports: ProcessPorts;
   readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
   connections(): number;
   /** Players whose session died with its worker: their devices must log in again. */

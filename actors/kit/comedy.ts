@@ -120,9 +120,15 @@ export function stopRespawning(handle: ActorHandle): void {
   if (actor?.additionalOptions) delete actor.additionalOptions.onCrash;
 }
 
+/** A comedy resource: a module path, or a class whose instances `getResource()`. */
+export type ResourceDefinition = string | (new (...dependencies: never[]) => { getResource(): unknown });
+
 export interface SystemOptions {
-  /** Module paths (from the app root, leading slash) of comedy resources to offer actors. */
-  readonly resources: readonly string[];
+  /**
+   * comedy resources to offer actors: module paths (from the app root, leading slash), which every process
+   * comedy starts loads for itself, or resource classes, for actors in this process only.
+   */
+  readonly resources: readonly ResourceDefinition[];
   /** comedy's own log level; its lines are plain text and its warnings are shutdown noise, so errors only by default. */
   readonly logLevel?: 'Silent' | 'Error' | 'Warn' | 'Info' | 'Debug';
 }

@@ -14,15 +14,9 @@ import type { ActorContext, ActorSettings } from '../kit/mailbox-actor';
 import type { MessageOf } from '../kit/protocol';
 import { LobbyActor } from '../lobby/lobby-actor';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { ActorLog, ActorMetrics, GameCatalog, RoomLog, SessionStateStore } from '../ports';
+import type { ActorLog, ActorMetrics, GameCatalog, ProcessPorts, RoomLog, SessionStateStore } from '../ports';
 import { RoomActor } from '../room/room-actor';
 import { SessionActor } from '../session/session-actor';
-
-export interface HostPorts {
-  readonly metrics: ActorMetrics;
-  readonly log: ActorLog;
-  readonly games: GameCatalog;
-}
 
 export interface HostStats {
   readonly actors: Readonly<Record<ActorKind, number>>;
@@ -76,7 +70,7 @@ export class ActorHost implements LocalRouter {
   private cluster: ClusterLink | undefined;
 
   constructor(
-    private readonly ports: HostPorts,
+    private readonly ports: ProcessPorts,
     private readonly settings: Readonly<Record<ActorKind, ActorSettings>>,
   ) {}
 
@@ -218,7 +212,7 @@ class HostedContext implements ActorContext {
     private readonly host: ActorHost,
     readonly address: Address,
     readonly settings: ActorSettings,
-    ports: HostPorts,
+    ports: ProcessPorts,
   ) {
     this.metrics = ports.metrics;
     this.log = ports.log;

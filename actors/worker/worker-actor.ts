@@ -20,7 +20,7 @@ import { PERSISTENCE } from '../persistence/persistence-protocol';
 import { sessionRef } from '../session/session-protocol';
 import { PersistenceActor, type PersistenceSettings } from '../persistence/persistence-actor';
 import type { OpenedStores, StoreConnector, StoresConfig } from '../persistence/stores';
-import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog } from '../ports';
+import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog, type ProcessPorts } from '../ports';
 import { ActorHost, type HostStats } from './actor-host';
 import { drainOnSignals } from './worker-signals';
 
@@ -56,7 +56,7 @@ const DRAIN_POLL_MS = 100;
 
 export default class WorkerActor {
   static inject(): string[] {
-    return [RESOURCE.metrics, RESOURCE.log, RESOURCE.games, RESOURCE.cluster, RESOURCE.stores];
+    return [RESOURCE.context, RESOURCE.cluster, RESOURCE.stores];
   }
 
   /** Set in `initialize`; a worker in the caller's process is used through it directly. */
@@ -71,18 +71,24 @@ export default class WorkerActor {
   private unfollowGames: (() => Promise<void>) | undefined;
   private draining: Promise<WorkerStats> | undefined;
 
+  private readonly metrics: ActorMetrics;
+  private readonly log: ActorLog;
+  private readonly games: GameCatalog;
+
   constructor(
-    private readonly metrics: ActorMetrics,
-    private readonly log: ActorLog,
-    private readonly games: GameCatalog,
+    private readonly context: ProcessPorts,
     private readonly cluster: ClusterConnector,
     private readonly storeConnector: StoreConnector,
-  ) {}
+  ) {
+    this.metrics = context.metrics;
+    this.log = context.log;
+    this.games = context.games;
+  }
 
   /** comedy lifecycle hook. */
   async initialize(self: SelfHandle): Promise<void> {
     const parameters = self.getCustomParameters() as WorkerParameters;
-    this.host = new ActorHost({ metrics: this.metrics, log: this.log, games: this.games }, parameters.settings);
+    this.host = new ActorHost(this.context, parameters.settings);
     this.watchingGames = parameters.games?.watch === true;
     if (this.watchingGames) await this.games.watch?.();
     // Stores that cannot be opened at boot stop the worker from starting (a clear error, not a half-working worker);

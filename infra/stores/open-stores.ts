@@ -57,7 +57,7 @@ async function openSnapshots(config: SnapshotDriverConfig, sql: (options: SqlDat
       return RedisSnapshotStore.open({ url: config.url, prefix: config.prefix, log });
     case 'riak': {
       const { RiakSnapshotStore } = await import('./riak/riak-snapshot-store');
-      return RiakSnapshotStore.open({ nodes: config.nodes, bucketType: config.bucketType, bucket: config.bucket });
+      return RiakSnapshotStore.open({ nodes: config.nodes, bucketType: config.bucketType, bucket: config.bucket, log });
     }
   }
 }

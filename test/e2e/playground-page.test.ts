@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig, type ConfigInput } from '../../infra/config';
-import { processGames, type CatalogEvent } from '../../infra/game-catalog';
+import type { CatalogEvent } from '../../infra/game-catalog';
 import { startPlayhouse, type RunningPlayhouse } from '../../infra/playhouse-server';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -60,7 +60,8 @@ function url(): string {
 function editRules(game: string, change: (source: string) => string): Promise<CatalogEvent> {
   const file = path.join(games, game, 'rules.ts');
   const heard = new Promise<CatalogEvent>((resolve) => {
-    const stop = processGames(games).onChange((event) => {
+    assert.ok(server, 'server started');
+    const stop = server.context.games.onChange((event) => {
       if (event.game !== game) return;
       stop();
       resolve(event);

@@ -13,6 +13,9 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { HotGameCatalog } from '../../infra/game-catalog';
 
+/** The catalogue's log lines are not what these tests read. */
+const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
 let base = '';
@@ -63,7 +66,7 @@ test('new <name> writes rules, tunables and a rules test; the game loads with no
   assert.match(made.stdout, /created .*take-away[/\\]rules\.ts/);
   assert.match(readFileSync(rules, 'utf8'), /name: 'take-away'/);
 
-  const catalog = new HotGameCatalog(games);
+  const catalog = new HotGameCatalog(games, quietLog);
   assert.deepEqual(catalog.names(), ['take-away']);
   const status = catalog.status()[0]!;
   assert.equal(status.error, null);

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ArenaDelta, ArenaView } from '../../games/arena/rules';
 import type { ConnectFourView } from '../../games/connect-four/rules';
-import { processGames, type CatalogEvent, type GameStatus } from '../../infra/game-catalog';
+import type { CatalogEvent, GameStatus } from '../../infra/game-catalog';
 import { PlayhouseError } from '../../protocol/client';
 import { startDuel, startTestServer, stateWhere, viewOf, type TestServer } from '../support/playhouse';
 
@@ -42,7 +42,7 @@ const rulesFile = (game: string) => path.join(directory, game, 'rules.ts');
 
 /** Edits a game's file and resolves with the catalogue's answer to it (a new version, or a failure). */
 async function edit(file: string, change: (source: string) => string, game: string): Promise<CatalogEvent> {
-  const catalog = processGames(directory);
+  const catalog = server.server.context.games;
   const heard = new Promise<CatalogEvent>((resolve) => {
     const stop = catalog.onChange((event) => {
       if (event.game !== game) return;

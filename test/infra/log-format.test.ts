@@ -2,7 +2,7 @@
  * Logs read well where they are read: human-readable lines on a developer's
  * terminal, JSON lines in production and wherever output goes to a pipe or a
  * file; LOG_FORMAT overrides. Each case is a real process logging through
- * infra/logger.ts, on a real pseudo-terminal (util-linux `script`) or a pipe.
+ * the process context's logger (infra/logger.ts), on a real pseudo-terminal (util-linux `script`) or a pipe.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const LOG_ONE_LINE = `require('./infra/logger').processLogger().info({ roomId: 'r1' }, 'match started')`;
+/** A process's logger as its context makes it, from the configuration the environment gives. */
+const LOG_ONE_LINE = `require('./infra/logger').configuredLogger(require('./infra/config').loadConfig({}, process.env).log).info({ roomId: 'r1' }, 'match started')`;
 const NODE = `${JSON.stringify(process.execPath)} --import tsx -e ${JSON.stringify(LOG_ONE_LINE)}`;
 
 /** What the process printed with its stdout on a terminal. */

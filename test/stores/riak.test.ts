@@ -38,7 +38,10 @@ import { freePort } from '../support/free-port';
 /** What these tests allow a call to take to fail when Riak is not there (the options below make it ~0.2–1 s). */
 const PROMPTLY_MS = 3_000;
 /** Short timeouts, so the failure tests stay fast; production keeps the defaults (3 s, 5 s, 3 tries). */
-const FAST_FAILURE: Omit<RiakSnapshotStoreOptions, 'nodes'> = { connectTimeoutMs: 300, requestTimeoutMs: 300, executionAttempts: 2 };
+const FAST_FAILURE: Omit<RiakSnapshotStoreOptions, 'nodes' | 'log'> = { connectTimeoutMs: 300, requestTimeoutMs: 300, executionAttempts: 2 };
+
+/** The library's warnings go nowhere here (the tests read what matters from the answers). */
+const QUIET_LOG = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Process warnings raised while this file runs (the library is loaded by the first store opened). */
 const warnings: string[] = [];
@@ -183,8 +186,8 @@ async function fakeRiak(): Promise<FakeRiak> {
   return fake;
 }
 
-async function openStore(options: RiakSnapshotStoreOptions): Promise<RiakSnapshotStore> {
-  const store = await RiakSnapshotStore.open(options);
+async function openStore(options: Omit<RiakSnapshotStoreOptions, 'log'>): Promise<RiakSnapshotStore> {
+  const store = await RiakSnapshotStore.open({ log: QUIET_LOG, ...options });
   stores.push(store);
   return store;
 }

@@ -25,7 +25,7 @@
  */
 import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../../../actors/persistence/stores';
-import { processLogger } from '../../logger';
+import type { ActorLog } from '../../../actors/ports';
 
 const STORE_NAME = 'riak';
 
@@ -86,6 +86,8 @@ export interface RiakBucketProps {
 export interface RiakClientOptions {
   /** 'host:port' of each node's protocol buffers listener (port 8087 when none is given). */
   readonly nodes: readonly string[];
+  /** Where the library's own warnings and errors go (its global logger is routed once per process, by the first client). */
+  readonly log: ActorLog;
   /** To open one TCP connection (and each health check of a node that failed). Default 3000. */
   readonly connectTimeoutMs?: number;
   /** For one command to be answered on an open connection (Riak gets 90% of it as its own deadline). Default 5000. */
@@ -146,10 +148,11 @@ interface Loaded {
   readonly backoff: LibraryBackoffModule;
 }
 
+/** The library, as Node's module cache holds it: loaded once per process, with its global logger routed once. */
 let loaded: Loaded | undefined;
 
-/** Loads the library once, on first use (importing this file does not), quietly. */
-function library(): Loaded {
+/** Loads the library once, on first use (importing this file does not), quietly; its log goes to `log`. */
+function library(log: ActorLog): Loaded {
   if (loaded) return loaded;
   const emitWarning = process.emitWarning;
   // The padLevels warning is raised synchronously inside require(): drop it, and only it.
@@ -162,7 +165,7 @@ function library(): Loaded {
     const riak = require('basho-riak-client') as RiakLibrary;
     // The library's own copies of winston and backoff, as its files resolve them.
     const packageDir = dirname(require.resolve('basho-riak-client/package.json'));
-    routeLibraryLog(require(require.resolve('winston', { paths: [packageDir] })) as Winston);
+    routeLibraryLog(require(require.resolve('winston', { paths: [packageDir] })) as Winston, log);
     const backoff = require(require.resolve('backoff', { paths: [packageDir] })) as LibraryBackoffModule;
     reportHealthCheckHangUps(require('basho-riak-client/lib/core/riakconnection') as { prototype: LibraryConnection });
     loaded = { riak, backoff };
@@ -206,17 +209,16 @@ interface Winston {
 }
 
 /** The library's warnings and errors go to our logger; its debug chatter is not even formatted. */
-function routeLibraryLog(winston: Winston): void {
+function routeLibraryLog(winston: Winston, log: ActorLog): void {
   if (process.env.RIAK_NODEJS_CLIENT_DEBUG) return;
   winston.remove(winston.transports.Console);
-  const log = processLogger().child({ component: 'basho-riak-client' });
   winston.add(
     {
       name: 'playhouse',
       level: 'warn',
       log(level: string, message: string, meta: unknown, done: (error: null, logged: boolean) => void) {
         const detail = meta instanceof Error ? meta.message : typeof meta === 'object' && meta !== null && Object.keys(meta).length > 0 ? meta : undefined;
-        log.warn({ riakLevel: level, ...(detail === undefined ? {} : { detail }) }, message);
+        log.warn({ component: 'basho-riak-client', riakLevel: level, ...(detail === undefined ? {} : { detail }) }, message);
         done(null, true);
       },
     },
@@ -232,6 +234,7 @@ export class RiakClient {
   private closing: Promise<void> | undefined;
 
   private constructor(
+    private readonly library: Loaded,
     private readonly client: LibraryClient,
     /** Each node's backoff timers (health check; shutdown), to stop at close. */
     private readonly nodeBackoffs: readonly LibraryBackoff[],
@@ -251,7 +254,8 @@ export class RiakClient {
    */
   static async start(options: RiakClientOptions): Promise<RiakClient> {
     if (options.nodes.length === 0) throw new Error('riak: at least one node (host:port) is needed');
-    const { riak, backoff } = library();
+    const loadedLibrary = library(options.log);
+    const { riak, backoff } = loadedLibrary;
     const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     const nodeOptions = {
       connectionTimeout: options.connectTimeoutMs ?? 3000,
@@ -269,7 +273,7 @@ export class RiakClient {
     const client = await new Promise<LibraryClient>((resolve) => {
       const started: LibraryClient = new riak.Client(cluster, () => setImmediate(() => resolve(started)));
     });
-    return new RiakClient(client, backoffs, requestTimeoutMs);
+    return new RiakClient(loadedLibrary, client, backoffs, requestTimeoutMs);
   }
 
   /**
@@ -295,7 +299,7 @@ export class RiakClient {
    * another write was concurrent with this one.
    */
   async store(location: RiakLocation, content: RiakContent, options: { readonly vclock: Buffer | undefined; readonly returnHead: boolean }): Promise<RiakStoreAnswer> {
-    const { riak } = library();
+    const { riak } = this.library;
     const value = new riak.Commands.KV.RiakObject()
       .setValue(content.value)
       .setContentType(content.contentType)
@@ -333,7 +337,7 @@ export class RiakClient {
 
   private run(command: 'FetchValue' | 'StoreValue' | 'DeleteValue' | 'FetchBucketProps', options: object): Promise<unknown> {
     if (this.closing) return Promise.reject(new Error('riak client is stopped'));
-    const Command = library().riak.Commands.KV[command];
+    const Command = this.library.riak.Commands.KV[command];
     return new Promise((resolve, reject) => {
       let settled = false;
       const callback: Callback = (error, result) => {
