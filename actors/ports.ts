@@ -33,15 +33,15 @@ export type Timer = { readonly [timerBrand]: true };
 
 /**
  * Time and timers, as actors take them: the system's clock in a server, a manual one in a test that drives
- * time by hand. A pending timer never keeps the process alive.
+ * time by hand. A pending timer does not keep the process alive (unless it says so).
  */
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
-  /** Calls `callback` once, `ms` from now. */
-  setTimeout(callback: () => void, ms: number): Timer;
-  /** Calls `callback` every `ms`. */
-  setInterval(callback: () => void, ms: number): Timer;
+  /** Calls `callback` once, `ms` from now; with `keepAlive` the timer keeps the process alive meanwhile. */
+  setTimeout(callback: () => void, ms: number, options?: { readonly keepAlive?: boolean }): Timer;
+  /** Calls `callback` every `ms`; with `keepAlive` the timer keeps the process alive meanwhile. */
+  setInterval(callback: () => void, ms: number, options?: { readonly keepAlive?: boolean }): Timer;
   /** Cancels a timer (nothing for undefined or one already run). */
   clear(timer: Timer | undefined): void;
 }
@@ -114,7 +114,8 @@ export type RoomInput =
   | { readonly type: 'presence'; readonly playerId: string; readonly away: boolean }
   | { readonly type: 'away-expired'; readonly playerId: string }
   | { readonly type: 'sessions-lost'; readonly playerIds: readonly string[] }
-  | { readonly type: 'tick'; readonly dtMs: number };
+  /** `count` ticks (1 when absent) of `dtMs` each: a real-time game's fixed step, caught up by whole ticks. */
+  | { readonly type: 'tick'; readonly dtMs: number; readonly count?: number };
 
 /** One entry of a room's log (format version 1): `seq` counts from 0 (the `open` entry), `at` is epoch ms. */
 export interface RoomLogEntry {

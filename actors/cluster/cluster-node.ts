@@ -34,7 +34,6 @@ import { LOBBY } from '../lobby/lobby-protocol';
 import type { Address } from '../messages';
 import type { ActorLog, ActorMetrics } from '../ports';
 import type { ActorHost, ClusterLink } from '../worker/actor-host';
-import { withDeadline } from '../kit/deadlines';
 import type { Backplane, HeartbeatResult, NodeInfo, NodeRole } from './backplane';
 import { decodeBatch, encodeBatch, type Frame, type NodeId, type OutgoingFrame } from './frames';
 
@@ -449,7 +448,7 @@ export class ClusterNode implements ClusterLink {
     let result: HeartbeatResult;
     try {
       const limitMs = this.options.deadAfterMs / 2;
-      result = await withDeadline(this.backplane.heartbeat(info, this.options.deadAfterMs), limitMs, () => new Error(`heartbeat: no answer within ${limitMs} ms`));
+      result = await this.host.deadlines.within(this.backplane.heartbeat(info, this.options.deadAfterMs), limitMs, () => new Error(`heartbeat: no answer within ${limitMs} ms`));
     } catch (error) {
       if (this.backplaneUp || this.contactSince !== undefined) this.options.log.warn({ err: String(error) }, 'cluster heartbeat failed: the backplane (Redis) is unreachable');
       this.backplaneUp = false;

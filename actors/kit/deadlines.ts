@@ -5,6 +5,7 @@
  * room's whole check of the move. A limit fires up to SWEEP_MS late, which
  * for limits of seconds does not matter.
  */
+import type { Clock, Timer } from '../ports';
 
 const SWEEP_MS = 50;
 
@@ -49,56 +50,61 @@ class LimitList {
   }
 }
 
-const listsByDuration = new Map<number, LimitList>();
-let pendingCount = 0;
-let sweeper: NodeJS.Timeout | undefined;
+/** The time limits of one process's asks, on its clock. */
+export class Deadlines {
+  private readonly listsByDuration = new Map<number, LimitList>();
+  private pendingCount = 0;
+  private sweeper: Timer | undefined;
 
-/** `promise`, or a rejection with `timedOut()` if it has not settled within `ms`. */
-export function withDeadline<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let list = listsByDuration.get(ms);
-    if (!list) listsByDuration.set(ms, (list = new LimitList()));
-    const limit = new Limit(list, Date.now() + ms, reject, timedOut);
-    list.append(limit);
-    pendingCount++;
-    // Ref'd while anything waits, as a timer per ask would be: a process waiting on an answer stays up.
-    sweeper ??= setInterval(sweep, SWEEP_MS);
-    promise.then(
-      (value) => {
-        if (forget(limit)) resolve(value);
-      },
-      (error: unknown) => {
-        if (forget(limit)) reject(error);
-      },
-    );
-  });
-}
+  constructor(private readonly clock: Clock) {}
 
-function forget(limit: Limit): boolean {
-  if (!limit.waiting) return false; // timed out already
-  limit.list.remove(limit);
-  if (--pendingCount === 0) stopSweeper();
-  return true;
-}
-
-function sweep(): void {
-  const now = Date.now();
-  for (const list of listsByDuration.values()) {
-    for (let limit = list.first; limit && limit.at <= now; limit = list.first) {
-      list.remove(limit);
-      pendingCount--;
-      limit.reject(limit.timedOut());
-    }
+  /** `promise`, or a rejection with `timedOut()` if it has not settled within `ms`. */
+  within<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let list = this.listsByDuration.get(ms);
+      if (!list) this.listsByDuration.set(ms, (list = new LimitList()));
+      const limit = new Limit(list, this.clock.now() + ms, reject, timedOut);
+      list.append(limit);
+      this.pendingCount++;
+      // Kept alive while anything waits, as a timer per ask would be: a process waiting on an answer stays up.
+      this.sweeper ??= this.clock.setInterval(() => this.sweep(), SWEEP_MS, { keepAlive: true });
+      promise.then(
+        (value) => {
+          if (this.forget(limit)) resolve(value);
+        },
+        (error: unknown) => {
+          if (this.forget(limit)) reject(error);
+        },
+      );
+    });
   }
-  if (pendingCount === 0) stopSweeper();
-}
 
-function stopSweeper(): void {
-  clearInterval(sweeper);
-  sweeper = undefined;
-}
+  /** Limits waiting to be met or to fire (tests, and a look at a live process). */
+  get pending(): number {
+    return this.pendingCount;
+  }
 
-/** Limits waiting to be met or to fire (tests, and a look at a live process). */
-export function pendingDeadlines(): number {
-  return pendingCount;
+  private forget(limit: Limit): boolean {
+    if (!limit.waiting) return false; // timed out already
+    limit.list.remove(limit);
+    if (--this.pendingCount === 0) this.stopSweeper();
+    return true;
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const list of this.listsByDuration.values()) {
+      for (let limit = list.first; limit && limit.at <= now; limit = list.first) {
+        list.remove(limit);
+        this.pendingCount--;
+        limit.reject(limit.timedOut());
+      }
+    }
+    if (this.pendingCount === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    this.clock.clear(this.sweeper);
+    this.sweeper = undefined;
+  }
 }

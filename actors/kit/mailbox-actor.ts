@@ -11,9 +11,9 @@
 import { refusal } from '../../protocol/errors';
 import type { ActorKinds } from '../actor-kinds';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { ActorLog, ActorMetrics, GameCatalog, RoomLog, SessionStateStore } from '../ports';
+import type { ActorLog, ActorMetrics, Clock, GameCatalog, RoomLog, SessionStateStore } from '../ports';
 import type { SpawnReply, SpawnRequest } from './local-router';
-import { withDeadline } from './deadlines';
+import type { Deadlines } from './deadlines';
 import { Mailbox, MailboxFullError, type MailboxOwner } from './mailbox';
 import type { ActorRef, MessageOf, Protocol } from './protocol';
 
@@ -43,6 +43,10 @@ export interface ActorContext {
   readonly metrics: ActorMetrics;
   readonly log: ActorLog;
   readonly games: GameCatalog;
+  /** The only time and timers an actor takes (a test may drive them by hand). */
+  readonly clock: Clock;
+  /** The time limits of asks, on that clock. */
+  readonly deadlines: Deadlines;
   /** Away sessions' resume state, shared by the cluster's workers (absent in one process). */
   readonly sessionStore: SessionStateStore | undefined;
   /** Rooms' input logs, shared by the cluster's workers (absent in one process). */
@@ -68,6 +72,8 @@ export abstract class MailboxActor<P extends Protocol, Params> implements Mailbo
   protected readonly settings: ActorSettings;
   protected readonly metrics: ActorMetrics;
   protected readonly log: ActorLog;
+  /** The only time and timers an actor takes. */
+  protected readonly clock: Clock;
   private readonly mailbox: Mailbox<MessageOf<P>>;
 
   constructor(
@@ -78,6 +84,7 @@ export abstract class MailboxActor<P extends Protocol, Params> implements Mailbo
     this.settings = context.settings;
     this.metrics = context.metrics;
     this.log = context.log;
+    this.clock = context.clock;
     // The actor is its mailbox's owner: no closures per actor (there are thousands) or per message.
     this.mailbox = new Mailbox(this.settings.mailboxCapacity, this);
   }
@@ -135,7 +142,7 @@ export abstract class MailboxActor<P extends Protocol, Params> implements Mailbo
     const timeoutMs = this.settings.askTimeoutMs;
     // The actor at `to` answers by its protocol (a router's own answer, such as `room/not-found`, is a Failure every reply admits).
     const reply = this.context.ask(to, message) as Promise<Q[T]['reply']>;
-    return withDeadline(reply, timeoutMs, () => new AskTimeoutError(to, timeoutMs));
+    return this.context.deadlines.within(reply, timeoutMs, () => new AskTimeoutError(to, timeoutMs));
   }
 
   /** Asks the host to create an actor of `kind` (or find the existing one) at `ref`. */

@@ -33,7 +33,8 @@ export interface MailboxOwner<M> {
 
 /**
  * Mailboxes with letters to handle, drained together on one microtask: waking a thousand actors in a turn
- * costs one microtask, not a closure and a microtask each.
+ * costs one microtask, not a closure and a microtask each. One list per event loop (as the microtask queue
+ * it feeds is), whichever hosts and actors share the loop.
  */
 const ready: Array<{ drain(): void }> = [];
 let drainScheduled = false;

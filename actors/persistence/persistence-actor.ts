@@ -21,8 +21,9 @@
  * local service at the address PERSISTENCE.
  */
 import { refusal } from '../../protocol/errors';
-import type { PersistenceMessage, ReadSnapshotReply, WritePriority, WriteReply, WriteRequest } from './persistence-protocol';
-import type { ActorLog, PersistenceMetrics } from '../ports';
+import type { PersistenceMessage, PersistenceProtocol, ReadSnapshotReply, WritePriority, WriteReply, WriteRequest } from './persistence-protocol';
+import { dispatch, type Handlers } from '../kit/protocol';
+import type { ActorLog, Clock, PersistenceMetrics, Timer } from '../ports';
 import { StoreWriter, type BatchResult, type PersistenceStores } from './store-writer';
 import { StoreUnavailableError } from './stores';
 import { PRIORITIES, WriteQueue, type QueuedWrite } from './write-queue';
@@ -47,7 +48,7 @@ interface Lane {
   readonly priorities: readonly WritePriority[];
   running: boolean;
   failures: number;
-  wake: NodeJS.Timeout | undefined;
+  wake: Timer | undefined;
   /** When `wake` fires (a scheduled window, not a backoff). */
   wakeAt: number;
   /** Batches start at least this far apart (group commit under load). */
@@ -57,6 +58,9 @@ interface Lane {
   /** The wake is a retry backoff (nothing is taken until it fires). */
   backingOff: boolean;
 }
+
+/** The lanes' timers: writes waiting for their window or a retry keep the process alive until written. */
+const KEEP_ALIVE = { keepAlive: true } as const;
 
 export class PersistenceActor {
   private readonly queue: WriteQueue;
@@ -72,6 +76,7 @@ export class PersistenceActor {
     private readonly settings: PersistenceSettings,
     private readonly metrics: PersistenceMetrics,
     private readonly log: ActorLog,
+    private readonly clock: Clock,
   ) {
     this.queue = new WriteQueue(settings.maxQueued);
     this.writer = new StoreWriter(stores);
@@ -79,7 +84,7 @@ export class PersistenceActor {
       { name: 'critical', priorities: ['critical'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false, spacingMs: settings.criticalSpacingMs ?? 0, startedAt: 0 },
       { name: 'background', priorities: ['normal', 'low'], running: false, failures: 0, wake: undefined, wakeAt: 0, backingOff: false, spacingMs: 0, startedAt: 0 },
     ];
-    this.lowDueAt = Date.now() + settings.lowIntervalMs;
+    this.lowDueAt = this.clock.now() + settings.lowIntervalMs;
     // The stores opened (a worker does not start otherwise): up until a write says otherwise, so a fresh
     // worker's series are there from its start, not from its first write.
     for (const store of new Set([stores.snapshots.driver, stores.matches.driver])) metrics.persistenceStoreUp(store, true);
@@ -90,14 +95,14 @@ export class PersistenceActor {
     return this.queue.size;
   }
 
+  private static readonly handlers: Handlers<PersistenceProtocol, PersistenceActor> = {
+    write: (actor, { priority, write }) => actor.accept(priority, write),
+    'read-snapshot': (actor, { key }) => actor.readSnapshot(key),
+  };
+
   /** The single entry point (tell or ask). */
   receive(message: PersistenceMessage): Promise<unknown> {
-    switch (message.type) {
-      case 'write':
-        return this.accept(message.priority, message.write);
-      case 'read-snapshot':
-        return this.readSnapshot(message.key);
-    }
+    return Promise.resolve(dispatch(PersistenceActor.handlers, this, message));
   }
 
   /**
@@ -108,10 +113,10 @@ export class PersistenceActor {
     this.draining = true;
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     for (const lane of this.lanes) this.schedule(lane);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    let timer: Timer | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, timeoutMs, KEEP_ALIVE)));
     await Promise.race([idle, timedOut]);
-    clearTimeout(timer);
+    this.clock.clear(timer);
     const left = this.queue.all();
     if (left.length > 0) {
       this.log.error({ left: left.length, writes: left.map((entry) => ({ priority: entry.priority, write: entry.write })) }, 'persistence drain timed out: these writes were never acknowledged and are not written');
@@ -121,12 +126,12 @@ export class PersistenceActor {
 
   /** Stops the timers (after a drain); writes still queued stay unanswered. */
   stop(): void {
-    for (const lane of this.lanes) clearTimeout(lane.wake);
+    for (const lane of this.lanes) this.clock.clear(lane.wake);
   }
 
   private accept(priority: WritePriority, write: WriteRequest): Promise<WriteReply> {
     return new Promise<WriteReply>((settle) => {
-      const admission = this.queue.add(priority, write, { since: Date.now(), settle }, Date.now());
+      const admission = this.queue.add(priority, write, { since: this.clock.now(), settle }, this.clock.now());
       if (!admission.accepted) {
         this.metrics.persistenceShed(priority, 'refused');
         this.log.warn({ priority, kind: write.kind, queued: this.queue.size }, 'persistence queue full: write refused');
@@ -165,8 +170,8 @@ export class PersistenceActor {
     if (lane.running || lane.backingOff) return;
     const due = this.duePriorities(lane);
     const spacedUntil = this.spacedUntil(lane);
-    if (due.length > 0 && spacedUntil <= Date.now()) {
-      clearTimeout(lane.wake);
+    if (due.length > 0 && spacedUntil <= this.clock.now()) {
+      this.clock.clear(lane.wake);
       lane.wake = undefined;
       void this.run(lane);
       return;
@@ -176,13 +181,17 @@ export class PersistenceActor {
     // Already waking in time: most writes arrive while their lane waits for its window, and a timer
     // remade for each of them (thousands a second) would cost more than the writes.
     if (lane.wake && lane.wakeAt <= next) return;
-    clearTimeout(lane.wake);
+    this.clock.clear(lane.wake);
     lane.wakeAt = next;
-    lane.wake = setTimeout(() => {
-      lane.wake = undefined;
-      this.schedule(lane);
-    }, Math.max(0, next - Date.now()));
-    // Not unref'd: writes waiting for their window keep the process alive until they are written.
+    // Kept alive: writes waiting for their window keep the process alive until they are written.
+    lane.wake = this.clock.setTimeout(
+      () => {
+        lane.wake = undefined;
+        this.schedule(lane);
+      },
+      Math.max(0, next - this.clock.now()),
+      KEEP_ALIVE,
+    );
   }
 
   /** When the lane may start its next batch (a drain does not wait). */
@@ -191,7 +200,7 @@ export class PersistenceActor {
   }
 
   private duePriorities(lane: Lane): WritePriority[] {
-    const now = Date.now();
+    const now = this.clock.now();
     return lane.priorities.filter((priority) => {
       const count = this.queue.count(priority);
       if (count === 0) return false;
@@ -215,9 +224,9 @@ export class PersistenceActor {
         const due = this.duePriorities(lane);
         if (due.length === 0) break;
         // Too soon after the last batch: schedule() wakes the lane when its spacing is over.
-        if (this.spacedUntil(lane) > Date.now()) break;
-        lane.startedAt = Date.now();
-        if (due.includes('low')) this.lowDueAt = Date.now() + this.settings.lowIntervalMs;
+        if (this.spacedUntil(lane) > this.clock.now()) break;
+        lane.startedAt = this.clock.now();
+        if (due.includes('low')) this.lowDueAt = this.clock.now() + this.settings.lowIntervalMs;
         const batch = this.queue.take(due, this.settings.batchSize);
         this.reportDepth();
         if (batch.length === 0) break; // every due write waits for an earlier write of its key, in flight in the other lane
@@ -245,7 +254,7 @@ export class PersistenceActor {
       this.metrics.persistenceStoreUp(call.store, true);
       if (call.conflicts > 0) this.metrics.persistenceConflicts(call.store, call.conflicts);
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const done: QueuedWrite[] = [];
     for (const entry of batch) {
       const outcome = result.outcomes.get(entry);
@@ -282,11 +291,11 @@ export class PersistenceActor {
     // Equal jitter: workers that lost the same store do not all come back at once.
     const delayMs = ceiling / 2 + Math.random() * (ceiling / 2);
     lane.backingOff = true;
-    lane.wake = setTimeout(() => {
+    lane.wake = this.clock.setTimeout(() => {
       lane.wake = undefined;
       lane.backingOff = false;
       this.schedule(lane);
-    }, delayMs);
+    }, delayMs, KEEP_ALIVE);
     this.log.debug({ lane: lane.name, failures: lane.failures, delayMs: Math.round(delayMs), stores: result.failed.map((group) => group.store) }, 'persistence lane backing off');
   }
 

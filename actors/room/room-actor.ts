@@ -21,7 +21,6 @@
  * latest snapshot; the snapshot of a game's end is then written before its
  * result, so no restore brings back a game whose result is stored.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { refusal } from '../../protocol/errors';
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
 import { dispatch, type Handlers } from '../kit/protocol';
@@ -30,7 +29,7 @@ import type { Failure, Ok } from '../messages';
 import { PERSISTENCE, type WritePriority, type WriteRequest } from '../persistence/persistence-protocol';
 import { sessionRef, type SessionRef } from '../session/session-protocol';
 import { StoreUnavailableError, type JsonObject, type MatchResult } from '../persistence/stores';
-import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry } from '../ports';
+import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry, type Timer } from '../ports';
 import { Match, type EndedGame, type JoinResult, type MatchSnapshot, type MoveResult } from './match';
 import { RecentMoves, type RecentMovesSnapshot } from './recent-moves';
 import { roomSnapshotKey, type MoveReply, type RoomMessage, type RoomParams, type RoomProtocol } from './room-protocol';
@@ -39,17 +38,23 @@ import { SeededRandom } from './seeded-random';
 /** How long after a player's grace period the room lets the seat go itself (the session normally does it first). */
 const AWAY_MARGIN_MS = 5000;
 
+/** A real-time room that fell behind catches up by at most a second of ticks; time lost beyond that is skipped. */
+const MAX_CATCH_UP_SECONDS = 1;
+
 export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   protected readonly kind = 'room' as const;
   private readonly match: Match;
-  private ticker: NodeJS.Timeout | undefined;
-  private readonly awayTimers = new Map<string, NodeJS.Timeout>();
+  private ticker: Timer | undefined;
+  private readonly awayTimers = new Map<string, Timer>();
   /** Players' session references, made once per player: a string built per push is hashed again at each lookup. */
   private readonly sessionRefs = new Map<string, SessionRef>();
   private tickQueued = false;
+  /** The time the game's clock has reached: advanced by whole ticks of `tickStepMs`. */
   private lastTickAt = 0;
+  /** The fixed step of a real-time game's ticks (the game's tick interval). */
+  private tickStepMs = 50;
   private closed = false;
-  private snapshotTimer: NodeJS.Timeout | undefined;
+  private snapshotTimer: Timer | undefined;
   /** The match version of the last snapshot sent (-1: none yet). */
   private snapshotVersion = -1;
   /** The stored snapshot version this room started from: 0 for a new room. */
@@ -59,7 +64,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   /** The rules version the room is counted under in metrics. */
   private metricsVersion: string;
   /** The time of the input being handled (a replayed input's own): the match's clock. */
-  private inputAt = Date.now();
+  private inputAt = this.clock.now();
   /** The last seq in the room's log (-1: nothing logged yet; 0 is the `open` entry). */
   private logSeq = -1;
   /** This holder's generation of the room's log (its fencing token); 1 for a room that was never taken over. */
@@ -137,7 +142,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
       this.logSeq = entry.seq;
     }
     this.match.outbox.length = 0;
-    this.inputAt = Date.now();
+    this.inputAt = this.clock.now();
     if (entries.length > 0) this.log.info({ roomId: this.params.roomId, inputs: entries.length, logSeq: this.logSeq }, 'room replayed its log after its snapshot');
   }
 
@@ -210,9 +215,24 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     for (const playerId of input.playerIds) if (this.match.isSeated(playerId) && !this.match.isAway(playerId)) this.match.presence(playerId, true);
   }
 
+  /** `count` ticks (1 when absent) of `dtMs` each. */
   private tick(input: Extract<RoomInput, { type: 'tick' }>): void {
     this.applied = input;
-    this.match.tick(input.dtMs);
+    for (let i = 0; i < (input.count ?? 1); i++) this.match.tick(input.dtMs);
+  }
+
+  /**
+   * The ticks due since the last: whole steps of the game's tick interval, never the measured delta, so a
+   * replay gives the same game. A late timer catches up by whole ticks (at most MAX_CATCH_UP_SECONDS' worth).
+   */
+  private ticksDue(): void {
+    this.tickQueued = false;
+    const step = this.tickStepMs;
+    const due = Math.floor((this.clock.now() - this.lastTickAt) / step);
+    if (due <= 0) return;
+    this.lastTickAt += due * step;
+    const count = Math.min(due, Math.max(1, Math.round((MAX_CATCH_UP_SECONDS * 1000) / step)));
+    this.tick({ type: 'tick', dtMs: step, ...(count > 1 ? { count } : {}) });
   }
 
   override stopped(): void {
@@ -221,9 +241,9 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   }
 
   private stopTimers(): void {
-    clearTimeout(this.snapshotTimer);
+    this.clock.clear(this.snapshotTimer);
     this.stopTicker();
-    for (const timer of this.awayTimers.values()) clearTimeout(timer);
+    for (const timer of this.awayTimers.values()) this.clock.clear(timer);
   }
 
   private static readonly handlers: Handlers<RoomProtocol, RoomActor> = {
@@ -254,14 +274,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
         r.sessionsLost({ type: 'sessions-lost', playerIds: lost });
       }),
     'away-expired': (room, message) => room.input(message, (r, { playerId }) => r.awayExpired({ type: 'away-expired', playerId })),
-    tick: (room, message) =>
-      room.input(message, (r) => {
-        r.tickQueued = false;
-        const now = Date.now();
-        const dtMs = now - r.lastTickAt;
-        r.lastTickAt = now;
-        r.tick({ type: 'tick', dtMs });
-      }),
+    tick: (room, message) => room.input(message, (r) => r.ticksDue()),
   };
 
   handle(message: RoomMessage): unknown {
@@ -293,7 +306,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     this.catchUpRules();
     const wasOpen = this.match.isOpen;
     const versionBefore = this.match.stateVersion;
-    this.inputAt = Date.now();
+    this.inputAt = this.clock.now();
     this.applied = undefined;
     const reply = apply(this, message);
     const input = this.logging ? this.inputToLog(reply, versionBefore) : undefined;
@@ -354,7 +367,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
         if (error instanceof RoomLogLostError) return this.rebase();
         if (!(error instanceof StoreUnavailableError) || this.closed) throw error;
         if (attempt === 1) this.log.warn({ roomId: this.params.roomId, err: error.message }, 'room log unreachable: the room waits for it');
-        await delay(logRetryDelayMs(attempt));
+        await this.delay(logRetryDelayMs(attempt));
       }
     }
   }
@@ -369,7 +382,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     for (let attempt = 1; ; attempt++) {
       if (await this.saveSnapshot('critical', true)) return;
       if (this.closed) throw new Error(`room ${this.params.roomId} closed before its snapshot was durable`);
-      await delay(logRetryDelayMs(attempt));
+      await this.delay(logRetryDelayMs(attempt));
     }
   }
 
@@ -384,6 +397,10 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     this.stopTimers();
     if (!this.settings.snapshots) return;
     if (!(await this.saveSnapshot('critical'))) this.log.warn({ roomId: this.params.roomId }, 'room handed over without a durable snapshot: its next holder restores the previous one');
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   /** The input could not be logged: the room was taken over elsewhere (this copy is stale), or it is closing. */
@@ -480,8 +497,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   private scheduleSnapshot(): void {
     const intervalMs = this.settings.snapshotIntervalMs ?? 0;
     if (!this.settings.snapshots || intervalMs <= 0 || this.snapshotTimer || this.closed || this.match.stateVersion === this.snapshotVersion) return;
-    this.snapshotTimer = setTimeout(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
-    this.snapshotTimer.unref();
+    this.snapshotTimer = this.clock.setTimeout(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
   }
 
   /**
@@ -495,7 +511,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
       roomId: this.params.roomId,
       game: this.params.game,
       seed: this.params.seed,
-      savedAt: Date.now(),
+      savedAt: this.clock.now(),
       match: this.match.snapshot(),
       ...(this.logging ? { logSeq } : {}),
       ...(this.lastResult ? { lastResult: this.lastResult } : {}),
@@ -552,13 +568,14 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     if (realtime && !this.ticker) {
       // The rules this match started with, not whatever the catalogue holds now.
       const tickHz = this.match.game.rules.realtime?.tickHz ?? 20;
-      this.lastTickAt = Date.now();
-      this.ticker = setInterval(() => {
+      this.tickStepMs = 1000 / tickHz;
+      this.lastTickAt = this.clock.now();
+      this.ticker = this.clock.setInterval(() => {
         // At most one tick waits in the mailbox: a slow room skips ticks rather than piling them up.
         if (this.tickQueued) return;
         this.tickQueued = true;
         void this.enqueueSelf({ type: 'tick' });
-      }, 1000 / tickHz);
+      }, this.tickStepMs);
     } else if (!realtime) {
       this.stopTicker();
     }
@@ -566,19 +583,18 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
 
   /** A seat held for an away player is let go if nobody claims it a while after the grace period. */
   private watchAway(playerId: string, graceMs: number | undefined): void {
-    clearTimeout(this.awayTimers.get(playerId));
+    this.clock.clear(this.awayTimers.get(playerId));
     this.awayTimers.delete(playerId);
     if (graceMs === undefined) return;
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.awayTimers.delete(playerId);
       void this.enqueueSelf({ type: 'away-expired', playerId });
     }, graceMs + AWAY_MARGIN_MS);
-    timer.unref();
     this.awayTimers.set(playerId, timer);
   }
 
   private stopTicker(): void {
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.ticker) this.clock.clear(this.ticker);
     this.ticker = undefined;
   }
 
@@ -597,7 +613,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     if (this.closed) return;
     this.closed = true;
     this.stopTicker();
-    clearTimeout(this.snapshotTimer);
+    this.clock.clear(this.snapshotTimer);
     // Nothing to restore any more: the snapshot goes (queued after any snapshot still waiting, so it wins), and the log.
     if (this.settings.snapshots) void this.persist('low', { kind: 'snapshot', key: roomSnapshotKey(this.params.roomId), data: null, basedOn: this.snapshotBase });
     if (this.logging) this.roomLog!.remove(this.params.roomId).catch(() => undefined);

@@ -20,7 +20,7 @@ import { dispatch, type Handlers } from '../kit/protocol';
 import { LOBBY } from '../lobby/lobby-protocol';
 import type { Failure, GatewayRef } from '../messages';
 import { roomRef, type RoomRef } from '../room/room-protocol';
-import type { SavedSession, SessionStateStore } from '../ports';
+import type { SavedSession, SessionStateStore, Timer } from '../ports';
 import { OutboundLog } from './outbound-log';
 import { TokenBucket } from './rate-limiter';
 import { RecentActions } from './recent-actions';
@@ -65,7 +65,7 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
   private room: { readonly id: string; readonly ref: RoomRef } | undefined;
   /** The connection that detached last, while a grace period runs. */
   private lastConnectionId: string | null = null;
-  private graceTimer: NodeJS.Timeout | undefined;
+  private graceTimer: Timer | undefined;
   /** The room was told the player is away (the grace period runs). */
   private away = false;
   private readonly bucket: TokenBucket;
@@ -80,7 +80,7 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
   private handedOver = false;
   /** Saves that failed in a row, and the timer of the next try. */
   private saveFailures = 0;
-  private saveRetry: NodeJS.Timeout | undefined;
+  private saveRetry: Timer | undefined;
 
   constructor(context: ActorContext, params: SessionParams) {
     super(context, params);
@@ -108,8 +108,8 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
   }
 
   override stopped(): void {
-    clearTimeout(this.graceTimer);
-    clearTimeout(this.saveRetry);
+    this.clock.clear(this.graceTimer);
+    this.clock.clear(this.saveRetry);
     this.metrics.sessionEnded();
   }
 
@@ -120,9 +120,9 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
     this.actions.remember(saved.answers as ReadonlyArray<readonly [string, ClientReply]>);
     this.away = saved.roomId !== null;
     // Saved while connected (graceEndsAt 0): the device lost its session just now; its grace period starts now.
-    this.graceEndsAt = saved.graceEndsAt > 0 ? saved.graceEndsAt : Date.now() + (this.params.delivery.graceMs ?? 0);
+    this.graceEndsAt = saved.graceEndsAt > 0 ? saved.graceEndsAt : this.clock.now() + (this.params.delivery.graceMs ?? 0);
     this.lastConnectionId = RESTORED;
-    this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId: RESTORED }), Math.max(0, this.graceEndsAt - Date.now()));
+    this.graceTimer = this.clock.setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId: RESTORED }), Math.max(0, this.graceEndsAt - this.clock.now()));
   }
 
   /**
@@ -138,7 +138,7 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
 
   /** Keeps what a resume needs where another worker can find it, for the grace period. */
   private saveForResume(graceMs: number): void {
-    this.graceEndsAt = Date.now() + graceMs;
+    this.graceEndsAt = this.clock.now() + graceMs;
     const store = this.sessionStore;
     if (store) void this.save(store, this.graceEndsAt, this.actions.answered(), 'could not save the session for resume');
   }
@@ -172,11 +172,10 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
   private saveAgainLater(): void {
     if (this.saveRetry) return;
     const delayMs = Math.min(SAVE_RETRY_MAX_MS, SAVE_RETRY_FIRST_MS * 2 ** Math.min(this.saveFailures - 1, 8));
-    this.saveRetry = setTimeout(() => {
+    this.saveRetry = this.clock.setTimeout(() => {
       this.saveRetry = undefined;
       void this.enqueueSelf({ type: 'save-again' });
     }, delayMs);
-    this.saveRetry.unref();
   }
 
   private forgetSaved(): void {
@@ -201,7 +200,7 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
     'hand-over': (session) => session.handOver(),
     'save-again': (session) => {
       if (session.connection !== null) return session.saveSeat();
-      if (session.graceEndsAt > Date.now()) return session.saveForResume(session.graceEndsAt - Date.now());
+      if (session.graceEndsAt > session.clock.now()) return session.saveForResume(session.graceEndsAt - session.clock.now());
     },
   };
 
@@ -231,7 +230,7 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
       this.tell(previous.gateway, { type: 'close', connectionId: previous.connectionId, error: errorBody('session/replaced') });
     }
     this.connection = { gateway, connectionId };
-    clearTimeout(this.graceTimer);
+    this.clock.clear(this.graceTimer);
     this.lastConnectionId = null;
     this.graceEndsAt = 0;
     this.resumeNonce = randomBytes(18).toString('base64url');
@@ -288,10 +287,10 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
       const running = this.actions.pending();
       if (running.length > 0) {
         void Promise.allSettled(running).then(() => {
-          if (this.connection === null && this.graceEndsAt > Date.now()) this.saveForResume(this.graceEndsAt - Date.now());
+          if (this.connection === null && this.graceEndsAt > this.clock.now()) this.saveForResume(this.graceEndsAt - this.clock.now());
         });
       }
-      this.graceTimer = setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId }), graceMs);
+      this.graceTimer = this.clock.setTimeout(() => void this.enqueueSelf({ type: 'grace-over', connectionId }), graceMs);
       return;
     }
     await this.leaveAfterDisconnect();
@@ -404,8 +403,7 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
     }
     const retry = reply.error.code === 'server/unavailable' || reply.error.code === 'server/overloaded' || reply.error.code === 'server/internal';
     if (retry && attempt < RESTORE_ATTEMPTS) {
-      const timer = setTimeout(() => void this.enqueueSelf({ type: 'restore-room', roomId, attempt: attempt + 1 }), RESTORE_RETRY_MS * attempt);
-      timer.unref();
+      this.clock.setTimeout(() => void this.enqueueSelf({ type: 'restore-room', roomId, attempt: attempt + 1 }), RESTORE_RETRY_MS * attempt);
       return;
     }
     this.log.warn({ roomId, error: reply.error }, 'the player\'s room could not be restored');
@@ -437,9 +435,9 @@ export class SessionActor extends MailboxActor<SessionProtocol, SessionParams> {
     this.handedOver = true;
     const connection = this.connection;
     this.connection = null;
-    clearTimeout(this.graceTimer);
-    const graceMs = this.graceEndsAt > Date.now() ? this.graceEndsAt - Date.now() : (this.params.delivery.graceMs ?? 0);
-    this.graceEndsAt = Date.now() + graceMs;
+    this.clock.clear(this.graceTimer);
+    const graceMs = this.graceEndsAt > this.clock.now() ? this.graceEndsAt - this.clock.now() : (this.params.delivery.graceMs ?? 0);
+    this.graceEndsAt = this.clock.now() + graceMs;
     const store = this.sessionStore;
     if (store) await this.save(store, this.graceEndsAt, this.actions.answered(), 'could not save the session to hand it over');
     const moving = errorBody('server/shutting-down', 'the server holding your session is stopping; connect again to resume');

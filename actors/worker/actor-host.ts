@@ -14,7 +14,8 @@ import type { ActorContext, ActorSettings } from '../kit/mailbox-actor';
 import type { MessageOf } from '../kit/protocol';
 import { LobbyActor } from '../lobby/lobby-actor';
 import type { ActorKind, Address, Failure } from '../messages';
-import type { ActorLog, ActorMetrics, GameCatalog, ProcessPorts, RoomLog, SessionStateStore } from '../ports';
+import type { ActorLog, ActorMetrics, Clock, GameCatalog, ProcessPorts, RoomLog, SessionStateStore } from '../ports';
+import { Deadlines } from '../kit/deadlines';
 import { RoomActor } from '../room/room-actor';
 import { SessionActor } from '../session/session-actor';
 
@@ -68,11 +69,15 @@ export class ActorHost implements LocalRouter {
   private readonly endpoints = new Map<Address, (message: object) => void>();
   private readonly services = new Map<Address, LocalService>();
   private cluster: ClusterLink | undefined;
+  /** The time limits of this host's asks (one sweeping timer for all of them). */
+  readonly deadlines: Deadlines;
 
   constructor(
     private readonly ports: ProcessPorts,
     private readonly settings: Readonly<Record<ActorKind, ActorSettings>>,
-  ) {}
+  ) {
+    this.deadlines = new Deadlines(ports.clock);
+  }
 
   /** Messages for addresses this host does not hold go through `link` from now on. */
   connect(link: ClusterLink): void {
@@ -207,6 +212,8 @@ class HostedContext implements ActorContext {
   readonly metrics: ActorMetrics;
   readonly log: ActorLog;
   readonly games: GameCatalog;
+  readonly clock: Clock;
+  readonly deadlines: Deadlines;
 
   constructor(
     private readonly host: ActorHost,
@@ -217,6 +224,8 @@ class HostedContext implements ActorContext {
     this.metrics = ports.metrics;
     this.log = ports.log;
     this.games = ports.games;
+    this.clock = ports.clock;
+    this.deadlines = host.deadlines;
   }
 
   tell(to: Address, message: object): void {

@@ -12,7 +12,6 @@ import { errorBody } from '../../protocol/errors';
 import { ClusterNode } from '../cluster/cluster-node';
 import type { Backplane } from '../cluster/backplane';
 import type { SelfHandle } from '../kit/comedy';
-import { withDeadline } from '../kit/deadlines';
 import type { ActorSettings } from '../kit/mailbox-actor';
 import { LOBBY } from '../lobby/lobby-protocol';
 import { gatewayRef, idSet, idsOf, type ActorKind, type Address } from '../messages';
@@ -20,7 +19,7 @@ import { PERSISTENCE } from '../persistence/persistence-protocol';
 import { sessionRef } from '../session/session-protocol';
 import { PersistenceActor, type PersistenceSettings } from '../persistence/persistence-actor';
 import type { OpenedStores, StoreConnector, StoresConfig } from '../persistence/stores';
-import { RESOURCE, type ActorLog, type ActorMetrics, type ClusterConnector, type GameCatalog, type ProcessPorts } from '../ports';
+import { RESOURCE, type ActorLog, type ActorMetrics, type Clock, type ClusterConnector, type GameCatalog, type ProcessPorts } from '../ports';
 import { ActorHost, type HostStats } from './actor-host';
 import { drainOnSignals } from './worker-signals';
 
@@ -74,6 +73,7 @@ export default class WorkerActor {
   private readonly metrics: ActorMetrics;
   private readonly log: ActorLog;
   private readonly games: GameCatalog;
+  private readonly clock: Clock;
 
   constructor(
     private readonly context: ProcessPorts,
@@ -83,6 +83,7 @@ export default class WorkerActor {
     this.metrics = context.metrics;
     this.log = context.log;
     this.games = context.games;
+    this.clock = context.clock;
   }
 
   /** comedy lifecycle hook. */
@@ -94,7 +95,7 @@ export default class WorkerActor {
     // Stores that cannot be opened at boot stop the worker from starting (a clear error, not a half-working worker);
     // once running, a store that goes away only delays writes.
     this.stores = await this.storeConnector.open(parameters.persistence.stores);
-    this.persistence = new PersistenceActor(this.stores, parameters.persistence.settings, this.metrics, this.log);
+    this.persistence = new PersistenceActor(this.stores, parameters.persistence.settings, this.metrics, this.log, this.clock);
     this.drainTimeoutMs = parameters.persistence.drainTimeoutMs;
     this.host.bindService(PERSISTENCE, this.persistence);
     if (parameters.cluster) await this.joinCluster(parameters.cluster, parameters.settings.session.askTimeoutMs);
@@ -130,7 +131,7 @@ export default class WorkerActor {
 
   private async handOver(request: { timeoutMs: number }): Promise<WorkerStats> {
     await this.node?.drain();
-    const deadline = Date.now() + request.timeoutMs;
+    const deadline = this.clock.now() + request.timeoutMs;
     // Rooms first: once written and stopped they push nothing more, so a session's saved numbering is its last.
     await this.handOverAll('room', deadline);
     await this.handOverAll('session', deadline);
@@ -146,18 +147,22 @@ export default class WorkerActor {
   private async handOverAll(kind: 'room' | 'session', deadline: number): Promise<void> {
     const answers = this.host.askAll(kind, { type: 'hand-over' });
     // Past the deadline the drain goes on without the stragglers (allSettled itself never rejects).
-    await withDeadline(answers, Math.max(0, deadline - Date.now()), () => new Error(`${kind}s not handed over by the drain timeout`)).catch(() => undefined);
+    await this.host.deadlines.within(answers, Math.max(0, deadline - this.clock.now()), () => new Error(`${kind}s not handed over by the drain timeout`)).catch(() => undefined);
   }
 
   private async drainOnce(request: { timeoutMs: number }): Promise<WorkerStats> {
-    const deadline = Date.now() + request.timeoutMs;
-    while (this.host.stats().actors.room > 0 && Date.now() < deadline) await delay(DRAIN_POLL_MS);
+    const deadline = this.clock.now() + request.timeoutMs;
+    while (this.host.stats().actors.room > 0 && this.clock.now() < deadline) await this.delay(DRAIN_POLL_MS);
     this.host.tellAll('session', { type: 'evict', error: errorBody('server/shutting-down', 'the server holding your session is stopping; connect again') });
-    while (this.host.stats().queued > 0 && Date.now() < deadline + request.timeoutMs) await delay(DRAIN_POLL_MS);
+    while (this.host.stats().queued > 0 && this.clock.now() < deadline + request.timeoutMs) await this.delay(DRAIN_POLL_MS);
     const stats = this.stats();
     await this.leaveCluster();
     await this.closeStores(request.timeoutMs);
     return stats;
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   /** comedy lifecycle hook: the worker is being destroyed. */
@@ -274,6 +279,4 @@ export default class WorkerActor {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { systemClock } from '../../infra/system-clock';
 import type { WritePriority, WriteReply, WriteRequest } from '../../actors/persistence/persistence-protocol';
 import { PersistenceActor, type PersistenceSettings } from '../../actors/persistence/persistence-actor';
 import { profileKey, StoreWriter, type PersistenceStores } from '../../actors/persistence/store-writer';
@@ -58,7 +59,7 @@ class CountingMetrics implements PersistenceMetrics {
 
 function actorWith(stores: PersistenceStores, settings: Partial<PersistenceSettings> = {}) {
   const metrics = new CountingMetrics();
-  const actor = new PersistenceActor(stores, { ...SETTINGS, ...settings }, metrics, quiet);
+  const actor = new PersistenceActor(stores, { ...SETTINGS, ...settings }, metrics, quiet, systemClock);
   after(() => actor.stop());
   const write = (priority: WritePriority, request: WriteRequest) => actor.receive({ type: 'write', priority, write: request }) as Promise<WriteReply>;
   return { actor, metrics, write };
