@@ -18,7 +18,7 @@ import { after, test } from 'node:test';
 import { roomSnapshotKey, type WritePriority } from '../../actors/messages';
 import { profileKey } from '../../actors/persistence/store-writer';
 import { SqlDatabase } from '../../infra/stores/sql/sql-database';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { startScript, type ClusterProcess } from '../support/cluster';
 import { startDuel } from '../support/playhouse';
 import { eventually } from '../support/services';
