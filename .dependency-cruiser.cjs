@@ -8,9 +8,9 @@
  */
 
 /** Our own top-level source folders (anything else resolvable is npm or node). */
-const OURS = '^(actors|protocol|infra|games|scripts|benchmarks|test)/';
+const OURS = '^(packages|actors|protocol|infra|games|scripts|benchmarks|test)/';
 /** Code that ships / runs in production (not tests). */
-const NON_TEST = '^(actors|protocol|infra|games|scripts)/';
+const NON_TEST = '^(packages|actors|protocol|infra|games|scripts)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -41,22 +41,34 @@ module.exports = {
       to: { pathNot: '^node_modules/zod/' },
     },
 
-    // ---- protocol/: the client SDK, ships to browsers --------------------
+    // ---- packages/client/: the client SDK (@playhouse/client), ships to studios and browsers ----
+    {
+      name: 'client-sdk-self-contained',
+      severity: 'error',
+      comment:
+        'The client SDK (packages/client/src) imports only its own files and socket.io-client: ' +
+        'it is published alone, so nothing of the server may come with it, and it runs in browsers (no node builtins).',
+      from: { path: '^packages/client/src/' },
+      to: { pathNot: ['^packages/client/src/', '^node_modules/socket\\.io-client/'] },
+    },
+
+    // ---- protocol/: the server's side of the wire --------------------------
     {
       name: 'protocol-imports-nothing-of-ours',
       severity: 'error',
       comment:
-        'protocol/ imports nothing of ours outside protocol/ (npm packages are fine): ' +
-        'the client SDK built from it ships to browsers and other runtimes.',
+        'protocol/ (the wire schemas the gateway checks) imports nothing of ours outside protocol/ but the wire ' +
+        'types the client SDK owns (packages/client/src/protocol/); npm packages are fine. Never the SDK itself: ' +
+        'it would bring socket.io-client into the server.',
       from: { path: '^protocol/' },
-      to: { pathNot: ['^protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^protocol/', '^packages/client/src/protocol/', '^node_modules/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'protocol-no-node-builtins',
       severity: 'error',
       comment:
         'protocol/ must not import node builtins (only `import type` is tolerated): ' +
-        'the SDK runs in browsers.',
+        'it is pure wire checking (schemas and functions over values, no I/O).',
       from: { path: '^protocol/' },
       to: { dependencyTypes: ['core'], dependencyTypesNot: ['type-only'] },
     },
@@ -74,7 +86,7 @@ module.exports = {
       severity: 'error',
       comment:
         'actors/ may not reach Socket.IO through one of our modules either ' +
-        '(e.g. by importing protocol/client.ts, which wraps socket.io-client).',
+        '(e.g. through the client SDK, @playhouse/client, which wraps socket.io-client).',
       from: { path: '^actors/' },
       to: {
         path: '^node_modules/(socket\\.io|socket\\.io-client|engine\\.io|engine\\.io-client|@socket\\.io/[^/]+)/',
@@ -113,14 +125,14 @@ module.exports = {
 
     // ---- benchmarks/: drive the server only through the SDK --------------
     {
-      name: 'benchmarks-only-protocol',
+      name: 'benchmarks-only-client-sdk',
       severity: 'error',
       comment:
-        'benchmarks/ drives the server only through protocol/ (the client SDK), ' +
+        'benchmarks/ drives the server only through the client SDK (@playhouse/client), ' +
         'like a studio load test would; npm packages and node builtins are fine. It starts the server ' +
         'with the Node flags the project ships (scripts/server-node-flags.ts), so it measures what runs.',
       from: { path: '^benchmarks/', pathNot: ['^benchmarks/ceiling/', '^benchmarks/actor-path\\.ts$'] },
-      to: { pathNot: ['^benchmarks/', '^protocol/', '^node_modules/', '^scripts/server-node-flags\\.ts$'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^benchmarks/', '^packages/client/src/', '^node_modules/', '^scripts/server-node-flags\\.ts$'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'actor-path-bench-in-process',

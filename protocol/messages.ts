@@ -1,12 +1,34 @@
 /**
- * Every message on the wire: schemas for what clients send (checked by the
- * gateway before anything reaches an actor), types for what the server sends,
- * and the typed Socket.IO event maps shared by the server and the SDK.
+ * The schemas of what clients send, checked by the gateway before anything
+ * reaches an actor. The messages themselves are types the client SDK owns
+ * (`@playhouse/client/protocol`): each schema here must produce its type
+ * (`satisfies`), so the server and the SDK cannot drift apart.
  */
 import { z } from 'zod';
-import type { ErrorBody } from './errors';
+import type * as Wire from '@playhouse/client/protocol';
 
-export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version';
+export { PROTOCOL_VERSION, NUMBERED_EVENTS } from '@playhouse/client/protocol';
+export type {
+  ClientToServerEvents,
+  ErrorMessage,
+  GuestLoginResponse,
+  MatchFound,
+  MoveAccepted,
+  Outcome,
+  Reply,
+  RoomDeltaMessage,
+  RoomOverMessage,
+  RoomPlayerMessage,
+  RoomStateMessage,
+  RoomStatus,
+  SeatInfo,
+  ServerEventName,
+  ServerToClientEvents,
+  SessionReady,
+} from '@playhouse/client/protocol';
+
+/** Protocol versions this server speaks (the client sends its PROTOCOL_VERSION in the handshake). */
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
 /** Client-chosen, unique per action: lets the server answer a retried action with its first result. */
@@ -16,75 +38,58 @@ const sequenceNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 // ---- Handshake and login -------------------------------------------------
 
-/** Socket.IO `auth` object of the connection handshake. */
 export const HandshakeAuth = z.object({
   token: z.string().min(1).max(4096),
   // Some Socket.IO clients (socket.io-client-java) send every auth value as a string: accept "1" as 1.
   protocol: z.union([z.number().int(), z.string().regex(/^\d{1,6}$/).transform(Number)]),
-  /** Resuming a session: the resume token of the last `session:ready` and the last message sequence number received. */
   resume: z
     .strictObject({
       token: z.string().min(1).max(512),
       lastSeq: sequenceNumber,
     })
     .optional(),
-});
-export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
+}) satisfies z.ZodType<Wire.HandshakeAuth>;
+export type HandshakeAuth = Wire.HandshakeAuth;
 
-/** Body of `POST /v1/auth/guest`. `name` is checked and normalised apart (display-name.ts), with its own error code. */
+/** `name` is checked and normalised apart (display-name.ts), with its own error code. */
 export const GuestLoginRequest = z.strictObject({
   name: z.string().optional(),
-});
-export type GuestLoginRequest = z.infer<typeof GuestLoginRequest>;
-
-export interface GuestLoginResponse {
-  readonly playerId: string;
-  readonly name: string;
-  readonly token: string;
-  /** Unix epoch milliseconds. */
-  readonly expiresAt: number;
-}
+}) satisfies z.ZodType<Wire.GuestLoginRequest>;
+export type GuestLoginRequest = Wire.GuestLoginRequest;
 
 // ---- Client → server -----------------------------------------------------
 
-/**
- * Optional on every request: the device has every numbered message up to `seen`. It acknowledges them as
- * `session:ack` does, without a message of its own: a playing device's requests keep the session's resume
- * buffer short (the SDK sets it on each request it sends).
- */
+/** Optional on every request: the device has every numbered message up to `seen` (see the SDK's request types). */
 const seen = sequenceNumber.optional();
 
 export const FindMatchRequest = z.strictObject({
   actionId,
   seen,
   game: id,
-});
-export type FindMatchRequest = z.infer<typeof FindMatchRequest>;
+}) satisfies z.ZodType<Wire.FindMatchRequest>;
+export type FindMatchRequest = Wire.FindMatchRequest;
 
 export const MoveRequest = z.strictObject({
   actionId,
   seen,
   roomId: id,
-  /** The state version the player saw when choosing this move. */
   version: z.number().int().min(0),
   move: z.string().min(1).max(64),
-  /** Checked against the game's own schema for this move by the room. */
   payload: z.unknown(),
-});
-export type MoveRequest = z.infer<typeof MoveRequest>;
+}) satisfies z.ZodType<Wire.MoveRequest>;
+export type MoveRequest = Wire.MoveRequest;
 
 export const RoomRequest = z.strictObject({
   actionId,
   seen,
   roomId: id,
-});
-export type RoomRequest = z.infer<typeof RoomRequest>;
+}) satisfies z.ZodType<Wire.RoomRequest>;
+export type RoomRequest = Wire.RoomRequest;
 
-/** `session:ack`: the client has every numbered message up to `seq` (no acknowledgement callback). */
 export const DeliveredRequest = z.strictObject({
   seq: sequenceNumber,
-});
-export type DeliveredRequest = z.infer<typeof DeliveredRequest>;
+}) satisfies z.ZodType<Wire.DeliveredRequest>;
+export type DeliveredRequest = Wire.DeliveredRequest;
 
 /** Schema of each client event's single argument. */
 export const CLIENT_EVENT_SCHEMAS = {
@@ -94,143 +99,3 @@ export const CLIENT_EVENT_SCHEMAS = {
   'room:rematch': RoomRequest,
 } as const;
 export type ClientEventName = keyof typeof CLIENT_EVENT_SCHEMAS;
-
-// ---- Replies (acknowledgements) -------------------------------------------
-
-export type Reply<T extends object = object> = ({ readonly ok: true } & T) | { readonly ok: false; readonly error: ErrorBody };
-
-export interface MatchFound {
-  readonly roomId: string;
-  readonly game: string;
-  readonly seat: number;
-}
-
-export interface MoveAccepted {
-  /** The room's state version after the move. */
-  readonly version: number;
-  /**
-   * Turn-based games: the room's new state as the mover sees it. It rides on
-   * the acknowledgement instead of a separate `room:state` push, so the mover
-   * gets one message per move. (Real-time inputs take effect at the next tick.)
-   */
-  readonly state?: RoomStateMessage;
-}
-
-// ---- Server → client -----------------------------------------------------
-
-export type RoomStatus = 'waiting' | 'playing' | 'over';
-
-export interface SeatInfo {
-  readonly playerId: string;
-  readonly name: string;
-  readonly seat: number;
-  /** The player's connection dropped and the seat is held for them (the grace period runs). */
-  readonly away?: true;
-}
-
-export interface Outcome {
-  readonly winners: readonly string[];
-  readonly draw: boolean;
-  /** e.g. 'connect-line', 'board-full', 'opponent-left'. */
-  readonly reason: string;
-}
-
-export interface SessionReady {
-  /** Always true: the session took the connection (a refusal is a connect error instead, never a session:ready). */
-  readonly ok: true;
-  readonly playerId: string;
-  readonly name: string;
-  readonly protocol: number;
-  /** Rooms the player is seated in; a device replacing another connection of the player gets the room's state pushed. */
-  readonly rooms: readonly string[];
-  /** Present this (with the last `seq` received) in the next handshake to resume; a new one comes with every `session:ready`. */
-  readonly resumeToken: string;
-  /**
-   * How this connection continues the session: `fresh` (nothing to resume; seated rooms push their full state),
-   * `replay` (the missed messages follow, in order, then live ones) or `snapshot` (too much was missed:
-   * the full state of each seated room follows instead).
-   */
-  readonly resumed: 'fresh' | 'replay' | 'snapshot';
-  /** The sequence number of the last numbered message before this connection: the next one is `seq + 1`. */
-  readonly seq: number;
-}
-
-/** The full state of a room as one player may see it. */
-export interface RoomStateMessage {
-  readonly roomId: string;
-  readonly game: string;
-  readonly version: number;
-  readonly status: RoomStatus;
-  /** Counts games played in this room; a rematch starts the next one. */
-  readonly gameNumber: number;
-  readonly players: readonly SeatInfo[];
-  /** The game's own view of the state for this player. */
-  readonly view: unknown;
-  readonly outcome: Outcome | null;
-}
-
-/** Real-time games: what changed since the previous version, sent once per tick. */
-export interface RoomDeltaMessage {
-  readonly roomId: string;
-  readonly version: number;
-  readonly delta: unknown;
-}
-
-export interface RoomOverMessage {
-  readonly roomId: string;
-  readonly version: number;
-  readonly outcome: Outcome;
-  /** Set when the game ended because a player left. */
-  readonly leaver?: string;
-}
-
-export interface RoomPlayerMessage {
-  readonly roomId: string;
-  readonly playerId: string;
-  /** `away`: the player's connection dropped and the seat is held for the grace period; `back`: it resumed. */
-  readonly change: 'joined' | 'left' | 'away' | 'back';
-}
-
-export interface ErrorMessage extends ErrorBody {
-  /** The event that caused the error, when there is one. */
-  readonly event?: string;
-  /** The room the error is about (`room/lost`). */
-  readonly roomId?: string;
-}
-
-// ---- Typed Socket.IO event maps ------------------------------------------
-
-type Ack<T extends object> = (reply: Reply<T>) => void;
-
-export interface ClientToServerEvents {
-  /** Cumulative: every numbered message up to `seq` arrived. Sent without an acknowledgement callback. */
-  'session:ack': (request: DeliveredRequest) => void;
-  'match:find': (request: FindMatchRequest, ack: Ack<MatchFound>) => void;
-  'room:move': (request: MoveRequest, ack: Ack<MoveAccepted>) => void;
-  'room:leave': (request: RoomRequest, ack: Ack<object>) => void;
-  'room:rematch': (request: RoomRequest, ack: Ack<object>) => void;
-}
-
-/**
- * Server events the session numbers: each carries its sequence number as a
- * second argument, is kept until the client acknowledges it (`session:ack`)
- * and is replayed after a resume.
- */
-export const NUMBERED_EVENTS = ['room:state', 'room:delta', 'room:over', 'room:player', 'session:error'] as const;
-
-export interface ServerToClientEvents {
-  'session:ready': (message: SessionReady) => void;
-  'room:state': (message: RoomStateMessage, seq: number) => void;
-  'room:delta': (message: RoomDeltaMessage, seq: number) => void;
-  'room:over': (message: RoomOverMessage, seq: number) => void;
-  'room:player': (message: RoomPlayerMessage, seq: number) => void;
-  /**
-   * Errors not tied to an acknowledgement: from the session (numbered, e.g. `room/lost`) or refusals at the
-   * wire of messages sent without an acknowledgement callback (not numbered: no `seq`).
-   */
-  'session:error': (message: ErrorMessage, seq?: number) => void;
-  /** Sent just before the server closes the connection, saying why. */
-  'session:closed': (message: ErrorMessage) => void;
-}
-
-export type ServerEventName = keyof ServerToClientEvents;

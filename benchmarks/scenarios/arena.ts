@@ -8,8 +8,7 @@
  * tick delta showing the player at its new position. Achieved tick rate =
  * deltas a client receives per second.
  */
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
-import type { RoomDeltaMessage, RoomStateMessage } from '../../protocol/messages';
+import { guestLogin, PlayhouseClient, type RoomDeltaMessage, type RoomStateMessage } from '@playhouse/client';
 import type { DriverOptions, Scenario, ScenarioDriver } from '../harness/scenario';
 import { connectInBatches, errorCodeOf, settleWithin } from './shared';
 

@@ -7,8 +7,7 @@
  *
  * Round trip = move sent → the room:state that reflects it arrives at the mover.
  */
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
-import type { RoomStateMessage } from '../../protocol/messages';
+import { guestLogin, PlayhouseClient, type RoomStateMessage } from '@playhouse/client';
 import type { DriverOptions, Scenario, ScenarioDriver } from '../harness/scenario';
 import { connectInBatches, errorCodeOf, settleWithin } from './shared';
 

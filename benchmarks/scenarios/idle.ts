@@ -5,7 +5,7 @@
  * collect garbage and its RSS read; the other 60 % connect, GC and RSS again.
  * The difference over the added clients is the marginal cost per client.
  */
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import type { DriverOptions, Scenario, ScenarioDriver } from '../harness/scenario';
 import type { MemoryAfterGc, ServerProcess } from '../harness/server-process';
 import { connectInBatches } from './shared';

@@ -26,8 +26,7 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { createClient } from 'redis';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
-import type { RoomOverMessage, RoomStateMessage } from '../../protocol/messages';
+import { guestLogin, PlayhouseClient, type RoomOverMessage, type RoomStateMessage } from '@playhouse/client';
 import { cpuSeconds, pidListeningOn } from '../harness/proc';
 import { byLabel, difference, histogram, quantile, scrape, total, type Histogram, type Sample } from '../harness/prometheus';
 import type { DriverOptions, RunContext, Scenario, ScenarioDriver, ScenarioRun, SeenByClients } from '../harness/scenario';

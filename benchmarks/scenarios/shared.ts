@@ -1,5 +1,5 @@
 /** Small helpers the scenario drivers share. */
-import { PlayhouseError } from '../../protocol/client';
+import { PlayhouseError } from '@playhouse/client';
 import type { Recorder } from '../harness/recorder';
 
 /**

@@ -12,7 +12,7 @@ import type { AnyGameRules } from '../../games/api';
 import { defineGame, z } from '../../games/api';
 import connectFour from '../../games/connect-four/rules';
 import connectFourTunables from '../../games/connect-four/tunables.json';
-import type { RoomStateMessage } from '../../protocol/messages';
+import type { RoomStateMessage } from '@playhouse/client';
 
 interface ClockState {
   readonly paused: readonly string[];

@@ -10,8 +10,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { guestLogin, PlayhouseClient, PlayhouseError } from '../../protocol/client';
-import type { RoomOverMessage, RoomStateMessage } from '../../protocol/messages';
+import { guestLogin, PlayhouseClient, PlayhouseError, type RoomOverMessage, type RoomStateMessage } from '@playhouse/client';
 import { startTestServer } from '../support/playhouse';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { createTestCluster, type TestCluster } from '../support/cluster';
 import { stateWhere } from '../support/playhouse';
 import { needRedis } from '../support/services';

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { guard, unguard } from '../support/exit-guard';
 import { freePort } from '../support/free-port';
 import { startDuel } from '../support/playhouse';

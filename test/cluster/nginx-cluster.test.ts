@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { createTestCluster, type TestCluster } from '../support/cluster';
 import { startNginx, type RunningNginx } from '../support/nginx';
 import { stateWhere } from '../support/playhouse';

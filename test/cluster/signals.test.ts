@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { NodeInfo } from '../../actors/cluster/backplane';
 import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { clusterMembers, type ClusterProcess, createTestCluster, startScript, stopProcess, type TestCluster } from '../support/cluster';
 import { startDuel, viewOf } from '../support/playhouse';
 import { eventually, forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { guestLogin, type PlayhouseClient } from '../../protocol/client';
+import { guestLogin, type PlayhouseClient } from '@playhouse/client';
 import { createTestCluster, type TestCluster } from '../support/cluster';
 import { Device } from '../support/raw-device';
 import { stateWhere, viewOf } from '../support/playhouse';

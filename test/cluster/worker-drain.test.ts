@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { createTestCluster, type TestCluster } from '../support/cluster';
 import { startDuel, stateWhere } from '../support/playhouse';
 import { eventually, needRedis } from '../support/services';

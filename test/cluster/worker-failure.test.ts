@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import type { NodeInfo } from '../../actors/cluster/backplane';
 import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
-import { guestLogin } from '../../protocol/client';
+import { guestLogin } from '@playhouse/client';
 import { clusterMembers, createTestCluster, redisCli, type TestCluster } from '../support/cluster';
 import { Device } from '../support/raw-device';
 import { startDuel, stateWhere, viewOf } from '../support/playhouse';

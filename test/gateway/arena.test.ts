@@ -1,7 +1,7 @@
 /** Arena: real-time inputs are checked against the limits; legal ones move the player at the next tick. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PlayhouseError, type PlayhouseClient } from '../../protocol/client';
+import { PlayhouseError, type PlayhouseClient } from '@playhouse/client';
 import type { ArenaDelta, ArenaView, Position } from '../../games/arena/rules';
 import { stateWhere, useTestServer } from '../support/playhouse';
 

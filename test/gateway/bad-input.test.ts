@@ -7,8 +7,7 @@ import { after, before, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { PlayhouseClient, PlayhouseError, guestLogin } from '../../protocol/client';
-import type { ErrorMessage, Reply } from '../../protocol/messages';
+import { PlayhouseClient, PlayhouseError, guestLogin, type ErrorMessage, type Reply } from '@playhouse/client';
 import { startDuel, startTestServer, type TestServer } from '../support/playhouse';
 
 let server: TestServer;

@@ -9,8 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { PlayhouseClient, guestLogin } from '../../protocol/client';
-import { PROTOCOL_VERSION } from '../../protocol/messages';
+import { PlayhouseClient, guestLogin, PROTOCOL_VERSION } from '@playhouse/client';
 import { Device, RefusedHandshake } from '../support/raw-device';
 import { startTestServer, stateWhere, type TestServer } from '../support/playhouse';
 import { eventually } from '../support/services';

@@ -72,8 +72,8 @@ test('/metrics counts clients, sessions, rooms, moves, rejections by reason, lat
 
 test('the demo script carries the SDK but not the server\'s schema validator', async () => {
   const script = await (await fetch(`${testServer().url}/demo.js`)).text();
-  assert.match(script, /protocol\/client\.ts/, 'the SDK is bundled (its source map names it)');
-  // The SDK imports only types from protocol/messages.ts; zod must not ride along to browsers.
+  assert.match(script, /packages\/client\/src\/client\.ts/, 'the SDK is bundled (its source map names it)');
+  // The SDK owns the wire types; the server's schemas (zod) must not ride along to browsers.
   assert.doesNotMatch(script, /node_modules\/zod\//);
 });
 

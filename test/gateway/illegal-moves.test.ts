@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PlayhouseError, type PlayhouseClient } from '../../protocol/client';
+import { PlayhouseError, type PlayhouseClient } from '@playhouse/client';
 import { startDuel, startTestServer, useTestServer, type Duel } from '../support/playhouse';
 
 async function refusal(attempt: Promise<unknown>): Promise<PlayhouseError> {

@@ -1,7 +1,7 @@
 /** A player leaving mid-game ends it for the other player with a clear event. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { guestLogin, PlayhouseClient, PlayhouseError } from '../../protocol/client';
+import { guestLogin, PlayhouseClient, PlayhouseError } from '@playhouse/client';
 import { startDuel, startTestServer, stateWhere, useTestServer } from '../support/playhouse';
 
 const testServer = useTestServer();

@@ -9,8 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { guestLogin, PlayhouseClient, PlayhouseError } from '../../protocol/client';
-import type { MoveAccepted } from '../../protocol/messages';
+import { guestLogin, PlayhouseClient, PlayhouseError, type MoveAccepted } from '@playhouse/client';
 import { startTestServer, stateWhere, viewOf } from '../support/playhouse';
 
 test('a session with a four-message mailbox refuses a burst of moves with server/overloaded; the retry succeeds', async () => {

@@ -12,7 +12,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { PlayhouseError } from '../../protocol/client';
+import { PlayhouseError } from '@playhouse/client';
 import { createTestCluster, startScript, stopProcess } from '../support/cluster';
 import { startDuel } from '../support/playhouse';
 import { eventually, needRedis, REDIS_URL } from '../support/services';

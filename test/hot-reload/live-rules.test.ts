@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import type { ArenaDelta, ArenaView } from '../../games/arena/rules';
 import type { ConnectFourView } from '../../games/connect-four/rules';
 import type { CatalogEvent, GameStatus } from '../../infra/game-catalog';
-import { PlayhouseError } from '../../protocol/client';
+import { PlayhouseError } from '@playhouse/client';
 import { startDuel, startTestServer, stateWhere, viewOf, type TestServer } from '../support/playhouse';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -119,7 +119,7 @@ test('.dockerignore keeps data, secrets and dependencies out of the build contex
     .filter((line) => line !== '' && !line.startsWith('#'));
   for (const kept of ['.git', 'node_modules', 'data', '**/.env', '**/*.sqlite', '**/*.pem', '**/*.key']) assert.ok(patterns.includes(kept), `${kept} is ignored`);
   const copied = [...dockerfile.matchAll(/^COPY\s+(.+?)\s+\S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
-  assert.deepEqual(copied.sort(), ['actors', 'games', 'infra', 'package-lock.json', 'package.json', 'protocol', 'scripts', 'tsconfig.json']);
+  assert.deepEqual(copied.sort(), ['actors', 'games', 'infra', 'package-lock.json', 'package.json', 'packages/client/package.json', 'packages/client/src', 'protocol', 'scripts', 'tsconfig.json']);
   for (const source of copied) {
     for (const pattern of patterns) assert.equal(path.matchesGlob(source, pattern), false, `${source} is sent to the builder (matched ${pattern})`);
   }

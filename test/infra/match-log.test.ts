@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { startScript, stopProcess } from '../support/cluster';
 import { startDuel } from '../support/playhouse';
 import { eventually } from '../support/services';

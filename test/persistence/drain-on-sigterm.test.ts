@@ -19,7 +19,7 @@ import type { WritePriority } from '../../actors/persistence/persistence-protoco
 import { roomSnapshotKey } from '../../actors/room/room-protocol';
 import { profileKey } from '../../actors/persistence/store-writer';
 import { SqlDatabase } from '../../infra/stores/sql/sql-database';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { startScript, type ClusterProcess } from '../support/cluster';
 import { startDuel } from '../support/playhouse';
 import { eventually } from '../support/services';

@@ -22,7 +22,7 @@ import {
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DOC = readFileSync(path.join(ROOT, 'protocol', 'PROTOCOL.md'), 'utf8');
-const MESSAGES_SOURCE = readFileSync(path.join(ROOT, 'protocol', 'messages.ts'), 'utf8');
+const MESSAGES_SOURCE = readFileSync(path.join(ROOT, 'packages', 'client', 'src', 'protocol', 'messages.ts'), 'utf8');
 const CATALOGUE = Object.keys(ERROR_CODES);
 
 // ---- reading the document -----------------------------------------------------

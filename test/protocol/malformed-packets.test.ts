@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { guestLogin } from '../../protocol/client';
+import { guestLogin } from '@playhouse/client';
 import { Device } from '../support/raw-device';
 import { useTestServer } from '../support/playhouse';
 

@@ -1,6 +1,6 @@
 /**
  * The README's SDK examples run as written. Each TypeScript block of README.md
- * that imports the SDK ('./protocol/client') is saved as a file beside links
+ * that imports the SDK ('@playhouse/client') is saved as a file beside links
  * to the repository's folders (so its imports resolve as in the repository),
  * type-checked with the project's settings, and run with tsx in a child
  * process against a real server on port 0 (`PLAYHOUSE_URL`), as a reader
@@ -17,7 +17,7 @@ import { startTestServer, type TestServer } from '../support/playhouse';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
-const SDK_IMPORT = /^import .* from '\.\/protocol\/client';$/m;
+const SDK_IMPORT = /^import .* from '@playhouse\/client';$/m;
 
 /** The ```ts blocks of the README that use the SDK, in order. */
 function sdkExamples(): string[] {
@@ -30,7 +30,7 @@ let folder = '';
 
 before(async () => {
   server = await startTestServer();
-  // Imports such as './protocol/client' resolve through these links, as from the repository's folder.
+  // Imports such as './games/connect-four/rules' and '@playhouse/client' resolve through these links, as from the repository's folder.
   folder = mkdtempSync(path.join(tmpdir(), 'playhouse-readme-'));
   for (const entry of ['protocol', 'games', 'node_modules']) symlinkSync(path.join(ROOT, entry), path.join(folder, entry), 'dir');
 });
@@ -41,7 +41,7 @@ after(async () => {
 });
 
 test('the README has SDK examples', () => {
-  assert.ok(sdkExamples().length >= 1, "no ```ts block of README.md imports './protocol/client'");
+  assert.ok(sdkExamples().length >= 1, "no ```ts block of README.md imports '@playhouse/client'");
 });
 
 test('every SDK example of the README type-checks and runs against a real server', { timeout: 180_000 }, async () => {

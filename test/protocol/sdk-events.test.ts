@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { PlayhouseClient } from '../../protocol/client';
+import type { PlayhouseClient } from '@playhouse/client';
 import { useTestServer } from '../support/playhouse';
 
 const server = useTestServer();

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { guestLogin } from '../../protocol/client';
+import { guestLogin } from '@playhouse/client';
 import { Device } from '../support/raw-device';
 import { startTestServer, type TestServer } from '../support/playhouse';
 

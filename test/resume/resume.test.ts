@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
+import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { Device, RefusedHandshake, type Received } from '../support/raw-device';
 import { startTestServer, stateWhere, type TestServer } from '../support/playhouse';
 import { startSilentProxy } from '../support/tcp-proxy';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { guestLogin } from '../../protocol/client';
+import { guestLogin } from '@playhouse/client';
 import { useTestServer } from '../support/playhouse';
 import { Device } from '../support/raw-device';
 

@@ -22,8 +22,9 @@ import {
   type ClientOptions,
   type ConnectionEvent,
   type DroppedRequest,
-} from '../../protocol/client';
-import type { ErrorMessage, RoomStateMessage } from '../../protocol/messages';
+  type ErrorMessage,
+  type RoomStateMessage,
+} from '@playhouse/client';
 import { startTestServer, stateWhere, useTestServer } from '../support/playhouse';
 
 const opened: PlayhouseClient[] = [];

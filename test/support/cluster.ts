@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { guestLogin, PlayhouseClient, type ClientOptions } from '../../protocol/client';
+import { guestLogin, PlayhouseClient, type ClientOptions } from '@playhouse/client';
 import { REDIS_URL } from './services';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -5,8 +5,7 @@
 import { after, before } from 'node:test';
 import { loadConfig, type ConfigInput } from '../../infra/config';
 import { startPlayhouse, type RunningPlayhouse } from '../../infra/playhouse-server';
-import { guestLogin, PlayhouseClient } from '../../protocol/client';
-import type { RoomStateMessage } from '../../protocol/messages';
+import { guestLogin, PlayhouseClient, type RoomStateMessage } from '@playhouse/client';
 
 export interface TestServer {
   readonly server: RunningPlayhouse;

@@ -1,6 +1,6 @@
 /**
  * The Connect Four demo page, in plain DOM. Everything goes through the SDK
- * (protocol/client.ts): log in as a guest, connect, find a match, send moves,
+ * (@playhouse/client): log in as a guest, connect, find a match, send moves,
  * and draw each `room:state` the server pushes.
  *
  * The page decides nothing itself: a move out of turn or into a full column
@@ -12,8 +12,7 @@
  * Columns are numbered 1 to 7 for people everywhere on the page (the buttons,
  * the refusals); the wire and the rules count from 0.
  */
-import { guestLogin, PlayhouseClient, PlayhouseError } from '../../../protocol/client';
-import type { Outcome, RoomStateMessage } from '../../../protocol/messages';
+import { guestLogin, PlayhouseClient, PlayhouseError, type Outcome, type RoomStateMessage } from '@playhouse/client';
 
 /** The parts of Connect Four's view (games/connect-four/rules.ts) that the page draws. */
 interface BoardView {

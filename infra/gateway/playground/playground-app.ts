@@ -1,6 +1,6 @@
 /**
  * The playground page, in plain DOM. Each test player is a real guest login
- * with its own SDK connection (protocol/client.ts), seated through
+ * with its own SDK connection (@playhouse/client), seated through
  * match:find like any client; a move is sent as the chosen player with
  * `room:move`, and what comes back — the accepted version, or the refusal's
  * code, reason and message — is listed on that player's card, beside the view
@@ -13,8 +13,7 @@
  * Logins are kept in sessionStorage, so reloading the page or seating again
  * reuses the same test players instead of signing in new guests.
  */
-import { guestLogin, PlayhouseClient, PlayhouseError } from '../../../protocol/client';
-import type { RoomDeltaMessage, RoomStateMessage } from '../../../protocol/messages';
+import { guestLogin, PlayhouseClient, PlayhouseError, type RoomDeltaMessage, type RoomStateMessage } from '@playhouse/client';
 import type { GameSummary } from './game-summary';
 import type { PlaygroundUpdate } from './playground-routes';
 

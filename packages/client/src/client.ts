@@ -15,26 +15,24 @@
  * messages replayed, or the full state pushed again). Requests made meanwhile
  * wait in a bounded queue; requests left unanswered by the drop are sent again
  * with the same `actionId`, which the server answers without applying twice.
- *
- * Only types come from messages.ts: the SDK must not pull zod into browsers.
  */
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
-import type { ErrorBody, ErrorCode } from './errors';
-import { PROTOCOL_VERSION } from './version';
-import type {
-  ClientToServerEvents,
-  ErrorMessage,
-  GuestLoginResponse,
-  MatchFound,
-  MoveAccepted,
-  Reply,
-  RoomDeltaMessage,
-  RoomOverMessage,
-  RoomPlayerMessage,
-  RoomStateMessage,
-  ServerToClientEvents,
-  SessionReady,
-} from './messages';
+import type { ErrorBody, ErrorCode } from './protocol/errors';
+import {
+  PROTOCOL_VERSION,
+  type ClientToServerEvents,
+  type ErrorMessage,
+  type GuestLoginResponse,
+  type MatchFound,
+  type MoveAccepted,
+  type Reply,
+  type RoomDeltaMessage,
+  type RoomOverMessage,
+  type RoomPlayerMessage,
+  type RoomStateMessage,
+  type ServerToClientEvents,
+  type SessionReady,
+} from './protocol/messages';
 
 /** Codes the SDK itself raises (never sent by a server). */
 export type ClientErrorCode = 'client/timeout' | 'client/disconnected' | 'client/queue-full';
@@ -246,7 +244,7 @@ export class PlayhouseClient {
       reconnection: false,
     });
     this.socket.on('session:ready', (ready) => this.sessionReady(ready));
-    // The numbered events (NUMBERED_EVENTS in messages.ts): (payload, seq), duplicates of a replay dropped.
+    // The numbered events (NUMBERED_EVENTS in protocol/messages.ts): (payload, seq), duplicates of a replay dropped.
     this.socket.on('room:state', (state, seq) => this.fresh(seq) && this.receiveState(state));
     this.socket.on('room:delta', (delta, seq) => this.fresh(seq) && this.emit('delta', delta));
     this.socket.on('room:over', (over, seq) => this.fresh(seq) && this.receiveOver(over));
