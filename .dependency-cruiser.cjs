@@ -36,9 +36,21 @@ module.exports = {
     {
       name: 'games-api-only-zod',
       severity: 'error',
-      comment: 'games/api.ts is the whole rules API: it may import zod and nothing else.',
+      comment:
+        'games/api.ts is the whole rules API: it may import zod, and the types of the wire it describes games ' +
+        "in (the client SDK's protocol types, type-only: nothing of them runs in a game), and nothing else.",
       from: { path: '^games/api\\.ts$' },
-      to: { pathNot: '^node_modules/zod/' },
+      to: {
+        pathNot: '^node_modules/zod/',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'games-api-types-only-from-the-wire',
+      severity: 'error',
+      comment: "games/api.ts may take only types, and only from the client SDK's protocol types.",
+      from: { path: '^games/api\\.ts$' },
+      to: { dependencyTypes: ['type-only'], pathNot: ['^packages/client/src/protocol/'] },
     },
 
     // ---- packages/client/: the client SDK (@playhouse/client), ships to studios and browsers ----

@@ -7,6 +7,7 @@
  * replayed exactly and reloaded safely.
  */
 import { z } from 'zod';
+import type { Outcome } from '@playhouse/client/protocol';
 
 /** Schemas for move payloads and tunables are written with zod. */
 export { z };
@@ -52,13 +53,8 @@ export interface MoveDefinition<S, T, P> {
   apply(state: S, payload: P, ctx: MoveContext<T>): S | Invalid;
 }
 
-export interface Outcome {
-  /** Empty on a draw. */
-  readonly winners: readonly PlayerId[];
-  readonly draw: boolean;
-  /** Why the game ended, e.g. 'connect-line', 'board-full'. */
-  readonly reason: string;
-}
+/** How a game ended: what `isOver` returns, and what every player's device is told (the wire's own type). */
+export type { Outcome } from '@playhouse/client/protocol';
 
 export interface GameRules<S, T, M extends Record<string, unknown> = Record<string, unknown>> {
   /** Stable identifier clients use to ask for this game, e.g. 'connect-four'. */

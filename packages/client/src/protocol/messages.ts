@@ -103,10 +103,12 @@ export interface SeatInfo {
   readonly away?: true;
 }
 
+/** How a game ended. */
 export interface Outcome {
+  /** Player ids; empty on a draw. */
   readonly winners: readonly string[];
   readonly draw: boolean;
-  /** e.g. 'connect-line', 'board-full', 'opponent-left'. */
+  /** Why the game ended, e.g. 'connect-line', 'board-full', 'opponent-left'. */
   readonly reason: string;
 }
 
