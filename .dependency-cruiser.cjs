@@ -1,6 +1,6 @@
 /**
  * Dependency rules for Playhouse: the "Boundaries (what may import what)"
- * section of ARCHITECTURE.md, checked mechanically by `npm run lint:deps`.
+ * section of docs/ARCHITECTURE.md, checked mechanically by `npm run lint:deps`.
  *
  * Paths are relative to the repository root (depcruise runs from there).
  * Type-only imports count too (tsPreCompilationDeps), so `import type` cannot
