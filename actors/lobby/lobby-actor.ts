@@ -12,7 +12,7 @@ import { MailboxActor } from '../kit/mailbox-actor';
 import { dispatch, type Handlers } from '../kit/protocol';
 import { PERSISTENCE } from '../persistence/persistence-protocol';
 import type { Reply } from '../../protocol/messages';
-import type { JoinResult } from '../room/match';
+import type { JoinResult } from '../room/room-state';
 import type { RoomSnapshot } from '../room/room-actor';
 import { roomRef, roomSnapshotKey, type RoomMessage, type RoomParams } from '../room/room-protocol';
 import type { FindMatchReply, LobbyMessage, LobbyProtocol } from './lobby-protocol';

@@ -1,5 +1,6 @@
 /**
- * Room: one per match. Holds the authoritative state and the pinned version of
+ * Room: where players sit and play one match after another. Holds the
+ * authoritative state (RoomState) and the pinned version of
  * the game's rules it started with. Moves arrive through its mailbox and are
  * handled in order: check → apply → broadcast. Real-time games tick on a timer
  * that posts into the same mailbox, so ticks and moves never interleave.
@@ -7,7 +8,7 @@
  * The room never waits on a database for its results: it hands its writes to
  * the persistence actor of its worker — the match result (critical), the
  * players' profile counters (normal) and, on a cluster's workers, a snapshot
- * of the match on an interval while it changes and whenever a game ends (low
+ * of its state on an interval while it changes and whenever a match ends (low
  * priority: only the newest counts). One process has nothing to restore a
  * room for (its sessions live in memory), so there rooms write no snapshots.
  *
@@ -18,8 +19,8 @@
  * so nothing a player was shown is lost, and the room's log is taken over as a
  * new generation so the old holder, should it wake, can add nothing. With
  * durability `snapshot` nothing is logged and a restored room goes back to its
- * latest snapshot; the snapshot of a game's end is then written before its
- * result, so no restore brings back a game whose result is stored.
+ * latest snapshot; the snapshot of a match's end is then written before its
+ * result, so no restore brings back a match whose result is stored.
  */
 import { refusal } from '../../protocol/errors';
 import { MailboxActor, type ActorContext } from '../kit/mailbox-actor';
@@ -30,7 +31,7 @@ import { PERSISTENCE, type WritePriority, type WriteRequest } from '../persisten
 import { sessionRef, type SessionRef } from '../session/session-protocol';
 import { StoreUnavailableError, type JsonObject, type MatchResult } from '../persistence/stores';
 import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry, type Timer } from '../ports';
-import { Match, type EndedGame, type JoinResult, type MatchSnapshot, type MoveResult } from './match';
+import { RoomState, type EndedMatch, type JoinResult, type RoomStateSnapshot, type MoveResult } from './room-state';
 import { RecentMoves, type RecentMovesSnapshot } from './recent-moves';
 import { roomSnapshotKey, type MoveReply, type RoomMessage, type RoomParams, type RoomProtocol } from './room-protocol';
 import { SeededRandom } from './seeded-random';
@@ -43,7 +44,7 @@ const MAX_CATCH_UP_SECONDS = 1;
 
 export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   protected readonly kind = 'room' as const;
-  private readonly match: Match;
+  private readonly state: RoomState;
   private ticker: Timer | undefined;
   private readonly awayTimers = new Map<string, Timer>();
   /** Players' session references, made once per player: a string built per push is hashed again at each lookup. */
@@ -55,7 +56,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   private tickStepMs = 50;
   private closed = false;
   private snapshotTimer: Timer | undefined;
-  /** The match version of the last snapshot sent (-1: none yet). */
+  /** The state version of the last snapshot sent (-1: none yet). */
   private snapshotVersion = -1;
   /** The stored snapshot version this room started from: 0 for a new room. */
   private readonly snapshotBase: number;
@@ -63,7 +64,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   private newestSeen: LoadedGame;
   /** The rules version the room is counted under in metrics. */
   private metricsVersion: string;
-  /** The time of the input being handled (a replayed input's own): the match's clock. */
+  /** The time of the input being handled (a replayed input's own): the room's time for the rules. */
   private inputAt = this.clock.now();
   /** The last seq in the room's log (-1: nothing logged yet; 0 is the `open` entry). */
   private logSeq = -1;
@@ -88,7 +89,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     super(context, params);
     const game = context.games.get(params.game);
     if (!game) throw new Error(`unknown game ${params.game}`);
-    this.match = new Match(
+    this.state = new RoomState(
       params.roomId,
       game,
       new SeededRandom(params.seed),
@@ -101,12 +102,12 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     const saved = params.restore?.data as unknown as RoomSnapshot | null | undefined;
     this.recentMoves = new RecentMoves(saved?.recentMoves);
     if (saved) {
-      this.match.restore(saved.match, this.logging);
-      this.snapshotVersion = this.match.stateVersion;
+      this.state.restore(saved.match, this.logging);
+      this.snapshotVersion = this.state.stateVersion;
       this.logSeq = saved.logSeq ?? -1;
       this.durableSeq = this.logSeq;
       this.lastResult = saved.lastResult;
-      this.wasPlaying = this.match.isPlaying;
+      this.wasPlaying = this.state.isPlaying;
     }
   }
 
@@ -123,13 +124,13 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
       const { generation, entries } = await this.roomLog!.takeOver(this.params.roomId, this.logSeq);
       this.logGeneration = generation;
       this.replay(entries);
-      this.match.markAllAway();
+      this.state.markAllAway();
     }
     // Results of games that ended meanwhile, or the last one's again (it may not have been written): saving is idempotent.
-    if (this.match.ended.length > 0) this.recordEndedGames();
+    if (this.state.ended.length > 0) this.recordEndedGames();
     else if (this.lastResult) this.recordResult(this.lastResult);
     // Every player counts as away until their session says otherwise; those who never come back lose their seat.
-    for (const playerId of this.match.playerIds) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
+    for (const playerId of this.state.playerIds) this.watchAway(playerId, this.settings.awayGraceMs ?? 0);
     this.updateTicker();
     this.reportToLobby();
   }
@@ -141,7 +142,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
       this.apply(entry.input);
       this.logSeq = entry.seq;
     }
-    this.match.outbox.length = 0;
+    this.state.outbox.length = 0;
     this.inputAt = this.clock.now();
     if (entries.length > 0) this.log.info({ roomId: this.params.roomId, inputs: entries.length, logSeq: this.logSeq }, 'room replayed its log after its snapshot');
   }
@@ -170,16 +171,16 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     }
   }
 
-  // Each input to the match, live (from the handlers) and replayed alike; `applied` is what the log records.
+  // Each input to the room's state, live (from the handlers) and replayed alike; `applied` is what the log records.
 
   private join(input: Extract<RoomInput, { type: 'join' }>): JoinResult {
     this.applied = input;
-    return this.match.join(input.playerId, input.name);
+    return this.state.join(input.playerId, input.name);
   }
 
   private move(input: Extract<RoomInput, { type: 'move' }>): MoveResult {
     this.applied = input;
-    const result = this.match.move(input.playerId, input.version, input.move, input.payload);
+    const result = this.state.move(input.playerId, input.version, input.move, input.payload);
     if (result.ok) this.recentMoves.remember(input.playerId, input.actionId, result.version);
     return result;
   }
@@ -187,23 +188,23 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   private leave(input: Extract<RoomInput, { type: 'leave' }>): Ok | Failure {
     this.applied = input;
     this.recentMoves.forget(input.playerId);
-    return this.match.leave(input.playerId);
+    return this.state.leave(input.playerId);
   }
 
   private rematch(input: Extract<RoomInput, { type: 'rematch' }>): Ok | Failure {
     this.applied = input;
-    return this.match.rematch(input.playerId);
+    return this.state.rematch(input.playerId);
   }
 
   private presence(input: Extract<RoomInput, { type: 'presence' }>): Ok | Failure {
     this.applied = input;
-    return this.match.presence(input.playerId, input.away);
+    return this.state.presence(input.playerId, input.away);
   }
 
   /** The session should have made the player leave by now; it died with its worker, so the room does (undefined: nothing to do). */
   private awayExpired(input: Extract<RoomInput, { type: 'away-expired' }>): Ok | Failure | undefined {
     this.applied = input;
-    return this.match.isAway(input.playerId) ? this.match.leave(input.playerId) : undefined;
+    return this.state.isAway(input.playerId) ? this.state.leave(input.playerId) : undefined;
   }
 
   /**
@@ -212,13 +213,13 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
    */
   private sessionsLost(input: Extract<RoomInput, { type: 'sessions-lost' }>): void {
     this.applied = input;
-    for (const playerId of input.playerIds) if (this.match.isSeated(playerId) && !this.match.isAway(playerId)) this.match.presence(playerId, true);
+    for (const playerId of input.playerIds) if (this.state.isSeated(playerId) && !this.state.isAway(playerId)) this.state.presence(playerId, true);
   }
 
   /** `count` ticks (1 when absent) of `dtMs` each. */
   private tick(input: Extract<RoomInput, { type: 'tick' }>): void {
     this.applied = input;
-    for (let i = 0; i < (input.count ?? 1); i++) this.match.tick(input.dtMs);
+    for (let i = 0; i < (input.count ?? 1); i++) this.state.tick(input.dtMs);
   }
 
   /**
@@ -250,18 +251,18 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     ping: () => ({ ok: true }),
     'lobby-lost': (room) => {
       // The lobby died with its worker and comes back empty: an open room says again that it has seats.
-      if (!room.closed && room.match.isOpen) room.reportToLobby();
+      if (!room.closed && room.state.isOpen) room.reportToLobby();
     },
     snapshot: (room) => {
       room.snapshotTimer = undefined;
-      if (!room.closed && room.match.stateVersion !== room.snapshotVersion) void room.saveSnapshot();
+      if (!room.closed && room.state.stateVersion !== room.snapshotVersion) void room.saveSnapshot();
     },
     'hand-over': (room) => room.handOver(),
     join: (room, message) => room.input(message, (r, { playerId, name }) => r.join({ type: 'join', playerId, name })),
     move: (room, message) => room.input(message, RoomActor.liveMove),
     leave: (room, message) => room.input(message, (r, { playerId }) => r.leave({ type: 'leave', playerId })),
     rematch: (room, message) => room.input(message, (r, { playerId }) => r.rematch({ type: 'rematch', playerId })),
-    sync: (room, message) => room.input(message, (r, { playerId }) => r.match.sync(playerId)),
+    sync: (room, message) => room.input(message, (r, { playerId }) => r.state.sync(playerId)),
     presence: (room, message) =>
       room.input(message, (r, { playerId, away, graceMs }) => {
         r.watchAway(playerId, away ? graceMs : undefined);
@@ -269,7 +270,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
       }),
     'sessions-lost': (room, message) =>
       room.input(message, (r, { playerIds }) => {
-        const lost = Object.keys(playerIds).filter((playerId) => r.match.isSeated(playerId) && !r.match.isAway(playerId));
+        const lost = Object.keys(playerIds).filter((playerId) => r.state.isSeated(playerId) && !r.state.isAway(playerId));
         for (const playerId of lost) r.watchAway(playerId, r.settings.awayGraceMs ?? 0);
         r.sessionsLost({ type: 'sessions-lost', playerIds: lost });
       }),
@@ -285,7 +286,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   private static liveMove(room: RoomActor, message: Extract<RoomMessage, { type: 'move' }>): MoveReply {
     const applied = room.recentMoves.versionAfter(message.playerId, message.actionId);
     if (applied !== undefined) {
-      room.match.sync(message.playerId);
+      room.state.sync(message.playerId);
       return { ok: true, version: applied };
     }
     const { playerId, actionId, version, move, payload } = message;
@@ -297,15 +298,15 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   }
 
   /**
-   * An input to the match, through the room's one path: refused once the room moved on (fenced, handed
+   * An input to the room's state, through the room's one path: refused once the room moved on (fenced, handed
    * over); otherwise applied at the current version of the rules, logged when the room logs, and only then
    * answered and shown (see settle).
    */
   private input<M extends RoomMessage, R>(message: M, apply: (room: RoomActor, message: M) => R): R | Failure | Promise<R | Failure> {
     if (this.fenced || this.handedOver) return refusal('server/unavailable', `room ${this.params.roomId} moved to another worker; retry`);
     this.catchUpRules();
-    const wasOpen = this.match.isOpen;
-    const versionBefore = this.match.stateVersion;
+    const wasOpen = this.state.isOpen;
+    const versionBefore = this.state.stateVersion;
     this.inputAt = this.clock.now();
     this.applied = undefined;
     const reply = apply(this, message);
@@ -316,7 +317,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   }
 
   /**
-   * The input just applied, if it changed the match: a refusal, a tick that advanced nothing, a lapse of a
+   * The input just applied, if it changed the room's state: a refusal, a tick that advanced nothing, a lapse of a
    * seat nobody held, a loss of sessions nobody here had are not logged (a move sent again is not applied).
    */
   private inputToLog(reply: unknown, versionBefore: number): RoomInput | undefined {
@@ -324,7 +325,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     if (!input || isRefusal(reply)) return undefined;
     switch (input.type) {
       case 'tick':
-        return this.match.stateVersion !== versionBefore ? input : undefined;
+        return this.state.stateVersion !== versionBefore ? input : undefined;
       case 'away-expired':
         return reply === undefined ? undefined : input;
       case 'sessions-lost':
@@ -338,17 +339,17 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   private settle<R>(wasOpen: boolean, reply: R): R {
     this.countVersion();
     this.flush();
-    const gameStarted = this.match.isPlaying && !this.wasPlaying;
-    this.wasPlaying = this.match.isPlaying;
+    const gameStarted = this.state.isPlaying && !this.wasPlaying;
+    this.wasPlaying = this.state.isPlaying;
     if (gameStarted) {
-      const { gameNumber, players } = this.match.snapshot();
+      const { gameNumber, players } = this.state.snapshot();
       this.log.info({ roomId: this.params.roomId, game: this.params.game, gameNumber, players }, 'match started');
     }
-    if (this.match.ended.length > 0) this.recordEndedGames();
+    if (this.state.ended.length > 0) this.recordEndedGames();
     this.scheduleSnapshot();
     this.updateTicker();
-    if (this.match.isEmpty) this.close();
-    else if (wasOpen !== this.match.isOpen) this.reportToLobby();
+    if (this.state.isEmpty) this.close();
+    else if (wasOpen !== this.state.isOpen) this.reportToLobby();
     return reply;
   }
 
@@ -405,7 +406,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
 
   /** The input could not be logged: the room was taken over elsewhere (this copy is stale), or it is closing. */
   private notLogged(error: unknown): Failure {
-    this.match.outbox.length = 0;
+    this.state.outbox.length = 0;
     if (error instanceof RoomLogFencedError && !this.fenced) {
       this.fenced = true;
       this.log.warn({ roomId: this.params.roomId, generation: this.logGeneration }, 'room taken over by a newer holder: this copy stops');
@@ -420,22 +421,22 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   }
 
   /**
-   * A safe point between two messages: if a designer published a new version of the game, the match takes
-   * what it can of it (see Match.catchUp). One object comparison per message when nothing changed.
+   * A safe point between two messages: if a designer published a new version of the game, the room takes
+   * what it can of it (see RoomState.catchUp). One object comparison per message when nothing changed.
    */
   private catchUpRules(): void {
     const newest = this.games.get(this.params.game);
     if (!newest || newest === this.newestSeen) return;
     this.newestSeen = newest;
-    const from = this.match.game.version;
-    const outcome = this.match.catchUp(newest);
+    const from = this.state.game.version;
+    const outcome = this.state.catchUp(newest);
     if (outcome === 'current') return;
-    this.log.info({ roomId: this.params.roomId, game: this.params.game, from, newest: newest.version, running: this.match.game.version, outcome }, 'room caught up with a new version of its game');
+    this.log.info({ roomId: this.params.roomId, game: this.params.game, from, newest: newest.version, running: this.state.game.version, outcome }, 'room caught up with a new version of its game');
   }
 
   /** Metrics count rooms by the rules version they run. */
   private countVersion(): void {
-    const running = this.match.game.version;
+    const running = this.state.game.version;
     if (running === this.metricsVersion || this.closed) return;
     this.metrics.roomClosed(this.params.game, this.metricsVersion);
     this.metrics.roomOpened(this.params.game, running);
@@ -449,7 +450,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
    * With `moves` the end is in the log already.
    */
   private recordEndedGames(): void {
-    const results = this.match.ended.splice(0).map((ended) => this.matchResult(ended));
+    const results = this.state.ended.splice(0).map((ended) => this.matchResult(ended));
     for (const { roomId, game, gameNumber, players, winners, draw, reason, moves } of results) {
       this.log.info({ roomId, game, gameNumber, players, winners, draw, reason, moves }, 'match ended');
     }
@@ -474,7 +475,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     }
   }
 
-  private matchResult(ended: EndedGame): MatchResult {
+  private matchResult(ended: EndedMatch): MatchResult {
     return {
       matchId: `${this.params.roomId}#${ended.gameNumber}`,
       roomId: this.params.roomId,
@@ -491,28 +492,28 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   }
 
   /**
-   * A snapshot is due `snapshotIntervalMs` after the match changed, if it changed since the last one: a room
-   * whose match does not change (waiting, idle) wakes for nothing.
+   * A snapshot is due `snapshotIntervalMs` after the state changed, if it changed since the last one: a room
+   * whose state does not change (waiting, idle) wakes for nothing.
    */
   private scheduleSnapshot(): void {
     const intervalMs = this.settings.snapshotIntervalMs ?? 0;
-    if (!this.settings.snapshots || intervalMs <= 0 || this.snapshotTimer || this.closed || this.match.stateVersion === this.snapshotVersion) return;
+    if (!this.settings.snapshots || intervalMs <= 0 || this.snapshotTimer || this.closed || this.state.stateVersion === this.snapshotVersion) return;
     this.snapshotTimer = this.clock.setTimeout(() => void this.enqueueSelf({ type: 'snapshot' }), intervalMs);
   }
 
   /**
-   * The newest state of the match for the snapshot store (low priority: a newer one replaces it in the queue).
+   * The room's newest state for the snapshot store (low priority: a newer one replaces it in the queue).
    * Once it is durable the log before it is no longer needed. Resolves with whether it became durable.
    */
   private saveSnapshot(priority: WritePriority = 'low', overwrite = false): Promise<boolean> {
-    this.snapshotVersion = this.match.stateVersion;
+    this.snapshotVersion = this.state.stateVersion;
     const logSeq = this.logSeq;
     const snapshot: RoomSnapshot = {
       roomId: this.params.roomId,
       game: this.params.game,
       seed: this.params.seed,
       savedAt: this.clock.now(),
-      match: this.match.snapshot(),
+      match: this.state.snapshot(),
       ...(this.logging ? { logSeq } : {}),
       ...(this.lastResult ? { lastResult: this.lastResult } : {}),
       recentMoves: this.recentMoves.snapshot(),
@@ -545,12 +546,12 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     );
   }
 
-  /** Sends what the match produced to the players' sessions. */
+  /** Sends what the room's state produced to the players' sessions. */
   private flush(): void {
-    for (const out of this.match.outbox) {
+    for (const out of this.state.outbox) {
       this.tell(this.sessionOf(out.playerId), { type: 'push', event: out.event, payload: out.payload });
     }
-    this.match.outbox.length = 0;
+    this.state.outbox.length = 0;
   }
 
   private sessionOf(playerId: string): SessionRef {
@@ -564,10 +565,10 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
   }
 
   private updateTicker(): void {
-    const realtime = this.match.isRealtime && this.match.isPlaying;
+    const realtime = this.state.isRealtime && this.state.isPlaying;
     if (realtime && !this.ticker) {
-      // The rules this match started with, not whatever the catalogue holds now.
-      const tickHz = this.match.game.rules.realtime?.tickHz ?? 20;
+      // The rules this room runs, not whatever the catalogue holds now.
+      const tickHz = this.state.game.rules.realtime?.tickHz ?? 20;
       this.tickStepMs = 1000 / tickHz;
       this.lastTickAt = this.clock.now();
       this.ticker = this.clock.setInterval(() => {
@@ -603,7 +604,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
       type: 'room-status',
       roomId: this.params.roomId,
       game: this.params.game,
-      open: this.match.isOpen,
+      open: this.state.isOpen,
       closed: false,
     });
   }
@@ -629,10 +630,11 @@ export interface RoomSnapshot {
   readonly game: string;
   readonly seed: number;
   readonly savedAt: number;
-  readonly match: MatchSnapshot;
+  /** The room's state (stored under this key since rooms first wrote snapshots: a restore reads older ones too). */
+  readonly match: RoomStateSnapshot;
   /** The last entry of the room's log this snapshot includes (rooms that log their inputs). */
   readonly logSeq?: number;
-  /** The result of the room's last game: a restore writes it again, in case it was lost with the worker. */
+  /** The result of the room's last match: a restore writes it again, in case it was lost with the worker. */
   readonly lastResult?: MatchResult;
   /** Moves applied lately, by player and action id (see RecentMoves). */
   readonly recentMoves?: RecentMovesSnapshot;

@@ -6,7 +6,7 @@ import type { MoveAccepted, Reply } from '../../protocol/messages';
 import { refTo, type ActorRef, type ProtocolOf } from '../kit/protocol';
 import type { Failure } from '../messages';
 import type { JsonObject } from '../persistence/stores';
-import type { JoinResult } from './match';
+import type { JoinResult } from './room-state';
 
 export interface RoomParams {
   readonly roomId: string;

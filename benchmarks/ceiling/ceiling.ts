@@ -30,11 +30,11 @@ import {
   type ServerToClientEvents,
 } from '../../protocol/messages';
 import { checkGuestLogin, checkHandshake, checkRequest, describeIssues } from '../../protocol/wire-checks';
-import { Match } from '../../actors/room/match';
+import { RoomState } from '../../actors/room/room-state';
 import { SeededRandom } from '../../actors/room/seeded-random';
 
-type CeilingRoom = Match;
-type CeilingGame = ConstructorParameters<typeof Match>[1];
+type CeilingRoom = RoomState;
+type CeilingGame = ConstructorParameters<typeof RoomState>[1];
 
 /** Playhouse's defaults (infra/config.ts), so both servers refuse the same messages and tokens live as long. */
 const MAX_MESSAGE_BYTES = 4096;
@@ -217,7 +217,7 @@ export async function startCeiling(options: CeilingOptions = {}): Promise<Runnin
       }
       open.delete(candidate.roomId);
     }
-    room ??= new Match(`${game}.${++roomsOpened}`, loaded, new SeededRandom(randomInt(2 ** 31)));
+    room ??= new RoomState(`${game}.${++roomsOpened}`, loaded, new SeededRandom(randomInt(2 ** 31)));
     const joined = room.join(player.playerId, player.name);
     if (joined.ok) player.room = room;
     settle(room);

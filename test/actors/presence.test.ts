@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Match } from '../../actors/room/match';
+import { RoomState } from '../../actors/room/room-state';
 import { SeededRandom } from '../../actors/room/seeded-random';
 import type { AnyGameRules } from '../../games/api';
 import { defineGame, z } from '../../games/api';
@@ -32,8 +32,8 @@ const pausingGame = defineGame<ClockState, Record<string, never>, { wait: Record
   playerBack: (state, playerId) => ({ paused: state.paused.filter((id) => id !== playerId) }),
 });
 
-function seatTwo(rules: AnyGameRules, tunables: unknown = {}): Match {
-  const match = new Match('room-1', { name: rules.name, version: 'v1', rules, tunables, tunablesVersion: 't1' }, new SeededRandom(7));
+function seatTwo(rules: AnyGameRules, tunables: unknown = {}): RoomState {
+  const match = new RoomState('room-1', { name: rules.name, version: 'v1', rules, tunables, tunablesVersion: 't1' }, new SeededRandom(7));
   assert.ok(match.join('alice', 'Alice').ok);
   assert.ok(match.join('bob', 'Bob').ok);
   match.outbox.length = 0;

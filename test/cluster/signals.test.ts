@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
+import { RESTORED_VERSION_JUMP } from '../../actors/room/room-state';
 import { guestLogin, PlayhouseClient } from '@playhouse/client';
 import { clusterMembers, type ClusterProcess, createTestCluster, startScript, stopProcess, type TestCluster } from '../support/cluster';
 import { startDuel, viewOf } from '../support/playhouse';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { createConnection } from 'mysql2/promise';
 import type { NodeInfo } from '../../actors/cluster/backplane';
-import { RESTORED_VERSION_JUMP } from '../../actors/room/match';
+import { RESTORED_VERSION_JUMP } from '../../actors/room/room-state';
 import { guestLogin } from '@playhouse/client';
 import { clusterMembers, createTestCluster, redisCli, type TestCluster } from '../support/cluster';
 import { Device } from '../support/raw-device';

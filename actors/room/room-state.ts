@@ -1,5 +1,10 @@
 /**
- * One match's authoritative state and the room's own checks around the rules.
+ * A room's authoritative state — its seats, the match being played, the
+ * matches before it — and the room's own checks around the rules.
+ *
+ * Words: a room hosts a sequence of matches (numbered by `gameNumber` on the
+ * wire); a match is one game of it, which ends with an outcome and a stored
+ * match result; the game is the kind of game the rules define.
  *
  * Plain class, no messaging: the room actor feeds it one message at a time and
  * sends what it leaves in `outbox`. Three tiers of refusal meet here: the
@@ -21,8 +26,8 @@ export interface Outgoing {
   readonly payload: object;
 }
 
-/** A game that ended, for the room to record (match results, profiles). */
-export interface EndedGame {
+/** A match that ended, for the room to record (its match result, profiles). */
+export interface EndedMatch {
   readonly gameNumber: number;
   /** Everyone who played in it, leavers included, in seat order. */
   readonly players: readonly MatchPlayer[];
@@ -33,10 +38,10 @@ export interface EndedGame {
 }
 
 /**
- * Everything a match needs to go on elsewhere (another worker, after its own died): plain JSON.
+ * Everything a room's state needs to go on elsewhere (another worker, after its own died): plain JSON.
  * `state` is the rules' own state, plain data by the rules API's contract.
  */
-export interface MatchSnapshot {
+export interface RoomStateSnapshot {
   readonly game: string;
   readonly seats: readonly SeatInfo[];
   readonly status: RoomStatus;
@@ -57,10 +62,10 @@ export const RESTORED_VERSION_JUMP = 1_000_000;
 export type JoinResult = Ok<MatchFound & { open: boolean }> | Failure;
 export type MoveResult = Ok<{ version: number; state?: RoomStateMessage }> | Failure;
 
-export class Match {
+export class RoomState {
   readonly outbox: Outgoing[] = [];
   /** Games that ended since the room last looked (the room records them). */
-  readonly ended: EndedGame[] = [];
+  readonly ended: EndedMatch[] = [];
   private seats: SeatInfo[] = [];
   private status: RoomStatus = 'waiting';
   private state: unknown = undefined;
@@ -76,11 +81,11 @@ export class Match {
     | { readonly seats: readonly SeatInfo[]; readonly gameNumber: number; readonly context: GameContext<unknown>; readonly byPlayer: Map<string, MoveContext<unknown>> }
     | undefined;
 
-  /** The version of the rules this match runs (pinned: it changes only at a game boundary, or by a migrate()). */
+  /** The version of the rules this room runs (pinned: it changes only between two matches, or by a migrate()). */
   private pinned: LoadedGame;
   /** The version just before a migrate(): a move made against it is taken against the migrated state (-1: none). */
   private migratedFrom = -1;
-  /** Newer rules versions that refused (or failed) to migrate this match's state: not tried again. */
+  /** Newer rules versions that refused (or failed) to migrate this room's state: not tried again. */
   private readonly refusedVersions = new Set<string>();
 
   constructor(
@@ -304,8 +309,8 @@ export class Match {
     return { ok: true };
   }
 
-  /** The whole match as plain JSON (the room's snapshot). */
-  snapshot(): MatchSnapshot {
+  /** The room's whole state as plain JSON (in the room's snapshot). */
+  snapshot(): RoomStateSnapshot {
     return {
       game: this.game.name,
       seats: this.seats,
@@ -323,12 +328,12 @@ export class Match {
   }
 
   /**
-   * Takes up a match from its snapshot. Without `exact` every seated player counts as away until their
+   * Takes up a room's state from its snapshot. Without `exact` every seated player counts as away until their
    * session says otherwise, and the version jumps far ahead: devices may have seen versions after the
    * snapshot, and must take the restored state as the newest (moves made after the snapshot are lost).
    * With `exact` (the room replays its log after it, so devices saw nothing newer) the version stays.
    */
-  restore(snapshot: MatchSnapshot, exact = false): void {
+  restore(snapshot: RoomStateSnapshot, exact = false): void {
     this.seats = snapshot.seats.map((seat) => (exact ? { ...seat } : { ...seat, away: true }));
     this.status = snapshot.status;
     this.state = snapshot.state === null && snapshot.status === 'waiting' ? undefined : snapshot.state;
