@@ -1,6 +1,6 @@
 /**
  * The benchmark ceiling: a bare Socket.IO 4 server running the same game logic
- * as Playhouse — the room's own game-logic class (actors/room/match.ts, a plain
+ * as Playhouse — the room's own game-logic class (actors/room/room-state.ts, a plain
  * class with no actor machinery), so the logic is identical by construction —
  * with no actors, no persistence, no resume, no rate limits and no JWT.
  * It speaks the same wire protocol as far as the SDK uses it, so the load

@@ -21,7 +21,7 @@ export type Layer = 'transport' | 'shared logic' | 'playhouse' | 'gc';
 /** What a layer holds, for the report. */
 export const LAYER_MEANING: Readonly<Record<Layer, string>> = {
   transport: 'Socket.IO, engine.io, ws, Node streams and the kernel; JSON in and out (our packet encoder included)',
-  'shared logic': 'what the ceiling does too: the match and its rules, the wire checks and schemas, the event handlers',
+  'shared logic': 'what the ceiling does too: the room state and its rules, the wire checks and schemas, the event handlers',
   playhouse: 'what only Playhouse does: actors, sessions and resume, persistence and its stores, metrics',
   gc: 'garbage collection on the main thread (helper threads are not in the recording)',
 };
@@ -29,7 +29,7 @@ export const LAYER_MEANING: Readonly<Record<Layer, string>> = {
 /** Files are touched only by persistence (the SQLite journal) while a server plays: Node's fs is Playhouse's, not the transport's. */
 const PERSISTENCE_FILE = /^node:(?:fs|internal\/fs\/)/;
 const TRANSPORT_FILE = /\/node_modules\/(?:socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|debug)\/|^node:|json-packet-encoder/;
-const SHARED_FILE = /actors\/room\/match\.ts|\/games\/|\/node_modules\/zod\/|\/protocol\/|benchmarks\/ceiling\/|infra\/gateway\/socket-gateway\.ts/;
+const SHARED_FILE = /actors\/room\/room-state\.ts|\/games\/|\/node_modules\/zod\/|\/protocol\/|benchmarks\/ceiling\/|infra\/gateway\/socket-gateway\.ts/;
 const GC_FRAME = /Scaveng|MarkCompact|Marking|Sweep|Heap::|GarbageCollect|Evacuat/;
 /** How deep in a stack with no JavaScript frame to look for a GC frame. */
 const GC_SEARCH_DEPTH = 12;
