@@ -3,20 +3,21 @@
  * and plain node runs it, with no TypeScript loader in any process — the
  * single server, `npm run cluster`'s launcher, gateway and worker process,
  * the workers comedy forks, and a remote `worker-node` and the workers it
- * starts. Each plays a game, so the compiled actor modules, the games (still
- * TypeScript, compiled at run time) and the demo page's run-time bundle are
- * all found from dist/.
+ * starts — and the image's runtime stage, which has no TypeScript tooling
+ * installed at all. Each plays a game, so the compiled actor modules, the
+ * games (still TypeScript, compiled at run time) and the demo page's run-time
+ * bundle are all found from dist/.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { guestLogin, PlayhouseClient } from '../../protocol/client';
 import { assertRunsBuild } from '../support/built-command';
-import { createTestCluster, startScript, stopProcess, type ClusterProcess, type TestCluster } from '../support/cluster';
+import { createTestCluster, startCommand, startScript, stopProcess, type ClusterProcess, type TestCluster } from '../support/cluster';
 import { startDuel } from '../support/playhouse';
 import { needRedis } from '../support/services';
 import { singleServerEnv } from '../support/single-server-env';
@@ -150,6 +151,17 @@ test('the built cluster launcher starts a gateway and a worker process whose for
   assert.ok(tree.length >= 4);
 });
 
+test('a built worker process runs its workers in threads on the compiled actors', async (t) => {
+  if (!(await needRedis(t))) return;
+  const cluster = createTestCluster({}, 'build');
+  clusters.push(cluster);
+  cluster.env = withoutLoader(cluster.env);
+  const workers = await cluster.startWorkers(1, 'threaded');
+  const gateway = await cluster.startGateway();
+  await playOneGame(gateway.url);
+  for (const process of [gateway, workers]) assertNoTypeScriptLoader(process.child.pid!);
+});
+
 test('a built worker-node starts remote workers from the build', async (t) => {
   if (!(await needRedis(t))) return;
   const listener = await startScript('worker-node', 'scripts/worker-node.ts', ['--host', '127.0.0.1', '--port', '0'], withoutLoader(process.env), 'build');
@@ -162,4 +174,34 @@ test('a built worker-node starts remote workers from the build', async (t) => {
   await playOneGame(gateway.url);
   assert.equal(comedyWorkers(assertNoTypeScriptLoader(listener.child.pid!)).length, 1, 'the listener forked one remote worker');
   for (const process of [...cluster.gateways, ...cluster.workers]) assertNoTypeScriptLoader(process.child.pid!);
+});
+
+/**
+ * The image's runtime stage, laid out by reading infra/docker/Dockerfile
+ * (Docker does not run here): its COPY lines from this repository (dist/
+ * from the build above), production dependencies only, so neither tsx nor
+ * TypeScript is installed, then its ENV and CMD.
+ */
+test("the image's runtime stage, without dev dependencies, serves the demo page and a game", async () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'infra/docker/Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const app = path.join(scratch, 'app');
+  for (const [, from, destination] of runtime.matchAll(/^COPY (?:--from=build \/app\/)?(.+) (\S+)$/gm)) {
+    for (const source of from!.split(' ')) cpSync(path.join(ROOT, source), path.join(app, destination!.endsWith('/') ? source : destination!), { recursive: true });
+  }
+  assert.match(runtime, /^RUN npm ci --omit=dev /m);
+  await promisify(execFile)('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, timeout: 180_000 });
+  assert.ok(!existsSync(path.join(app, 'node_modules/tsx')) && !existsSync(path.join(app, 'node_modules/typescript')), 'no TypeScript tooling in the image');
+
+  const imageEnv = Object.fromEntries([...runtime.matchAll(/^\s*(?:ENV\s+)?([A-Z_]+)=(\S+?)\s*\\?$/gm)].map((match) => [match[1]!, match[2]!]));
+  assert.equal(imageEnv.NODE_ENV, 'production');
+  const command = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)![1]!) as string[];
+  const env = { PATH: process.env.PATH, ...imageEnv, HOST: '127.0.0.1', PORT: '0', PLAYHOUSE_DEMO_PAGE: 'true', LOG_LEVEL: 'warn' };
+  const server = await startCommand('image', command.slice(1), env, app);
+  processes.push(server);
+  const demo = await fetch(new URL('/demo.js', server.url));
+  assert.equal(demo.status, 200);
+  assert.match(await demo.text(), /findMatch/);
+  await playOneGame(server.url);
+  assertNoTypeScriptLoader(server.child.pid!);
 });

@@ -118,8 +118,13 @@ export function startProcess(role: 'gateway' | 'worker', env: NodeJS.ProcessEnv,
 }
 
 /** Starts a script of scripts/ (through tsx unless `launch` says build) and resolves once it prints `PLAYHOUSE_READY`; rejects (with its output) if it exits first. */
-export async function startScript(role: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv, launch: Launch = 'source'): Promise<ClusterProcess> {
-  const child = spawn(process.execPath, [...scriptCommand(script, launch), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startScript(role: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv, launch: Launch = 'source'): Promise<ClusterProcess> {
+  return startCommand(role, [...scriptCommand(script, launch), ...args], env);
+}
+
+/** Starts node with `argv` in `cwd` and resolves once it prints `PLAYHOUSE_READY`; rejects (with its output) if it exits first. */
+export async function startCommand(role: string, argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = ROOT): Promise<ClusterProcess> {
+  const child = spawn(process.execPath, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? 0)));
