@@ -6,6 +6,7 @@
  * small typed surface below, so comedy could be replaced behind it.
  */
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 
 /** How an actor is placed: in this process, a child process, a worker thread, or a process on another host. */
 export type PlacementMode = 'in-memory' | 'forked' | 'threaded' | 'remote';
@@ -120,8 +121,24 @@ export function stopRespawning(handle: ActorHandle): void {
   if (actor?.additionalOptions) delete actor.additionalOptions.onCrash;
 }
 
+/**
+ * comedy's name for the module at `file` (an absolute path, with or without
+ * its extension), for `createChild` and `resources`. comedy reads a name
+ * starting with `//` as an absolute path and `/name` as relative to the
+ * folder it guesses is the application's (the one above node_modules), which
+ * holds the sources, not the build. Naming modules by where they are makes a
+ * build run its compiled `.js` modules (in its own process and in every
+ * process and thread comedy starts) while a source run under tsx loads the
+ * `.ts` ones. A remote host therefore has the installation at the same path
+ * (an image run everywhere), as `additionalRequires` below already needs.
+ */
+export function comedyModule(file: string): string {
+  if (!path.isAbsolute(file)) throw new Error(`comedy module paths are absolute here, got ${file}`);
+  return `/${file}`;
+}
+
 export interface SystemOptions {
-  /** Module paths (from the app root, leading slash) of comedy resources to offer actors. */
+  /** comedyModule() names of the comedy resources to offer actors. */
   readonly resources: readonly string[];
   /** comedy's own log level; its lines are plain text and its warnings are shutdown noise, so errors only by default. */
   readonly logLevel?: 'Silent' | 'Error' | 'Warn' | 'Info' | 'Debug';

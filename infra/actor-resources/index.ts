@@ -1,8 +1,7 @@
-/** Module paths (from the app root) of the resources every actor process offers. */
-export const ACTOR_RESOURCES: readonly string[] = [
-  '/infra/actor-resources/metrics-resource',
-  '/infra/actor-resources/log-resource',
-  '/infra/actor-resources/games-resource',
-  '/infra/actor-resources/cluster-resource',
-  '/infra/actor-resources/stores-resource',
-];
+import path from 'node:path';
+import { comedyModule } from '../../actors/kit/comedy';
+
+/** The resources every actor process offers (comedy names: see comedyModule). */
+export const ACTOR_RESOURCES: readonly string[] = ['metrics-resource', 'log-resource', 'games-resource', 'cluster-resource', 'stores-resource'].map((name) =>
+  comedyModule(path.join(__dirname, name)),
+);
