@@ -20,6 +20,7 @@ import type { MessageOf, ReplyOf } from './kit/protocol';
 import type { ActorHost, HostStats } from './worker/actor-host';
 import type WorkerActor from './worker/worker-actor';
 import type { WorkerParameters } from './worker/worker-actor';
+import { WORKER_ACTOR_MODULE } from './worker/worker-module';
 
 export interface ActorSystemOptions {
   readonly settings: Readonly<Record<ActorKind, ActorSettings>>;
@@ -56,7 +57,7 @@ export async function startActorSystem(options: ActorSystemOptions): Promise<Act
   const system = createComedySystem({ resources: options.resources });
   const root = await system.rootActor();
   const parameters: WorkerParameters = { settings: options.settings, persistence: options.persistence };
-  const worker = await root.createChild('/actors/worker/worker-actor', { mode: 'in-memory', customParameters: parameters });
+  const worker = await root.createChild(WORKER_ACTOR_MODULE, { mode: 'in-memory', customParameters: parameters });
   // The worker lives in this process: the gateway calls its host directly rather than through comedy.
   const host = localBehaviour<WorkerActor>(worker)?.host;
   if (!host) throw new Error('the single-process worker must run in-memory');

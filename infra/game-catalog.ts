@@ -17,8 +17,10 @@ import type { GameCatalog, LoadedGame } from '../actors/ports';
 import { describeGameLoadWarning, instantiateGameVersion, readTunables, type GameLoadError, type GameLoadWarning, type GameVersion, type GameVersionResult } from './games/game-version';
 import { compileRules, type RulesBundle } from './games/rules-bundle';
 import type { ActorLog } from '../actors/ports';
+import { installationPath } from './installation';
 
-export const GAMES_DIR = path.resolve(__dirname, '..', 'games');
+/** games/ of the installation: rules stay TypeScript, from source or in a build alike. */
+export const GAMES_DIR = installationPath('games');
 
 /** What the catalogue knows of one game: the version serving and the last failure since it loaded. */
 export interface GameStatus {

@@ -11,7 +11,7 @@
  * again the launcher prints `PLAYHOUSE_RESTARTED name=... pid=...` with the
  * role's ready fields.
  *
- * Each process is `scripts/start.ts` with a role, exactly as containers run
+ * Each process is `scripts/start` with a role, exactly as containers run
  * them (infra/docker/compose.yaml); put nginx in front (infra/nginx/) to give
  * clients one address.
  *
@@ -30,7 +30,13 @@ import { deleteKeys, whyRedisUnreachable } from './launcher-redis';
 import { SERVER_NODE_FLAGS } from './server-node-flags';
 import { explainStartupError } from './startup-errors';
 
-const START = path.join(__dirname, 'start.ts');
+/**
+ * The roles run as this launcher runs: from a build (`start.js`, plain node,
+ * `npm run cluster`), or from source through tsx (`start.ts`, tests).
+ */
+const RUNNING_SOURCE = path.extname(__filename) === '.ts';
+const START = path.join(__dirname, RUNNING_SOURCE ? 'start.ts' : 'start.js');
+const LOADER: readonly string[] = RUNNING_SOURCE ? ['--import', 'tsx'] : [];
 
 /** The pause before restarting a role that died; doubled, up to the most, while it keeps dying soon after starting. */
 const FIRST_RESTART_DELAY_MS = 250;
@@ -95,7 +101,7 @@ class SupervisedRole {
   }
 
   private async run(): Promise<void> {
-    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...PROFILING, '--import', 'tsx', START, ...this.args], {
+    const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...PROFILING, ...LOADER, START, ...this.args], {
       env: this.spec.env,
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,

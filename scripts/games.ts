@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { CatalogEvent, GameStatus } from '../infra/game-catalog';
 import type { GameLoadError } from '../infra/games/game-version';
 import { describeGameLoadWarning, loadGameVersion, type GameLoadWarning } from '../infra/games/game-version';
+import { INSTALLATION_DIR } from '../infra/installation';
 import { scaffoldGame } from './game-scaffold';
 
 const USAGE = `usage: npm run games -- <watch|status|check|new> [options]
@@ -25,7 +26,7 @@ const USAGE = `usage: npm run games -- <watch|status|check|new> [options]
 --url defaults to http://127.0.0.1:$PORT (8080); --token to PLAYHOUSE_ADMIN_TOKEN;
 --games to PLAYHOUSE_GAMES_DIR or games/; --tests to test/games/.`;
 
-const REPOSITORY = path.resolve(__dirname, '..');
+const REPOSITORY = INSTALLATION_DIR;
 
 type StatusWithRooms = GameStatus & { readonly rooms: Readonly<Record<string, number>> };
 

@@ -6,6 +6,7 @@
  * small typed surface below, so comedy could be replaced behind it.
  */
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 
 /** How an actor is placed: in this process, a child process, a worker thread, or a process on another host. */
 export type PlacementMode = 'in-memory' | 'forked' | 'threaded' | 'remote';
@@ -120,13 +121,29 @@ export function stopRespawning(handle: ActorHandle): void {
   if (actor?.additionalOptions) delete actor.additionalOptions.onCrash;
 }
 
-/** A comedy resource: a module path, or a class whose instances `getResource()`. */
+/**
+ * comedy's name for the module at `file` (an absolute path, with or without
+ * its extension), for `createChild` and `resources`. comedy reads a name
+ * starting with `//` as an absolute path and `/name` as relative to the
+ * folder it guesses is the application's (the one above node_modules), which
+ * holds the sources, not the build. Naming modules by where they are makes a
+ * build run its compiled `.js` modules (in its own process and in every
+ * process and thread comedy starts) while a source run under tsx loads the
+ * `.ts` ones. A remote host therefore has the installation at the same path
+ * (an image run everywhere), as `additionalRequires` below already needs.
+ */
+export function comedyModule(file: string): string {
+  if (!path.isAbsolute(file)) throw new Error(`comedy module paths are absolute here, got ${file}`);
+  return `/${file}`;
+}
+
+/** A comedy resource: its comedyModule() name, or a class whose instances `getResource()` (for actors in this process only). */
 export type ResourceDefinition = string | (new (...dependencies: never[]) => { getResource(): unknown });
 
 export interface SystemOptions {
   /**
-   * comedy resources to offer actors: module paths (from the app root, leading slash), which every process
-   * comedy starts loads for itself, or resource classes, for actors in this process only.
+   * comedy resources to offer actors: comedyModule() names, which every process comedy starts loads for
+   * itself, or resource classes, for actors in this process only.
    */
   readonly resources: readonly ResourceDefinition[];
   /** comedy's own log level; its lines are plain text and its warnings are shutdown noise, so errors only by default. */

@@ -15,13 +15,12 @@ import type { ActorKind } from '../../actors/messages';
 import type { ActorLog } from '../../actors/ports';
 import type { Readiness } from '../../actors/system';
 import type { WorkerParameters, WorkerStats } from '../../actors/worker/worker-actor';
+import { WORKER_ACTOR_MODULE } from '../../actors/worker/worker-module';
 import { persistenceSettings, storesConfig } from '../stores/stores-config';
 import { ACTOR_RESOURCES } from '../actor-resources';
 import type { PlayhouseConfig } from '../config';
 import { MergedWorkerMetrics, metricFamilies, type WorkerScrape } from './merged-metrics';
 import { isPrivateAddress } from './private-address';
-
-const WORKER_MODULE = '/actors/worker/worker-actor';
 
 export interface RunningWorkers {
   readonly slots: readonly string[];
@@ -90,7 +89,7 @@ export async function startWorkers(config: PlayhouseConfig, log: ActorLog): Prom
       ...(cluster.workerMode === 'forked' || cluster.workerMode === 'remote' ? { onCrash: 'respawn' as const } : {}),
       ...(cluster.workerMode === 'remote' ? remoteTargets[index % remoteTargets.length] : {}),
     };
-    const handle = await root.createChild(WORKER_MODULE, options);
+    const handle = await root.createChild(WORKER_ACTOR_MODULE, options);
     return { name, options, handle, restarting: false };
   };
 

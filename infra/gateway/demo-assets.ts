@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { installationPath } from '../installation';
 import { browserScript, type Asset } from './browser-bundle';
 
 export interface DemoAssets {
@@ -14,7 +15,8 @@ export interface DemoAssets {
 /** What a gateway serves with the demo page turned off: nothing. */
 export const NO_DEMO: DemoAssets = { get: () => undefined };
 
-const DEMO_DIR = path.resolve(__dirname, 'demo');
+/** The page's sources, also when the server runs the build: its script is bundled from them. */
+const DEMO_DIR = installationPath('infra', 'gateway', 'demo');
 
 let cached: Map<string, Asset> | undefined;
 

@@ -8,8 +8,8 @@
  *     --internal-network 10.0.0.0/8 > nginx.conf
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { installationPath } from '../installation';
 
 export interface NginxConfigOptions {
   /** Port nginx listens on. */
@@ -30,7 +30,7 @@ export interface NginxConfigOptions {
   readonly tls?: { readonly certificate: string; readonly certificateKey: string };
 }
 
-export const TEMPLATE_PATH = path.join(__dirname, 'playhouse.conf.template');
+export const TEMPLATE_PATH = installationPath('infra', 'nginx', 'playhouse.conf.template');
 
 /** Loopback only: Prometheus is expected to scrape the gateways directly. */
 const DEFAULT_INTERNAL = ['127.0.0.1', '::1'] as const;

@@ -4,8 +4,9 @@
  * environment loads as a configuration; one gateway watches games/; the
  * worker writes match results to MariaDB; the gateways trust nginx's address
  * and no other; Prometheus scrapes every gateway and the worker process's
- * metrics port; the demo page is off in the image; .dockerignore keeps local
- * data, secrets and dependencies out of the build context.
+ * metrics port; the demo page is off in the image; the image runs the build
+ * with plain node; .dockerignore keeps local data, secrets and dependencies
+ * out of the build context.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { loadConfig, resolvedStores, type PlayhouseConfig } from '../../infra/config';
+import { assertRunsBuild } from '../support/built-command';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DOCKER = path.join(ROOT, 'infra/docker');
@@ -83,7 +85,22 @@ test('the worker writes match results to MariaDB, whose schema the migrate servi
   assert.match(worker.persistence.mariadbUrl, /^mysql:\/\/playhouse:secret-password@mariadb:3306\/playhouse$/);
   assert.equal(worker.persistence.migrateOnBoot, false);
   assert.equal(compose.services.worker?.depends_on?.migrate?.condition, 'service_completed_successfully');
-  assert.match(String(compose.services.migrate?.command), /scripts\/migrate\.ts/);
+  assertRunsBuild(compose.services.migrate?.command ?? [], 'the migrate service');
+  assert.equal(compose.services.migrate?.command?.includes('dist/scripts/migrate.js'), true);
+});
+
+test('the image builds in a stage of its own and runs the build with plain node', () => {
+  const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)].map((match) => ({ image: match[1], name: match[2] }));
+  assert.equal(stages.length, 2, 'a build stage and a runtime stage');
+  assert.equal(stages[0]!.name, 'build');
+  assert.equal(stages[0]!.image, stages[1]!.image, 'both stages on the same Node');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  assert.match(dockerfile.slice(0, dockerfile.lastIndexOf('\nFROM ')), /^RUN npm run build$/m);
+  assert.match(runtime, /^RUN npm ci --omit=dev\b/m, 'the runtime has production dependencies only (no tsx, no TypeScript)');
+  assert.match(runtime, /^COPY --from=build \/app\/dist \.\/dist$/m);
+  assert.match(runtime, /^COPY games \.\/games$/m, 'the games ship as source: the server compiles them at run time');
+  assert.doesNotMatch(runtime, /^COPY (actors|scripts) /m, 'the server ships compiled only');
+  assertRunsBuild(JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)![1]!) as string[], "the image's CMD");
 });
 
 test('the gateways believe X-Forwarded-For from nginx\'s address only', () => {
@@ -117,9 +134,26 @@ test('.dockerignore keeps data, secrets and dependencies out of the build contex
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
-  for (const kept of ['.git', 'node_modules', 'data', '**/.env', '**/*.sqlite', '**/*.pem', '**/*.key']) assert.ok(patterns.includes(kept), `${kept} is ignored`);
-  const copied = [...dockerfile.matchAll(/^COPY\s+(.+?)\s+\S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
-  assert.deepEqual(copied.sort(), ['actors', 'games', 'infra', 'package-lock.json', 'package.json', 'packages/client/package.json', 'packages/client/src', 'protocol', 'scripts', 'tsconfig.json']);
+  // dist/ too: the image builds its own.
+  for (const kept of ['.git', 'node_modules', 'dist', 'data', '**/.env', '**/*.sqlite', '**/*.pem', '**/*.key']) assert.ok(patterns.includes(kept), `${kept} is ignored`);
+  // What the stages copy from the build context (not `COPY --from=build`, which copies from the build stage).
+  const copied = [...new Set([...dockerfile.matchAll(/^COPY\s+(?!--from)(.+?)\s+\S+$/gm)].flatMap((m) => m[1]!.split(/\s+/)))];
+  assert.deepEqual(copied.sort(), [
+    'actors',
+    'games',
+    'infra',
+    'infra/gateway/demo',
+    'infra/gateway/playground',
+    'package-lock.json',
+    'package.json',
+    'packages/client',
+    'packages/client/package.json',
+    'packages/client/src',
+    'protocol',
+    'scripts',
+    'tsconfig.build.json',
+    'tsconfig.json',
+  ]);
   for (const source of copied) {
     for (const pattern of patterns) assert.equal(path.matchesGlob(source, pattern), false, `${source} is sent to the builder (matched ${pattern})`);
   }

@@ -25,6 +25,7 @@ import type { ILabelSelector } from '@kubernetes-models/apimachinery/apis/meta/v
 import { parseAllDocuments } from 'yaml';
 import { ENVIRONMENT_VARIABLES, loadConfig, type PlayhouseConfig } from '../../infra/config';
 import { renderKustomization, type KubernetesObject } from '../support/kustomize';
+import { assertRunsBuild } from '../support/built-command';
 
 const ROOT = path.resolve(__dirname, '../..');
 const OVERLAY = path.join(ROOT, 'infra/kubernetes/overlays/example');
@@ -241,6 +242,7 @@ test('graceful shutdown: node gets SIGTERM directly, and the grace period outlas
   for (const workload of workloads()) {
     const command = container(workload).command ?? imageCommand;
     assert.equal(command[0], 'node', `${workload.metadata.name} runs node directly (npm and npx would not pass SIGTERM on)`);
+    assertRunsBuild(command, workload.metadata.name!);
   }
   const drainSeconds = (workload: Workload) => configOf(workload).cluster.drainTimeoutMs / 1000;
   assert.ok(podSpec(gateway()).terminationGracePeriodSeconds! > drainSeconds(gateway()), 'a gateway drains before it is killed');

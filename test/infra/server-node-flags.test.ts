@@ -1,8 +1,9 @@
 /**
  * The Node flags a Playhouse server runs with are written in one list
- * (scripts/server-node-flags.ts); the commands that start servers without
- * going through TypeScript — `npm start`, `npm run worker-node`, the
- * Dockerfile — must say the same, and node must accept them.
+ * (scripts/server-node-flags.ts); the commands that start a server with
+ * node itself — `npm start` (from source), `npm run start:prod` and
+ * `npm run worker-node` (the build), the Dockerfile — must say the same, and
+ * node must accept them.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,9 +14,9 @@ import { SERVER_NODE_FLAGS } from '../../scripts/server-node-flags';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-test('npm start and npm run worker-node run node with the server flags', () => {
+test('npm start, npm run start:prod and npm run worker-node run node with the server flags', () => {
   const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  for (const name of ['start', 'worker-node']) {
+  for (const name of ['start', 'start:prod', 'worker-node']) {
     const words = scripts[name]!.split(/\s+/);
     assert.equal(words[0], 'node', `${name} runs node itself (flags cannot reach it through tsx's own CLI)`);
     for (const flag of SERVER_NODE_FLAGS) assert.ok(words.includes(flag), `package.json "${name}" lacks ${flag}: ${scripts[name]}`);

@@ -1,7 +1,7 @@
 /**
  * Test support: a real cluster on this machine — gateway and worker processes
- * started with `scripts/start.ts` as real child processes against the real
- * Redis, each cluster under its own name so runs never see each other.
+ * started with `scripts/start.ts` (or its build) as real child processes
+ * against the real Redis, each cluster under its own name so runs never see each other.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +12,20 @@ import { guestLogin, PlayhouseClient, type ClientOptions } from '@playhouse/clie
 import { REDIS_URL } from './services';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const START = path.join(ROOT, 'scripts', 'start.ts');
+const START = 'scripts/start.ts';
+
+/**
+ * How a script of scripts/ runs: from source through tsx (as `npm start`
+ * does), or from the build in dist/ (`npm run build`) with plain node, as
+ * production does.
+ */
+export type Launch = 'source' | 'build';
+
+/** node's arguments that run `script` (a path from the repository root, `scripts/<name>.ts`) as `launch` says. */
+export function scriptCommand(script: string, launch: Launch): string[] {
+  if (launch === 'source') return ['--import', 'tsx', path.resolve(ROOT, script)];
+  return [path.resolve(ROOT, 'dist', script.replace(/\.ts$/, '.js'))];
+}
 
 export interface ClusterProcess {
   readonly role: string;
@@ -47,7 +60,7 @@ export interface ClusterTimings {
   readonly drainTimeoutMs?: number;
 }
 
-export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
+export function createTestCluster(timings: ClusterTimings = {}, launch: Launch = 'source'): TestCluster {
   const name = `test-${process.pid}-${randomBytes(3).toString('hex')}`;
   const clients: PlayhouseClient[] = [];
   const env: NodeJS.ProcessEnv = {
@@ -76,12 +89,12 @@ export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
     workers: [],
     env,
     async startGateway(extraEnv = {}) {
-      const gateway = await startProcess('gateway', { ...cluster.env, PLAYHOUSE_GATEWAY_ID: `${name}-gw${++gatewayCount}`, ...extraEnv });
+      const gateway = await startProcess('gateway', { ...cluster.env, PLAYHOUSE_GATEWAY_ID: `${name}-gw${++gatewayCount}`, ...extraEnv }, launch);
       cluster.gateways.push(gateway);
       return gateway;
     },
     async startWorkers(count, mode = 'forked', extraEnv = {}) {
-      const workers = await startProcess('worker', { ...cluster.env, PLAYHOUSE_WORKERS: String(count), PLAYHOUSE_WORKER_MODE: mode, ...extraEnv });
+      const workers = await startProcess('worker', { ...cluster.env, PLAYHOUSE_WORKERS: String(count), PLAYHOUSE_WORKER_MODE: mode, ...extraEnv }, launch);
       cluster.workers.push(workers);
       return workers;
     },
@@ -100,13 +113,18 @@ export function createTestCluster(timings: ClusterTimings = {}): TestCluster {
 }
 
 /** Starts `scripts/start.ts --role <role>` and resolves once it prints its ready line. */
-export function startProcess(role: 'gateway' | 'worker', env: NodeJS.ProcessEnv): Promise<ClusterProcess> {
-  return startScript(role, START, ['--role', role], env);
+export function startProcess(role: 'gateway' | 'worker', env: NodeJS.ProcessEnv, launch: Launch = 'source'): Promise<ClusterProcess> {
+  return startScript(role, START, ['--role', role], env, launch);
 }
 
-/** Starts a script of scripts/ through tsx and resolves once it prints `PLAYHOUSE_READY`; rejects (with its output) if it exits first. */
-export async function startScript(role: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<ClusterProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(ROOT, script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts a script of scripts/ (through tsx unless `launch` says build) and resolves once it prints `PLAYHOUSE_READY`; rejects (with its output) if it exits first. */
+export function startScript(role: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv, launch: Launch = 'source'): Promise<ClusterProcess> {
+  return startCommand(role, [...scriptCommand(script, launch), ...args], env);
+}
+
+/** Starts node with `argv` in `cwd` and resolves once it prints `PLAYHOUSE_READY`; rejects (with its output) if it exits first. */
+export async function startCommand(role: string, argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string = ROOT): Promise<ClusterProcess> {
+  const child = spawn(process.execPath, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? 0)));

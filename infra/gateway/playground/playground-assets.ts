@@ -5,14 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { installationPath } from '../../installation';
 import { browserScript, type Asset } from '../browser-bundle';
+
+/** The page's sources, also when the server runs the build: its script is bundled from them. */
+const PLAYGROUND_DIR = installationPath('infra', 'gateway', 'playground');
 
 /** By URL path; the page itself is `/playground/`. */
 export function buildPlaygroundAssets(): ReadonlyMap<string, Asset> {
-  const file = (name: string) => readFileSync(path.join(__dirname, name), 'utf8');
+  const file = (name: string) => readFileSync(path.join(PLAYGROUND_DIR, name), 'utf8');
   return new Map<string, Asset>([
     ['/playground/', { contentType: 'text/html; charset=utf-8', body: file('index.html') }],
     ['/playground/playground.css', { contentType: 'text/css; charset=utf-8', body: file('playground.css') }],
-    ['/playground/playground.js', browserScript(path.join(__dirname, 'playground-app.ts'))],
+    ['/playground/playground.js', browserScript(path.join(PLAYGROUND_DIR, 'playground-app.ts'))],
   ]);
 }
