@@ -6,7 +6,8 @@
  * - on SQLite, run one operation at a time on the one connection
  *   (better-sqlite3): a transaction must not get another operation's
  *   statements inside it, and TypeORM's and the prepared statements share that
- *   connection;
+ *   connection; and answer an operation that changed rows once its commit is
+ *   on disk (SqliteLog), the next operation running meanwhile;
  * - on MariaDB, bound each operation's time (a server that went silent must
  *   surface as unavailable, not hang the caller) and run a transaction again
  *   when the server rolled it back for a deadlock.
@@ -16,6 +17,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { BetterSqlite3Driver } from 'typeorm/driver/better-sqlite3/BetterSqlite3Driver';
 import { StoreUnavailableError, VersionConflictError } from '../../../actors/persistence/stores';
 import { isTransientTransactionError } from './sql-errors';
+import { SqliteLog } from './sqlite-log';
 import { SqliteStatements } from './sqlite-statements';
 
 export type SqlDriverName = 'sqlite' | 'mariadb';
@@ -23,6 +25,8 @@ export type SqlDriverName = 'sqlite' | 'mariadb';
 export interface SqlConnectionSettings {
   /** MariaDB: an operation not answered within this many ms fails as unavailable (its outcome is unknown). */
   readonly operationTimeoutMs?: number;
+  /** SQLite: the write-ahead log to fsync (`<file>-wal`). */
+  readonly sqliteLog?: string;
 }
 
 /** Times a deadlocked MariaDB transaction is tried in all. */
@@ -36,6 +40,7 @@ export class SqlConnection {
   private readonly underway = new Set<Promise<unknown>>();
   /** SQLite: the hot statements, prepared once on the connection TypeORM opened. */
   private readonly statements: SqliteStatements | undefined;
+  private readonly log: SqliteLog | undefined;
 
   constructor(
     readonly driver: SqlDriverName,
@@ -43,6 +48,7 @@ export class SqlConnection {
     private readonly settings: SqlConnectionSettings = {},
   ) {
     this.statements = driver === 'sqlite' ? new SqliteStatements((dataSource.driver as BetterSqlite3Driver).databaseConnection as Database) : undefined;
+    this.log = settings.sqliteLog === undefined ? undefined : new SqliteLog(settings.sqliteLog);
   }
 
   /** Runs `work` outside any transaction (each statement commits on its own). */
@@ -63,11 +69,22 @@ export class SqlConnection {
     });
   }
 
-  /** SQLite only: runs `work` on the prepared statements, in turn like every operation, in one transaction when `transaction` is set. */
+  /**
+   * SQLite only: runs `work` on the prepared statements, in turn like every operation, in one transaction
+   * when `transaction` is set; answers once what it changed is durable.
+   */
   sqlite<T>(work: (statements: SqliteStatements) => Promise<T>, transaction: boolean): Promise<T> {
-    const statements = this.statements;
-    if (!statements) throw new Error('sqlite() is for the SQLite driver');
-    return this.operation(() => (transaction ? statements.transaction(() => work(statements)) : work(statements)));
+    const { statements, log } = this;
+    if (!statements || !log) throw new Error('sqlite() is for the SQLite driver');
+    let changed = false;
+    return this.operation(
+      async () => {
+        const result = await (transaction ? statements.transaction(() => work(statements)) : work(statements));
+        changed = statements.takeChanged();
+        return result;
+      },
+      () => (changed ? log.sync() : Promise.resolve()),
+    );
   }
 
   /** Runs `work` with the data source, alone (SQLite) and with errors left as they are (migrations). */
@@ -79,11 +96,19 @@ export class SqlConnection {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.underway, this.tail]);
+    await this.log?.close();
   }
 
-  private async operation<T>(work: () => Promise<T>): Promise<T> {
+  /** Runs `work` in turn, then `durable` (SQLite's fsync) outside the turn, so that the next operation need not wait for the disk. */
+  private async operation<T>(work: () => Promise<T>, durable?: () => Promise<void>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError(this.driver, new Error('the database is closed'));
-    const answer = this.inTurn(() => this.bounded(work()));
+    const inTurn = this.inTurn(() => this.bounded(work()));
+    const answer = durable
+      ? inTurn.then(async (result) => {
+          await durable();
+          return result;
+        })
+      : inTurn;
     this.underway.add(answer);
     try {
       return await answer;

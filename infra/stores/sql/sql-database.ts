@@ -117,7 +117,7 @@ export class SqlDatabase {
       if (error instanceof SqliteFileInUseError) throw error;
       throw new StoreUnavailableError('sqlite', error);
     }
-    return new SqlDatabase('sqlite', dataSource, new SqlConnection('sqlite', dataSource));
+    return new SqlDatabase('sqlite', dataSource, new SqlConnection('sqlite', dataSource, { sqliteLog: `${path}-wal` }));
   }
 
   private static async openMariadb(options: Extract<SqlDatabaseOptions, { kind: 'mariadb' }>): Promise<SqlDatabase> {

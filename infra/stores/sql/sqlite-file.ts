@@ -1,13 +1,13 @@
 /**
- * How a SQLite file is opened: in SQLite's write-ahead-log mode, with every
- * commit synced to disk before it answers, and owned by one process.
+ * How a SQLite file is opened: in SQLite's write-ahead-log mode, and owned
+ * by one process.
  *
  * - `journal_mode = WAL`: a commit appends the changed pages to `<file>-wal`;
  *   SQLite folds them into `<file>` now and then (a checkpoint) and on close.
- * - `synchronous = FULL`: the log is fsynced at every commit, so a write the
- *   store acknowledged survives a power cut, not only the death of the
- *   process (NORMAL would sync at checkpoints only, and could lose the last
- *   commits to a power cut).
+ * - `synchronous = NORMAL`: SQLite fsyncs at checkpoints, not at every
+ *   commit; the commit itself is fsynced off the event loop by SqliteLog
+ *   before the operation answers, so a write the store acknowledged survives
+ *   a power cut, not only the death of the process.
  * - `locking_mode = EXCLUSIVE`, taken at once: a second process opening the
  *   same file while the first has it open would wait for a lock it never
  *   gets; here it fails at once (SQLITE_BUSY, no busy timeout) with
@@ -35,7 +35,7 @@ export function takeSqliteFile(database: Database, file: string): void {
     // EXCLUSIVE before WAL: SQLite then keeps the log's index in memory instead of a shared-memory file.
     database.pragma('locking_mode = EXCLUSIVE');
     database.pragma('journal_mode = WAL');
-    database.pragma('synchronous = FULL');
+    database.pragma('synchronous = NORMAL');
     // Takes the exclusive lock now (EXCLUSIVE keeps it till close), not at the first write.
     database.exec('BEGIN IMMEDIATE; COMMIT');
   } catch (error) {

@@ -12,12 +12,23 @@ export type SqliteValue = string | number | bigint | Buffer | null;
 
 export class SqliteStatements {
   private readonly prepared = new Map<string, Statement<SqliteValue[]>>();
+  /** A statement changed rows since takeChanged() last looked. */
+  private changed = false;
 
   constructor(private readonly database: Database) {}
 
   /** Runs a change; the number of rows it changed. */
   run(sql: string, params: readonly SqliteValue[]): number {
-    return this.statement(sql).run(...params).changes;
+    const { changes } = this.statement(sql).run(...params);
+    if (changes > 0) this.changed = true;
+    return changes;
+  }
+
+  /** Whether rows changed since the last call: then the log has something to make durable. */
+  takeChanged(): boolean {
+    const changed = this.changed;
+    this.changed = false;
+    return changed;
   }
 
   /** The rows a query answers, as objects by column name (alias the columns to the row types' names). */
