@@ -143,7 +143,7 @@ module.exports = {
         'benchmarks/ drives the server only through the client SDK (@playhouse/client), ' +
         'like a studio load test would; npm packages and node builtins are fine. It starts the server ' +
         'with the Node flags the project ships (scripts/server-node-flags.ts), so it measures what runs.',
-      from: { path: '^benchmarks/', pathNot: ['^benchmarks/ceiling/', '^benchmarks/actor-path\\.ts$'] },
+      from: { path: '^benchmarks/', pathNot: ['^benchmarks/ceiling/', '^benchmarks/actor-path\\.ts$', '^benchmarks/sqlite-stores\\.ts$'] },
       to: { pathNot: ['^benchmarks/', '^packages/client/src/', '^node_modules/', '^scripts/server-node-flags\\.ts$'], dependencyTypesNot: ['core'] },
     },
     {
@@ -157,6 +157,13 @@ module.exports = {
         pathNot: ['^protocol/', '^node_modules/', '^actors/(system|messages)\\.ts$', '^infra/(config|cluster/worker-supervisor|actor-resources/index)\\.ts$', '^games/connect-four/rules\\.ts$'],
         dependencyTypesNot: ['core'],
       },
+    },
+    {
+      name: 'sqlite-bench-only-the-stores',
+      severity: 'error',
+      comment: 'benchmarks/sqlite-stores.ts measures the SQLite stores alone, in process: the SQL database and the store types, nothing else.',
+      from: { path: '^benchmarks/sqlite-stores\\.ts$' },
+      to: { pathNot: ['^node_modules/', '^infra/stores/sql/', '^actors/persistence/stores\\.ts$'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'ceiling-only-protocol-and-rules',

@@ -28,9 +28,10 @@ export function explainStartupError(error: unknown, command: Command): string | 
     return `${firstSentence(error.message)}: ${command.name} takes ${options} (\`${command.name} -- --help\` says more)`;
   }
   // The store's own error (infra/stores/sql/sqlite-file.ts); matched by name, as the class may come from another copy of the module.
-  if (error.name === 'SqliteFileLockedError') {
+  if (error.name === 'SqliteFileInUseError') {
     const { file, ownerPid } = error as Error & { file?: string; ownerPid?: number };
-    return `the SQLite file ${file} is in use by process ${ownerPid} (another ${command.name} on the same data?): stop that process, or give this one its own file with PLAYHOUSE_SQLITE_FILE=<path>`;
+    const owner = ownerPid ? `process ${ownerPid}` : 'another process';
+    return `the SQLite file ${file} is in use by ${owner} (another ${command.name} on the same data?): stop that process, or give this one its own file with PLAYHOUSE_SQLITE_FILE=<path>`;
   }
   const listen = error as NodeJS.ErrnoException & { address?: string; port?: number };
   if (listen.syscall === 'listen' || listen.syscall === 'bind') {

@@ -113,7 +113,7 @@ export async function startServer(target: TargetName, options: ServerOptions = {
     ...(options.perfNames ? ['--perf-basic-prof'] : []),
   ];
   // Every run writes to stores of its own, removed when it stops: data left by earlier runs would grow
-  // (a bigger SQLite file makes every checkpoint dearer) and skew later runs. Match results of a cluster
+  // (a bigger SQLite file makes writes dearer) and skew later runs. Match results of a cluster
   // run stay in memory unless the scenario says otherwise (persist writes them to MariaDB and counts them).
   const runName = `bench-${randomBytes(3).toString('hex')}`;
   const sqliteFile = path.join(tmpdir(), `playhouse-${runName}.sqlite`);
@@ -187,8 +187,8 @@ export async function startServer(target: TargetName, options: ServerOptions = {
       stopping = true;
       await stopChild(child);
       await rm(sqliteFile, { force: true });
-      await rm(`${sqliteFile}.journal`, { force: true });
-      await rm(`${sqliteFile}.lock`, { force: true });
+      // SQLite's log, when the server died before folding it into the file.
+      await rm(`${sqliteFile}-wal`, { force: true });
       if (isCluster(target)) await forgetRedisKeys(`${runName}:`);
     },
   };

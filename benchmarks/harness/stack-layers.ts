@@ -4,8 +4,8 @@
  * `--perf-basic-prof`, so JIT frames are named `JS:*name file:line:col`).
  *
  * Each sample belongs to the nearest JavaScript frame on its stack, leaf
- * first: native code (JSON.stringify, a hash-map lookup, a write barrier) is
- * charged to the JavaScript that called it. The file of that frame picks the
+ * first: native code (JSON.stringify, a hash-map lookup, a write barrier,
+ * SQLite inside better-sqlite3) is charged to the JavaScript that called it. The file of that frame picks the
  * layer (a frame with no file defers to its caller). A sample with no
  * JavaScript frame is garbage collection when its stack says so, and otherwise
  * the transport (libuv and the kernel reading and writing sockets). Inlined
@@ -26,8 +26,6 @@ export const LAYER_MEANING: Readonly<Record<Layer, string>> = {
   gc: 'garbage collection on the main thread (helper threads are not in the recording)',
 };
 
-/** Files are touched only by persistence (the SQLite journal) while a server plays: Node's fs is Playhouse's, not the transport's. */
-const PERSISTENCE_FILE = /^node:(?:fs|internal\/fs\/)/;
 const TRANSPORT_FILE = /\/node_modules\/(?:socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|debug)\/|^node:|json-packet-encoder/;
 const SHARED_FILE = /actors\/room\/room-state\.ts|\/games\/|\/node_modules\/zod\/|\/protocol\/|benchmarks\/ceiling\/|infra\/gateway\/socket-gateway\.ts/;
 const GC_FRAME = /Scaveng|MarkCompact|Marking|Sweep|Heap::|GarbageCollect|Evacuat/;
@@ -38,10 +36,7 @@ const GC_SEARCH_DEPTH = 12;
 export function layerOf(stack: readonly string[]): Layer {
   for (const symbol of stack) {
     if (!symbol.startsWith('JS:')) continue;
-    // Only sql.js runs WebAssembly here.
-    if (symbol.startsWith('JS:wasm-function')) return 'playhouse';
     const file = symbol.slice(symbol.indexOf(' ') + 1);
-    if (PERSISTENCE_FILE.test(file)) return 'playhouse';
     if (TRANSPORT_FILE.test(file)) return 'transport';
     if (SHARED_FILE.test(file)) return 'shared logic';
     // A frame with no file (a stub, an eval'd wrapper) says nothing: its caller decides.

@@ -1,22 +1,22 @@
 /**
- * The SQL drivers — SQLite (sql.js, in a temporary file) and MariaDB (the
+ * The SQL drivers — SQLite (better-sqlite3, in a temporary file) and MariaDB (the
  * shared `test` database) — against the store contract; then what only the
  * SQL drivers do: migrations, a SQLite file across a reopen and a kill -9, a
- * failed file save, a MariaDB that is unreachable, goes away and comes back,
+ * full disk, a MariaDB that is unreachable, goes away and comes back,
  * or goes silent.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { StoreUnavailableError, VersionConflictError } from '../../actors/persistence/stores';
 import { SqlDatabase } from '../../infra/stores/sql/sql-database';
-import { SqliteFileLockedError } from '../../infra/stores/sql/sqlite-file';
+import { SqliteFileInUseError } from '../../infra/stores/sql/sqlite-file';
 import { MARIADB_URL, needMariadb } from '../support/services';
 import { matchRecordContract, result, snapshotStoreContract } from '../support/store-contract';
 import { startSilentProxy } from '../support/tcp-proxy';
@@ -163,7 +163,7 @@ describe('SQL stores: the SQLite file', () => {
     await first.snapshots.write('room/ü', { board: [[1, null]], over: false }, 0);
     await first.matches.saveResults([saved]);
     await first.close();
-    assert.equal(existsSync(`${file}.lock`), false, 'closing gives the lock up');
+    assert.equal(existsSync(`${file}-wal`), false, 'closing folds the write-ahead log into the file');
 
     const second = await SqlDatabase.open({ kind: 'sqlite', file }, { migrate: true });
     try {
@@ -178,7 +178,7 @@ describe('SQL stores: the SQLite file', () => {
     const file = sqliteFile('locked');
     opened(t, await SqlDatabase.open({ kind: 'sqlite', file }));
     await assert.rejects(SqlDatabase.open({ kind: 'sqlite', file }), (error: unknown) => {
-      assert.ok(error instanceof SqliteFileLockedError);
+      assert.ok(error instanceof SqliteFileInUseError);
       assert.equal(error.ownerPid, process.pid);
       return true;
     });
@@ -201,8 +201,8 @@ describe('SQL stores: the SQLite file', () => {
     const [, signal] = await exited;
     assert.equal(signal, 'SIGKILL');
 
-    // The dead child's lock is left behind; opening takes it over.
-    assert.equal(existsSync(`${file}.lock`), true);
+    // The dead child's lock went with it; its log is left behind, for SQLite to recover from.
+    assert.equal(existsSync(`${file}-wal`), true);
     const database = await SqlDatabase.open({ kind: 'sqlite', file });
     try {
       assert.deepEqual(await database.snapshots.read(id), { key: id, version: 1, data: { writtenBy: child.pid } });
@@ -212,19 +212,21 @@ describe('SQL stores: the SQLite file', () => {
     }
   });
 
-  test('a change the file could not take fails as unavailable and is undone in memory too', async (t) => {
-    const inner = join(folder, `gone-${randomUUID().slice(0, 8)}`);
-    mkdirSync(inner);
-    const file = join(inner, 'db.sqlite');
-    const database = opened(t, await SqlDatabase.open({ kind: 'sqlite', file }, { migrate: true }));
-    await database.snapshots.write('k', { v: 1 }, 0);
-
-    rmSync(inner, { recursive: true });
-    await assert.rejects(database.snapshots.write('k', { v: 2 }, 1), StoreUnavailableError);
-    mkdirSync(inner);
-    // Not applied, as reported: the retry finds version 1, not its own unsaved version 2.
-    assert.deepEqual(await database.snapshots.read('k'), { key: 'k', version: 1, data: { v: 1 } });
-    assert.equal(await database.snapshots.write('k', { v: 2 }, 1), 2);
+  test('a change the file could not take (the disk is full) fails as unavailable and changes nothing', async () => {
+    const file = sqliteFile('full');
+    // A file-size limit on the child (1 MB with sh's 512-byte blocks, 2 MB with 1 KB ones): SQLite's log cannot grow past it.
+    const child = spawn('sh', ['-c', 'ulimit -f 2048 && exec "$0" --import tsx "$1" "$2"', process.execPath, join(__dirname, 'fixtures', 'sqlite-file-full.ts'), file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    for await (const chunk of child.stdout) output += String(chunk);
+    assert.deepEqual(JSON.parse(output), {
+      first: 1,
+      refused: 'StoreUnavailableError',
+      // Not applied, as reported: the retry finds version 1, not its own refused version 2.
+      after: { key: 'k', version: 1, data: { v: 1 } },
+      retried: 2,
+    });
   });
 });
 

@@ -1,31 +1,22 @@
 /**
  * A SQL database holding both SQL stores (snapshots and match results),
  * through TypeORM: MariaDB in production (mysql2, a pool), or SQLite in one
- * file for a single node.
- *
- * SQLite runs on sql.js, not better-sqlite3: sql.js is WebAssembly shipped
- * inside its npm package, so it installs on any fresh machine from the npm
- * registry alone — no compiler, no Node headers, no prebuilt binary fetched
- * from GitHub, all of which better-sqlite3 needs. The price: sql.js holds the
- * whole database in memory, which suits a single node's data, not a large
- * shared one — that is what MariaDB is for. Each operation's changed rows go
- * to a journal, fsynced before it answers; the whole file is rewritten only
- * at checkpoints (see SqliteFile, SqliteJournal). Only one process may open a
- * given SQLite file (a lock file refuses a second one).
+ * file for a single node (better-sqlite3: SQLite itself, compiled into a
+ * native module, in its write-ahead-log mode; see SqliteFile for the
+ * settings and why only one process may open a file).
  *
  * The schema comes from the migrations in ./migrations (`migrate()`, or
  * `npm run migrate`), never from `synchronize`.
  */
+import type { Database } from 'better-sqlite3';
 import { DataSource } from 'typeorm';
-import type { SqljsDriver } from 'typeorm/driver/sqljs/SqljsDriver';
 import { StoreUnavailableError } from '../../../actors/persistence/stores';
 import { SQL_MIGRATIONS } from './migrations';
 import { SqlConnection, type SqlDriverName } from './sql-connection';
 import { SqlMatchRecords } from './sql-match-records';
 import { SqlSnapshotStore } from './sql-snapshot-store';
 import { SQL_TABLES } from './sql-tables';
-import { SqliteFile } from './sqlite-file';
-import { SqljsDisk } from './sqljs-disk';
+import { SqliteFileInUseError, takeSqliteFile } from './sqlite-file';
 
 export type SqlDatabaseOptions =
   | { readonly kind: 'sqlite'; readonly file: string }
@@ -63,13 +54,12 @@ export class SqlDatabase {
     readonly driver: SqlDriverName,
     private readonly dataSource: DataSource,
     private readonly connection: SqlConnection,
-    private readonly disk: SqljsDisk | undefined,
   ) {
     this.snapshots = new SqlSnapshotStore(connection, this.share());
     this.matches = new SqlMatchRecords(connection, this.share());
   }
 
-  /** Connects (MariaDB) or loads the file (SQLite); fails with StoreUnavailableError when it cannot. */
+  /** Connects (MariaDB) or opens the file (SQLite); fails with StoreUnavailableError when it cannot. */
   static async open(options: SqlDatabaseOptions, settings: SqlDatabaseSettings = {}): Promise<SqlDatabase> {
     const database = options.kind === 'sqlite' ? await SqlDatabase.openSqlite(options.file) : await SqlDatabase.openMariadb(options);
     if (settings.migrate) {
@@ -92,14 +82,12 @@ export class SqlDatabase {
     });
   }
 
-  /** Closes both stores: waits for the operations under way, then disconnects (and unlocks the SQLite file). */
+  /** Closes both stores: waits for the operations under way, then disconnects (SQLite: folds its log into the file and gives the file up). */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.connection.close();
-      await this.disk?.checkpointBeforeClosing();
       // A pool whose server is gone reports its lost connections here: they are closed all the same.
       if (this.dataSource.isInitialized) await this.dataSource.destroy().catch(() => undefined);
-      await this.disk?.release();
     })();
     return this.closing;
   }
@@ -115,30 +103,21 @@ export class SqlDatabase {
   }
 
   private static async openSqlite(path: string): Promise<SqlDatabase> {
-    const file = await SqliteFile.open(path);
     const dataSource = new DataSource({
-      type: 'sqljs',
-      ...(file.lastSaved ? { database: file.lastSaved } : {}),
-      // Not TypeORM's save of the whole file after every commit: SqljsDisk journals the changed rows.
-      autoSave: false,
+      type: 'better-sqlite3',
+      database: path,
+      // No busy timeout: a file another process holds is refused at once (SqliteFileInUseError), not waited for.
+      timeout: 0,
+      prepareDatabase: (database: Database) => takeSqliteFile(database, path),
       ...SCHEMA,
     });
     try {
       await dataSource.initialize();
     } catch (error) {
-      await file.release();
+      if (error instanceof SqliteFileInUseError) throw error;
       throw new StoreUnavailableError('sqlite', error);
     }
-    let disk: SqljsDisk;
-    try {
-      disk = await SqljsDisk.open(dataSource.driver as SqljsDriver, file);
-    } catch (error) {
-      await dataSource.destroy().catch(() => undefined);
-      await file.release();
-      throw error;
-    }
-    const connection = new SqlConnection('sqlite', dataSource, { disk });
-    return new SqlDatabase('sqlite', dataSource, connection, disk);
+    return new SqlDatabase('sqlite', dataSource, new SqlConnection('sqlite', dataSource, { sqliteLog: `${path}-wal` }));
   }
 
   private static async openMariadb(options: Extract<SqlDatabaseOptions, { kind: 'mariadb' }>): Promise<SqlDatabase> {
@@ -160,7 +139,7 @@ export class SqlDatabase {
       throw new StoreUnavailableError('mariadb', error);
     }
     const connection = new SqlConnection('mariadb', dataSource, { operationTimeoutMs: options.operationTimeoutMs ?? 10_000 });
-    return new SqlDatabase('mariadb', dataSource, connection, undefined);
+    return new SqlDatabase('mariadb', dataSource, connection);
   }
 }
 

@@ -3,7 +3,7 @@
  * stored that key first: a version conflict, or a race to retry), a
  * transaction the server gave up on (deadlock, lock wait: safe to run again),
  * or anything else (the store is unavailable, as far as callers can tell).
- * MariaDB (mysql2) sets error codes; sql.js only sets SQLite's message.
+ * MariaDB (mysql2) and SQLite (better-sqlite3) set error codes of their own.
  */
 import { QueryFailedError } from 'typeorm';
 
@@ -16,8 +16,7 @@ function driverError(error: unknown): { code?: unknown; errno?: unknown; message
 export function isDuplicateKey(error: unknown): boolean {
   const inner = driverError(error);
   if (!inner) return false;
-  if (inner.code === 'ER_DUP_ENTRY' || inner.errno === 1062) return true;
-  return typeof inner.message === 'string' && /UNIQUE constraint failed|PRIMARY KEY must be unique|PRIMARY KEY constraint failed/.test(inner.message);
+  return inner.code === 'ER_DUP_ENTRY' || inner.errno === 1062 || inner.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || inner.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** MariaDB rolled the whole transaction back (deadlock) or gave up waiting for a lock: running it again is safe. */

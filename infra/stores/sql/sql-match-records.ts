@@ -12,12 +12,11 @@
  * go through TypeORM.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Database } from 'sql.js';
 import { In, type EntityManager } from 'typeorm';
 import { VersionConflictError, type MatchRecordStore, type MatchResult } from '../../../actors/persistence/stores';
 import type { SqlConnection, SqlDriverName } from './sql-connection';
 import { isDuplicateKey } from './sql-errors';
-import { SqljsStatements } from './sqljs-statements';
+import type { SqliteStatements } from './sqlite-statements';
 import { MatchPlayerTable, MatchResultTable, type MatchPlayerRow, type MatchResultRow } from './sql-tables';
 
 /** Rows per INSERT and ids per IN (…): well under both databases' statement limits. */
@@ -27,8 +26,6 @@ const SAVE_ATTEMPTS = 3;
 
 export class SqlMatchRecords implements MatchRecordStore {
   readonly driver: SqlDriverName;
-  /** SQLite: the saves' statements, prepared once (see SqljsStatements); reads and MariaDB go through TypeORM. */
-  private readonly sqlite: SqljsStatements | undefined;
 
   constructor(
     private readonly connection: SqlConnection,
@@ -36,14 +33,12 @@ export class SqlMatchRecords implements MatchRecordStore {
     private readonly release: () => Promise<void>,
   ) {
     this.driver = connection.driver;
-    this.sqlite = connection.driver === 'sqlite' ? new SqljsStatements() : undefined;
   }
 
   async saveResults(results: readonly MatchResult[]): Promise<void> {
     const unique = distinct(results);
     if (unique.length === 0) return;
-    const sqlite = this.sqlite;
-    if (sqlite) return this.connection.sqlite((database) => saveNew(sqliteRows(sqlite, database), unique), true);
+    if (this.driver === 'sqlite') return this.connection.sqlite((statements) => saveNew(sqliteRows(statements), unique), true);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.connection.transaction((manager) => saveNew(typeormRows(manager), unique));
@@ -144,21 +139,21 @@ const SQLITE = {
   insertPlayer: 'INSERT INTO "match_players" ("match_id", "player_id", "name", "seat", "position") VALUES (?, ?, ?, ?, ?)',
 } as const;
 
-function sqliteRows(statements: SqljsStatements, database: Database): MatchRows {
+function sqliteRows(statements: SqliteStatements): MatchRows {
   return {
     async load(matchIds) {
       const found = new Map<string, MatchResult>();
       for (const matchId of matchIds) {
-        const [row] = statements.rows<MatchResultRow>(database, SQLITE.result, [matchId]);
-        if (row) found.set(matchId, fromRows(row, statements.rows<MatchPlayerRow>(database, SQLITE.players, [matchId])));
+        const [row] = statements.rows<MatchResultRow>(SQLITE.result, [matchId]);
+        if (row) found.set(matchId, fromRows(row, statements.rows<MatchPlayerRow>(SQLITE.players, [matchId])));
       }
       return found;
     },
     async insert(results) {
       for (const result of results) {
         const row = toResultRow(result);
-        statements.run(database, SQLITE.insertResult, [row.matchId, row.roomId, row.game, row.gameNumber, row.winners, row.draw ? 1 : 0, row.reason, row.moves, row.startedAt, row.endedAt]);
-        for (const player of toPlayerRows(result)) statements.run(database, SQLITE.insertPlayer, [player.matchId, player.playerId, player.name, player.seat, player.position]);
+        statements.run(SQLITE.insertResult, [row.matchId, row.roomId, row.game, row.gameNumber, row.winners, row.draw ? 1 : 0, row.reason, row.moves, row.startedAt, row.endedAt]);
+        for (const player of toPlayerRows(result)) statements.run(SQLITE.insertPlayer, [player.matchId, player.playerId, player.name, player.seat, player.position]);
       }
     },
   };

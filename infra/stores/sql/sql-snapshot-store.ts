@@ -9,7 +9,6 @@
  * through TypeORM on MariaDB, prepared once on SQLite (thousands of snapshot
  * and profile writes a second under load).
  */
-import type { Database } from 'sql.js';
 import { In, type EntityManager } from 'typeorm';
 import {
   VersionConflictError,
@@ -21,7 +20,7 @@ import {
 } from '../../../actors/persistence/stores';
 import type { SqlConnection, SqlDriverName } from './sql-connection';
 import { isDuplicateKey } from './sql-errors';
-import { SqljsStatements } from './sqljs-statements';
+import type { SqliteStatements } from './sqlite-statements';
 import { SnapshotTable, type SnapshotRow } from './sql-tables';
 
 /** Keys per IN (…) of a read. */
@@ -29,8 +28,6 @@ const READ_CHUNK = 100;
 
 export class SqlSnapshotStore implements SnapshotStore {
   readonly driver: SqlDriverName;
-  /** SQLite: the statements, prepared once (see SqljsStatements); MariaDB goes through TypeORM. */
-  private readonly sqlite: SqljsStatements | undefined;
 
   constructor(
     private readonly connection: SqlConnection,
@@ -38,7 +35,6 @@ export class SqlSnapshotStore implements SnapshotStore {
     private readonly release: () => Promise<void>,
   ) {
     this.driver = connection.driver;
-    this.sqlite = connection.driver === 'sqlite' ? new SqljsStatements() : undefined;
   }
 
   async read(key: string): Promise<StoredSnapshot | undefined> {
@@ -66,7 +62,7 @@ export class SqlSnapshotStore implements SnapshotStore {
 
   async writeBatch(writes: readonly SnapshotWrite[]): Promise<SnapshotWriteOutcome[]> {
     if (writes.length === 0) return [];
-    // One transaction, one commit (and on SQLite one journal record); a refused write leaves the others in place:
+    // One transaction, one commit (on SQLite one sync of its log); a refused write leaves the others in place:
     // a failed statement undoes only itself on both databases, the transaction goes on.
     return this.withRows(true, async (access) => {
       const outcomes: SnapshotWriteOutcome[] = [];
@@ -81,8 +77,7 @@ export class SqlSnapshotStore implements SnapshotStore {
 
   /** Runs `work` on this database's statements, in one transaction if asked. */
   private withRows<T>(transaction: boolean, work: (access: SnapshotRows) => Promise<T>): Promise<T> {
-    const sqlite = this.sqlite;
-    if (sqlite) return this.connection.sqlite((database) => work(sqliteRows(sqlite, database)), transaction);
+    if (this.driver === 'sqlite') return this.connection.sqlite((statements) => work(sqliteRows(statements)), transaction);
     const onManager = (manager: EntityManager) => work(typeormRows(manager));
     return transaction ? this.connection.transaction(onManager) : this.connection.run(onManager);
   }
@@ -164,20 +159,20 @@ const SQLITE = {
   remove: 'DELETE FROM "snapshots" WHERE "key" = ? AND "version" = ?',
 } as const;
 
-function sqliteRows(statements: SqljsStatements, database: Database): SnapshotRows {
+function sqliteRows(statements: SqliteStatements): SnapshotRows {
   return {
-    read: async (keys) => keys.flatMap((key) => statements.rows<StoredRow>(database, SQLITE.read, [key])),
-    storedVersion: async (key) => statements.rows<Pick<SnapshotRow, 'version'>>(database, SQLITE.version, [key])[0]?.version ?? 0,
+    read: async (keys) => keys.flatMap((key) => statements.rows<StoredRow>(SQLITE.read, [key])),
+    storedVersion: async (key) => statements.rows<Pick<SnapshotRow, 'version'>>(SQLITE.version, [key])[0]?.version ?? 0,
     async insert(key, version, json) {
       try {
-        statements.run(database, SQLITE.insert, [key, version, json, Date.now()]);
+        statements.run(SQLITE.insert, [key, version, json, Date.now()]);
         return true;
       } catch (error) {
         if (isDuplicateKey(error)) return false;
         throw error;
       }
     },
-    update: async (key, expectedVersion, version, json) => statements.run(database, SQLITE.update, [version, json, Date.now(), key, expectedVersion]) > 0,
-    remove: async (key, expectedVersion) => statements.run(database, SQLITE.remove, [key, expectedVersion]) > 0,
+    update: async (key, expectedVersion, version, json) => statements.run(SQLITE.update, [version, json, Date.now(), key, expectedVersion]) > 0,
+    remove: async (key, expectedVersion) => statements.run(SQLITE.remove, [key, expectedVersion]) > 0,
   };
 }
