@@ -122,7 +122,7 @@ export class SqlDatabase {
 
   private static async openMariadb(options: Extract<SqlDatabaseOptions, { kind: 'mariadb' }>): Promise<SqlDatabase> {
     const dataSource = new DataSource({
-      // 'mariadb', not 'mysql': see DEPENDENCIES.md (generated values and schema diffs go wrong with 'mysql').
+      // 'mariadb', not 'mysql': with 'mysql' generated ids come back wrong after upserts, and synchronize alters a column on every run.
       type: 'mariadb',
       url: options.url,
       // utf8mb4 on the wire too: names carry characters outside the BMP.
