@@ -16,8 +16,8 @@ import { ActorHost } from '../../actors/worker/actor-host';
 import { GAMES_DIR, HotGameCatalog } from '../../infra/game-catalog';
 import { PlayhouseMetrics } from '../../infra/metrics';
 import { ManualClock } from '../support/manual-clock';
+import { QUIET_LOG } from '../support/quiet-log';
 
-const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 const SETTINGS = { mailboxCapacity: 64, askTimeoutMs: 5000 };
 
 /** The ticker fixture in a games/ directory of its own, beside the real rules API. */
@@ -37,8 +37,8 @@ interface TickerView {
 /** A room of the ticker game on a manual clock, with one seated player whose pushes are caught. */
 async function tickerRoom(): Promise<{ clock: ManualClock; latest(): TickerView }> {
   const clock = new ManualClock();
-  const games = new HotGameCatalog(tickerGames(), QUIET);
-  const host = new ActorHost({ log: QUIET, metrics: new PlayhouseMetrics(), games, clock }, { session: SETTINGS, room: SETTINGS, lobby: SETTINGS });
+  const games = new HotGameCatalog(tickerGames(), QUIET_LOG);
+  const host = new ActorHost({ log: QUIET_LOG, metrics: new PlayhouseMetrics(), games, clock }, { session: SETTINGS, room: SETTINGS, lobby: SETTINGS });
   let view: TickerView | undefined;
   // The player's session is an endpoint here: what the room pushes to it lands in `view`.
   host.bindEndpoint('session:p1', (message) => {

@@ -11,9 +11,9 @@ import type { NodeInfo } from '../../actors/cluster/backplane';
 import { RedisBackplane } from '../../infra/cluster/redis-backplane';
 import { redisCli } from '../support/cluster';
 import { eventually, forgetRedisKeys, needRedis, REDIS_URL } from '../support/services';
+import { QUIET_LOG } from '../support/quiet-log';
 
 const name = `test-fence-${process.pid}-${randomBytes(3).toString('hex')}`;
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const opened: RedisBackplane[] = [];
 after(async () => {
   await Promise.all(opened.map((backplane) => backplane.close()));
@@ -21,7 +21,7 @@ after(async () => {
 });
 
 async function backplane(): Promise<RedisBackplane> {
-  const connected = await RedisBackplane.connect({ url: REDIS_URL, name, log: quiet });
+  const connected = await RedisBackplane.connect({ url: REDIS_URL, name, log: QUIET_LOG });
   opened.push(connected);
   return connected;
 }

@@ -10,9 +10,7 @@ import { test } from 'node:test';
 import { HotGameCatalog } from '../../infra/game-catalog';
 import { describeGameLoadWarning, loadGameVersion, type GameVersion } from '../../infra/games/game-version';
 import { copyGame, FIXTURES, GAMES, lineOf } from './game-folders';
-
-/** The catalogue's log lines are not what these tests read. */
-const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+import { QUIET_LOG } from '../support/quiet-log';
 
 function loaded(folder: string): GameVersion {
   const result = loadGameVersion(folder);
@@ -55,7 +53,7 @@ test('the shipped games use no non-deterministic API', () => {
 
 test("the catalogue reports the serving version's warnings in its status and its loaded event", (t) => {
   const game = copyGame(t, path.join(FIXTURES, 'non-deterministic'));
-  const catalog = new HotGameCatalog(path.join(game.root, 'games'), quietLog);
+  const catalog = new HotGameCatalog(path.join(game.root, 'games'), QUIET_LOG);
   const status = catalog.status().find((entry) => entry.game === 'non-deterministic');
   assert.ok(status?.version, 'the game serves despite its warnings');
   assert.equal(status.warnings.length, 8);

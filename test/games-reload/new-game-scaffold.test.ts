@@ -12,9 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { HotGameCatalog } from '../../infra/game-catalog';
-
-/** The catalogue's log lines are not what these tests read. */
-const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+import { QUIET_LOG } from '../support/quiet-log';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -66,7 +64,7 @@ test('new <name> writes rules, tunables and a rules test; the game loads with no
   assert.match(made.stdout, /created .*take-away[/\\]rules\.ts/);
   assert.match(readFileSync(rules, 'utf8'), /name: 'take-away'/);
 
-  const catalog = new HotGameCatalog(games, quietLog);
+  const catalog = new HotGameCatalog(games, QUIET_LOG);
   assert.deepEqual(catalog.names(), ['take-away']);
   const status = catalog.status()[0]!;
   assert.equal(status.error, null);

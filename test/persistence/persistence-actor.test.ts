@@ -12,16 +12,16 @@ import { PersistenceActor, type PersistenceSettings } from '../../actors/persist
 import { profileKey, StoreWriter, type PersistenceStores } from '../../actors/persistence/store-writer';
 import type { SnapshotStore } from '../../actors/persistence/stores';
 import { QueuedWrite } from '../../actors/persistence/write-queue';
-import type { ActorLog, PersistenceMetrics } from '../../actors/ports';
+import type { PersistenceMetrics } from '../../actors/ports';
 import { MemoryMatchRecords } from '../../infra/stores/memory/memory-match-records';
 import { MemorySnapshotStore } from '../../infra/stores/memory/memory-snapshot-store';
 import { RedisSnapshotStore } from '../../infra/stores/redis/redis-snapshot-store';
 import { startPrivateRedis } from '../support/private-redis';
 import { eventually } from '../support/services';
 import { result } from '../support/store-contract';
+import { QUIET_LOG } from '../support/quiet-log';
 
 const SETTINGS: PersistenceSettings = { maxQueued: 1000, batchSize: 100, normalWindowMs: 20, lowIntervalMs: 50, retry: { initialMs: 20, maxMs: 200 } };
-const quiet: ActorLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Our own metrics port, counting what the actor reports (the Prometheus one is tested through /metrics). */
 class CountingMetrics implements PersistenceMetrics {
@@ -59,7 +59,7 @@ class CountingMetrics implements PersistenceMetrics {
 
 function actorWith(stores: PersistenceStores, settings: Partial<PersistenceSettings> = {}) {
   const metrics = new CountingMetrics();
-  const actor = new PersistenceActor(stores, { ...SETTINGS, ...settings }, metrics, quiet, systemClock);
+  const actor = new PersistenceActor(stores, { ...SETTINGS, ...settings }, metrics, QUIET_LOG, systemClock);
   after(() => actor.stop());
   const write = (priority: WritePriority, request: WriteRequest) => actor.receive({ type: 'write', priority, write: request }) as Promise<WriteReply>;
   return { actor, metrics, write };
@@ -86,7 +86,7 @@ test('a critical write is answered only once it is in the store', async () => {
   assert.deepEqual(await stores.matches.result('room-a#1'), saved);
 });
 
-test('under load critical writes share commits, spaced criticalSpacingMs apart; the first after a quiet spell goes at once', async () => {
+test('under load critical writes share commits, spaced criticalSpacingMs apart; the first after a QUIET_LOG spell goes at once', async () => {
   const stores = memoryStores();
   const { write, metrics } = actorWith(stores, { criticalSpacingMs: 80 });
   // Nothing written for a while: the first one is committed without waiting.

@@ -34,14 +34,12 @@ import { eventually } from '../support/services';
 import { snapshotStoreContract } from '../support/store-contract';
 import { startFakeRiak, type FakeRiak } from './fixtures/riak-fake-server';
 import { freePort } from '../support/free-port';
+import { QUIET_LOG } from '../support/quiet-log';
 
 /** What these tests allow a call to take to fail when Riak is not there (the options below make it ~0.2–1 s). */
 const PROMPTLY_MS = 3_000;
 /** Short timeouts, so the failure tests stay fast; production keeps the defaults (3 s, 5 s, 3 tries). */
 const FAST_FAILURE: Omit<RiakSnapshotStoreOptions, 'nodes' | 'log'> = { connectTimeoutMs: 300, requestTimeoutMs: 300, executionAttempts: 2 };
-
-/** The library's warnings go nowhere here (the tests read what matters from the answers). */
-const QUIET_LOG = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Process warnings raised while this file runs (the library is loaded by the first store opened). */
 const warnings: string[] = [];
@@ -294,7 +292,6 @@ function liveHandles(): Record<string, number> {
   for (const kind of process.getActiveResourcesInfo()) if (/Timeout|TCP/.test(kind)) counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
 }
-
 
 /** A TCP server that does `onConnection` to each connection and says nothing; closed after the test at the latest. */
 async function rudeServer(t: TestContext, onConnection: (socket: Socket) => void): Promise<{ node: string; close(): Promise<void> }> {
