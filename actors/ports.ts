@@ -27,6 +27,11 @@ export interface ProcessPorts {
   readonly clock: Clock;
 }
 
+/** Resolves `ms` from now on `clock` (an actor waiting before it tries again). */
+export function delayOn(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.setTimeout(resolve, ms));
+}
+
 declare const timerBrand: unique symbol;
 /** A pending timer of a Clock. */
 export type Timer = { readonly [timerBrand]: true };

@@ -30,7 +30,7 @@ import type { Failure, Ok } from '../messages';
 import { PERSISTENCE, type WritePriority, type WriteRequest } from '../persistence/persistence-protocol';
 import { sessionRef, type SessionRef } from '../session/session-protocol';
 import { StoreUnavailableError, type JsonObject, type MatchResult } from '../persistence/stores';
-import { RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry, type Timer } from '../ports';
+import { delayOn, RoomLogFencedError, RoomLogLostError, type LoadedGame, type RoomInput, type RoomLogEntry, type Timer } from '../ports';
 import { RoomState, type EndedMatch, type JoinResult, type RoomStateSnapshot, type MoveResult } from './room-state';
 import { RecentMoves, type RecentMovesSnapshot } from './recent-moves';
 import { roomSnapshotKey, type MoveReply, type RoomMessage, type RoomParams, type RoomProtocol } from './room-protocol';
@@ -368,7 +368,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
         if (error instanceof RoomLogLostError) return this.rebase();
         if (!(error instanceof StoreUnavailableError) || this.closed) throw error;
         if (attempt === 1) this.log.warn({ roomId: this.params.roomId, err: error.message }, 'room log unreachable: the room waits for it');
-        await this.delay(logRetryDelayMs(attempt));
+        await delayOn(this.clock, logRetryDelayMs(attempt));
       }
     }
   }
@@ -383,7 +383,7 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     for (let attempt = 1; ; attempt++) {
       if (await this.saveSnapshot('critical', true)) return;
       if (this.closed) throw new Error(`room ${this.params.roomId} closed before its snapshot was durable`);
-      await this.delay(logRetryDelayMs(attempt));
+      await delayOn(this.clock, logRetryDelayMs(attempt));
     }
   }
 
@@ -398,10 +398,6 @@ export class RoomActor extends MailboxActor<RoomProtocol, RoomParams> {
     this.stopTimers();
     if (!this.settings.snapshots) return;
     if (!(await this.saveSnapshot('critical'))) this.log.warn({ roomId: this.params.roomId }, 'room handed over without a durable snapshot: its next holder restores the previous one');
-  }
-
-  private delay(ms: number): Promise<void> {
-    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   /** The input could not be logged: the room was taken over elsewhere (this copy is stale), or it is closing. */

@@ -19,7 +19,7 @@ import { PERSISTENCE } from '../persistence/persistence-protocol';
 import { sessionRef } from '../session/session-protocol';
 import { PersistenceActor, type PersistenceSettings } from '../persistence/persistence-actor';
 import type { OpenedStores, StoreConnector, StoresConfig } from '../persistence/stores';
-import { RESOURCE, type ActorLog, type ActorMetrics, type Clock, type ClusterConnector, type GameCatalog, type ProcessPorts } from '../ports';
+import { delayOn, RESOURCE, type ActorLog, type ActorMetrics, type Clock, type ClusterConnector, type GameCatalog, type ProcessPorts } from '../ports';
 import { ActorHost, type HostStats } from './actor-host';
 import { drainOnSignals } from './worker-signals';
 
@@ -152,17 +152,13 @@ export default class WorkerActor {
 
   private async drainOnce(request: { timeoutMs: number }): Promise<WorkerStats> {
     const deadline = this.clock.now() + request.timeoutMs;
-    while (this.host.stats().actors.room > 0 && this.clock.now() < deadline) await this.delay(DRAIN_POLL_MS);
+    while (this.host.stats().actors.room > 0 && this.clock.now() < deadline) await delayOn(this.clock, DRAIN_POLL_MS);
     this.host.tellAll('session', { type: 'evict', error: errorBody('server/shutting-down', 'the server holding your session is stopping; connect again') });
-    while (this.host.stats().queued > 0 && this.clock.now() < deadline + request.timeoutMs) await this.delay(DRAIN_POLL_MS);
+    while (this.host.stats().queued > 0 && this.clock.now() < deadline + request.timeoutMs) await delayOn(this.clock, DRAIN_POLL_MS);
     const stats = this.stats();
     await this.leaveCluster();
     await this.closeStores(request.timeoutMs);
     return stats;
-  }
-
-  private delay(ms: number): Promise<void> {
-    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   /** comedy lifecycle hook: the worker is being destroyed. */
